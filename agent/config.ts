@@ -1,0 +1,67 @@
+// Appliance settings: /etc/dovelab/dovelab.yaml, overridden by DOVELAB_* env, validated.
+import { readFileSync, existsSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+export const ConfigSchema = z.strictObject({
+  /** Desired state on disk (lesson, parameters, faucet.yaml). */
+  dataDir: z.string().default('/var/lib/dovelab'),
+  /** Sockets shared with the infra containers (OVSDB). */
+  runDir: z.string().default('/run/dovelab'),
+  logDir: z.string().default('/var/log/dovelab'),
+  bridge: z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/).default('dovelab0'),
+  /** Faucet dp_id and the bridge's datapath-id (same number). */
+  dpId: z.number().int().min(1).max(0xffffffffffff).default(1),
+  /** OpenFlow listeners of Faucet and Gauge on loopback. */
+  faucetOfPort: z.number().int().default(6653),
+  gaugeOfPort: z.number().int().default(6654),
+  faucetPromPort: z.number().int().default(9302),
+  gaugePromPort: z.number().int().default(9303),
+  /** auto: kernel datapath when the openvswitch module is loaded, else netdev. */
+  datapath: z.enum(['auto', 'system', 'netdev']).default('auto'),
+  images: z.strictObject({
+    ovs: z.string().default('dovelab/ovs'),
+    faucet: z.string().default('dovelab/faucet'),
+    labhost: z.string().default('dovelab/labhost'),
+  }).prefault({}),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+const ENV: Record<string, keyof Config> = {
+  DOVELAB_DATA_DIR: 'dataDir', DOVELAB_RUN_DIR: 'runDir', DOVELAB_LOG_DIR: 'logDir',
+  DOVELAB_BRIDGE: 'bridge', DOVELAB_DATAPATH: 'datapath',
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(file = process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml',
+  env: NodeJS.ProcessEnv = process.env): Config {
+  let raw: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    const doc = parse(readFileSync(file, 'utf8')) as unknown;
+    if (doc !== null && (typeof doc !== 'object' || Array.isArray(doc))) {
+      throw new ConfigError(`${file}: expected a mapping of settings`);
+    }
+    raw = (doc ?? {}) as Record<string, unknown>;
+  }
+  for (const [name, key] of Object.entries(ENV)) if (env[name]) raw[key] = env[name];
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`${file}: ${why}`);
+  }
+  return parsed.data;
+}
+
+export const paths = (c: Config) => ({
+  faucetDir: `${c.dataDir}/faucet`,
+  faucetYaml: `${c.dataDir}/faucet/faucet.yaml`,
+  gaugeYaml: `${c.dataDir}/faucet/gauge.yaml`,
+  ovsDbDir: `${c.dataDir}/ovs`,
+  ovsRunDir: `${c.runDir}/ovs`,
+  labState: `${c.dataDir}/lab.json`,
+  lock: `${c.runDir}/agent.lock`,
+});
+
+/** Names of the infrastructure containers. */
+export const INFRA = { ovs: 'dovelab-ovs', faucet: 'dovelab-faucet', gauge: 'dovelab-gauge' } as const;

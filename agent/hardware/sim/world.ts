@@ -1,0 +1,108 @@
+// Sim world adapter: `dovelab sim up|down`. Idempotent; `down` removes everything `up` made.
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { run, runInNamedNetns, spawnDetached, sleep } from '../../sys/run.js';
+import { hardenHostEnd } from '../../net/links.js';
+import { dnsmasqArgs, parseLeases, simLayout, type Lease, type SimLayout } from './plan.js';
+
+const netnsExists = async (ns: string) =>
+  (await run(['ip', 'netns', 'list'])).stdout.split('\n').some((l) => l.split(' ')[0] === ns);
+const inNs = (ns: string, argv: string[]) => runInNamedNetns(ns, argv);
+const linkIn = async (ns: string | undefined, name: string) =>
+  (await run(ns ? ['ip', '-n', ns, 'link', 'show', 'dev', name] : ['ip', 'link', 'show', 'dev', name], { allowFail: true })).code === 0;
+
+function pidAlive(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  try { process.kill(pid, 0); return pid; } catch { return undefined; }
+}
+
+async function ensureNetns(ns: string): Promise<void> {
+  if (await netnsExists(ns)) return;
+  await run(['ip', 'netns', 'add', ns]);
+  await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
+}
+
+/** A veth whose near end stays in the root netns (a dongle) or in another netns. */
+async function ensureVeth(near: string, nearNs: string | undefined, far: string, farNs: string): Promise<void> {
+  if (await linkIn(nearNs, near) && await linkIn(farNs, far)) return;
+  await run(nearNs ? ['ip', '-n', nearNs, 'link', 'del', near] : ['ip', 'link', 'del', near], { allowFail: true });
+  const tmp = `sim${process.pid % 100000}`;
+  await run(['ip', 'link', 'add', near, 'type', 'veth', 'peer', 'name', tmp]);
+  if (nearNs) await run(['ip', 'link', 'set', near, 'netns', nearNs]);
+  else hardenHostEnd(near);
+  await run(['ip', 'link', 'set', tmp, 'netns', farNs]);
+  await inNs(farNs, ['ip', 'link', 'set', tmp, 'name', far]);
+  // TCP only passes the netdev datapath when the sending ends compute their checksums.
+  await inNs(farNs, ['ethtool', '-K', far, 'tx', 'off']);
+  if (nearNs) await inNs(nearNs, ['ethtool', '-K', near, 'tx', 'off']);
+  else await run(['ethtool', '-K', near, 'tx', 'off']);
+  await inNs(farNs, ['ip', 'link', 'set', far, 'up']);
+  await run(nearNs ? ['ip', '-n', nearNs, 'link', 'set', near, 'up'] : ['ip', 'link', 'set', near, 'up']);
+}
+
+export async function simUp(runDir: string, log: (s: string) => void = () => {}): Promise<SimLayout> {
+  const l = simLayout(runDir);
+  mkdirSync(l.stateDir, { recursive: true });
+  for (const ns of [l.world, l.capture, l.printer]) await ensureNetns(ns);
+  if (!(await linkIn(l.world, l.lan))) {
+    await inNs(l.world, ['ip', 'link', 'add', l.lan, 'type', 'bridge']);
+    await inNs(l.world, ['ip', 'addr', 'add', l.lanAddress, 'dev', l.lan]);
+    await inNs(l.world, ['ip', 'link', 'set', l.lan, 'up']);
+  }
+  for (const d of l.dongles) {
+    await ensureVeth(d.name, undefined, d.far, d.farNetns);
+    if (d.toLan) await inNs(l.world, ['ip', 'link', 'set', d.far, 'master', l.lan]);
+  }
+  // The printer: its own netns on the LAN, answering ping and mDNS.
+  await ensureVeth('prn0', l.world, 'eth0', l.printer);
+  await inNs(l.world, ['ip', 'link', 'set', 'prn0', 'master', l.lan]);
+  await inNs(l.printer, ['ip', 'addr', 'replace', l.printerAddress, 'dev', 'eth0']);
+  await inNs(l.printer, ['ip', 'route', 'replace', 'default', 'via', l.lanAddress.split('/')[0]!]);
+  const log$ = openSync(`${l.stateDir}/sim.log`, 'a');
+  if (!pidAlive(`${l.stateDir}/dnsmasq.pid`)) {
+    await inNs(l.world, dnsmasqArgs(l));
+    log(`dnsmasq: DHCP ${l.dhcpRange.join('-')} on ${l.lan}, leases in ${l.stateDir}/dnsmasq.leases`);
+  }
+  if (!pidAlive(`${l.stateDir}/printer.pid`)) {
+    const script = fileURLToPath(new URL('./printer.js', import.meta.url));
+    const pid = spawnDetached(['ip', 'netns', 'exec', l.printer, process.execPath, script, l.printerAddress.split('/')[0]!], log$);
+    writeFileSync(`${l.stateDir}/printer.pid`, String(pid));
+    log(`printer: ${l.printerAddress} answering ping and mDNS (printer.local, _ipp._tcp)`);
+  }
+  await sleep(100);
+  log(`sim world up: netns ${l.world} (LAN ${l.lanAddress}), ${l.capture}; dongles ${l.dongles.map((d) => d.name).join(', ')}`);
+  return l;
+}
+
+export async function simDown(runDir: string, log: (s: string) => void = () => {}): Promise<void> {
+  const l = simLayout(runDir);
+  for (const f of ['dnsmasq.pid', 'printer.pid']) {
+    const pid = pidAlive(`${l.stateDir}/${f}`);
+    if (pid) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  }
+  // Processes still running inside the namespaces (tcpdump of a test, a leftover client).
+  for (const ns of [l.world, l.capture, l.printer]) {
+    if (!(await netnsExists(ns))) continue;
+    const pids = (await run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout.split('\n').filter(Boolean);
+    for (const p of pids) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
+    await run(['ip', 'netns', 'del', ns]);
+  }
+  for (const d of l.dongles) await run(['ip', 'link', 'del', d.name], { allowFail: true });
+  rmSync(l.stateDir, { recursive: true, force: true });
+  log('sim world removed');
+}
+
+export interface SimStatus { up: boolean; missing: string[]; leases: Lease[] }
+
+export async function simStatus(runDir: string): Promise<SimStatus> {
+  const l = simLayout(runDir);
+  const missing: string[] = [];
+  for (const ns of [l.world, l.capture, l.printer]) if (!(await netnsExists(ns))) missing.push(`netns ${ns}`);
+  for (const d of l.dongles) if (!(await linkIn(undefined, d.name))) missing.push(`dongle ${d.name}`);
+  if (!pidAlive(`${l.stateDir}/dnsmasq.pid`)) missing.push('dnsmasq');
+  if (!pidAlive(`${l.stateDir}/printer.pid`)) missing.push('printer');
+  const leaseFile = `${l.stateDir}/dnsmasq.leases`;
+  const leases = existsSync(leaseFile) ? parseLeases(readFileSync(leaseFile, 'utf8')) : [];
+  return { up: missing.length === 0, missing, leases };
+}

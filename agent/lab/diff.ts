@@ -1,0 +1,86 @@
+// Desired vs observed state -> ordered actions. Pure: repairs only what differs.
+import { createHash } from 'node:crypto';
+import type { FaucetModel } from '../net/faucet/model.js';
+import type { DesiredHost, DesiredPort, DesiredState } from './desired.js';
+
+export interface ObservedHost {
+  container: string;
+  running: boolean;
+  labels: Record<string, string>;
+  /** Interface names inside its netns (empty when not running). */
+  links: string[];
+}
+export interface ObservedPort { name: string; ofport: number; externalIds: Record<string, string>; error?: string }
+export interface ObservedState { hosts: ObservedHost[]; ports: ObservedPort[] }
+
+export type Action =
+  | { kind: 'remove-port'; port: string; why: string }
+  | { kind: 'remove-host'; container: string; why: string }
+  | { kind: 'create-host'; host: DesiredHost; why: string }
+  | { kind: 'attach'; port: DesiredPort; why: string }
+  | { kind: 'faucet'; model: FaucetModel };
+
+export const LABEL = { lab: 'dovelab.lab', group: 'dovelab.group', host: 'dovelab.host', spec: 'dovelab.spec' } as const;
+
+export const hostSpecHash = (h: DesiredHost) =>
+  createHash('sha256').update(JSON.stringify([h.image, h.hostname])).digest('hex').slice(0, 16);
+
+export function hostLabels(lab: string, h: DesiredHost): Record<string, string> {
+  return { [LABEL.lab]: lab, [LABEL.group]: String(h.group), [LABEL.host]: h.host, [LABEL.spec]: hostSpecHash(h) };
+}
+
+export function portExternalIds(lab: string, p: DesiredPort): Record<string, string> {
+  return {
+    'dovelab-lab': lab, 'dovelab-group': String(p.group), 'dovelab-host': p.host,
+    'dovelab-interface': p.ifname, 'dovelab-mac': p.mac, 'dovelab-container': p.container,
+  };
+}
+
+const sameIds = (want: Record<string, string>, got: Record<string, string>) =>
+  Object.entries(want).every(([k, v]) => got[k] === v);
+
+/** Observed ports that belong to Dovelab (others on the bridge, e.g. uplinks, are not ours here). */
+const isLabPort = (p: ObservedPort) => 'dovelab-lab' in p.externalIds;
+
+export function diff(desired: DesiredState, observed: ObservedState): Action[] {
+  const actions: Action[] = [];
+  const wantHosts = new Map(desired.hosts.map((h) => [h.container, h]));
+  const wantPorts = new Map(desired.ports.map((p) => [p.hostEnd, p]));
+  const gotHosts = new Map(observed.hosts.map((h) => [h.container, h]));
+  const gotPorts = new Map(observed.ports.map((p) => [p.name, p]));
+
+  const recreated = new Set<string>();
+  for (const h of observed.hosts) {
+    const want = wantHosts.get(h.container);
+    if (!want) actions.push({ kind: 'remove-host', container: h.container, why: 'not in the lab' });
+    else if (!sameIds(hostLabels(desired.lab, want), h.labels)) {
+      actions.push({ kind: 'remove-host', container: h.container, why: 'its image or settings changed' });
+      recreated.add(h.container);
+    } else if (!h.running) {
+      actions.push({ kind: 'remove-host', container: h.container, why: 'not running' });
+      recreated.add(h.container);
+    }
+  }
+  for (const p of observed.ports) {
+    if (isLabPort(p) && !wantPorts.has(p.name)) actions.push({ kind: 'remove-port', port: p.name, why: 'not in the lab' });
+  }
+  for (const h of desired.hosts) {
+    if (!gotHosts.has(h.container) || recreated.has(h.container)) {
+      actions.push({ kind: 'create-host', host: h, why: gotHosts.has(h.container) ? 'recreate' : 'missing' });
+      recreated.add(h.container);
+    }
+  }
+  for (const p of desired.ports) {
+    const got = gotPorts.get(p.hostEnd);
+    const why = recreated.has(p.container) ? 'host (re)created'
+      : !got ? 'port missing'
+      : got.ofport !== p.ofport ? `ofport ${got.ofport} != ${p.ofport}`
+      : got.error ? `port error: ${got.error}`
+      : !sameIds(portExternalIds(desired.lab, p), got.externalIds) ? 'port belongs to another host'
+      : !(gotHosts.get(p.container)?.links.includes(p.ifname)) ? `${p.ifname} missing in the host`
+      : undefined;
+    if (why) actions.push({ kind: 'attach', port: p, why });
+  }
+  actions.push({ kind: 'faucet', model: desired.faucet });
+  return actions;
+}

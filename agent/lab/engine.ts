@@ -1,0 +1,103 @@
+// Lab lifecycle: observe OVS/Docker, diff against the desired state, run the actions in order.
+import type Docker from 'dockerode';
+import { paths, type Config } from '../config.js';
+import { hostPid, listLabHosts, removeLabHost, startLabHost } from '../docker/hosts.js';
+import { applyFaucetConfig, type ApplyResult, type FaucetIo } from '../net/faucet/apply.js';
+import { emitFaucetYaml } from '../net/faucet/emit.js';
+import { ALLOW_ALL, allowAll, type FaucetModel } from '../net/faucet/model.js';
+import { ensureLabFirewall } from '../net/firewall.js';
+import { attachVeth, deleteLink, linksInNetns } from '../net/links.js';
+import type { Ovs } from '../net/ovs.js';
+import { HOST_END_PATTERN, type DesiredState } from './desired.js';
+import { diff, hostLabels, portExternalIds, type Action, type ObservedState } from './diff.js';
+
+export interface LabContext {
+  cfg: Config;
+  docker: Docker;
+  ovs: Ovs;
+  faucet: FaucetIo;
+  datapath: 'system' | 'netdev';
+  log: (line: string) => void;
+}
+
+export async function observe(ctx: LabContext): Promise<ObservedState> {
+  const hosts = await Promise.all((await listLabHosts(ctx.docker)).map(async (h) => {
+    let links: string[] = [];
+    if (h.running) {
+      try { links = await linksInNetns(await hostPid(ctx.docker, h.container)); } catch { /* exited meanwhile */ }
+    }
+    return { container: h.container, running: h.running, labels: h.labels, links };
+  }));
+  const ports = (await ctx.ovs.ports(ctx.cfg.bridge)).map((p) => ({
+    name: p.name, ofport: p.ofport, externalIds: p.externalIds, error: p.error,
+  }));
+  return { hosts, ports };
+}
+
+/** The Faucet config with no lab: the DP and the ACL every lab port will carry. */
+export function idleFaucetModel(cfg: Config): FaucetModel {
+  return { dp: { name: cfg.bridge, dpId: cfg.dpId, description: 'Dovelab (no lab running)', interfaces: [] }, vlans: [], acls: { [ALLOW_ALL]: allowAll() } };
+}
+
+export interface ReconcileReport { actions: Action[]; faucet?: ApplyResult; ms: number }
+
+/** Brings the running lab to `desired`; touches only what differs. All Faucet changes: one reload. */
+export async function reconcile(ctx: LabContext, desired: DesiredState): Promise<ReconcileReport> {
+  const t0 = Date.now();
+  await ensureLabFirewall(HOST_END_PATTERN);
+  const actions = diff(desired, await observe(ctx));
+  let faucet: ApplyResult | undefined;
+  for (const a of actions) {
+    if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)} (${a.why})`);
+    faucet = (await execute(ctx, desired, a)) ?? faucet;
+  }
+  return { actions, faucet, ms: Date.now() - t0 };
+}
+
+function describe(a: Action): string {
+  switch (a.kind) {
+    case 'remove-port': return a.port;
+    case 'remove-host': return a.container;
+    case 'create-host': return a.host.container;
+    case 'attach': return `${a.port.container}:${a.port.ifname} -> ${a.port.hostEnd} (ofport ${a.port.ofport}, vlan ${a.port.vid})`;
+    case 'faucet': return '';
+  }
+}
+
+async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promise<ApplyResult | undefined> {
+  const bridge = ctx.cfg.bridge;
+  switch (a.kind) {
+    case 'remove-host':
+      await removeLabHost(ctx.docker, a.container);
+      return;
+    case 'remove-port':
+      await ctx.ovs.deletePort(bridge, a.port);
+      await deleteLink(a.port);
+      return;
+    case 'create-host':
+      await removeLabHost(ctx.docker, a.host.container);
+      await startLabHost(ctx.docker, { container: a.host.container, image: a.host.image, hostname: a.host.hostname, labels: hostLabels(desired.lab, a.host) });
+      return;
+    case 'attach': {
+      const p = a.port;
+      const pid = await hostPid(ctx.docker, p.container);
+      await ctx.ovs.deletePort(bridge, p.hostEnd);
+      await attachVeth({ hostEnd: p.hostEnd, pid, ifname: p.ifname, mac: p.mac, address: p.address, txOff: ctx.datapath === 'netdev' });
+      try {
+        await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, portExternalIds(desired.lab, p));
+      } catch (e) {
+        await deleteLink(p.hostEnd);
+        throw e;
+      }
+      return;
+    }
+    case 'faucet':
+      return applyFaucetConfig(ctx.faucet, paths(ctx.cfg).faucetYaml, emitFaucetYaml(a.model), bridge);
+  }
+}
+
+/** Removes every lab host and lab port; leaves the idle Faucet config live. */
+export async function teardown(ctx: LabContext): Promise<ReconcileReport> {
+  const empty: DesiredState = { lab: '', hosts: [], ports: [], faucet: idleFaucetModel(ctx.cfg) };
+  return reconcile(ctx, empty);
+}

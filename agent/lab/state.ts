@@ -1,0 +1,13 @@
+// The lab's desired state on disk (/var/lib/dovelab/lab.json): survives agent restarts.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { writeAtomic } from '../net/faucet/apply.js';
+import type { Topology } from '../lesson/schema.js';
+
+export interface LabState { lab: string; source: string; groups: number; topology: Topology; startedAt: string }
+
+export function readLabState(file: string): LabState | undefined {
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as LabState;
+}
+export const writeLabState = (file: string, s: LabState) => writeAtomic(file, JSON.stringify(s, null, 2) + '\n');
+export const clearLabState = (file: string) => rmSync(file, { force: true });

@@ -1,0 +1,79 @@
+// Faucet adapter: validate a candidate faucet.yaml, swap it in atomically, reload, confirm by hash.
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { sleep } from '../../sys/run.js';
+import type { Sample } from '../../metrics/prometheus.js';
+import { confirms, faucetStatus, type FaucetStatus } from './status.js';
+
+export interface FaucetIo {
+  /** Runs Faucet's own check_faucet_config on a file given by its path on the host. */
+  check(hostPath: string): Promise<{ ok: boolean; error: string }>;
+  /** Asks the running Faucet to reload its config (SIGHUP). */
+  reload(): Promise<void>;
+  metrics(): Promise<Sample[]>;
+}
+
+export class FaucetRejected extends Error {
+  constructor(readonly faucetError: string) { super(`Faucet rejected the new config: ${faucetError}`); }
+}
+export class FaucetNotConfirmed extends Error {}
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** temp + rename in the same directory, so Faucet never reads a half-written file. */
+export function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export interface ApplyResult { changed: boolean; sha256: string; ms: number; before?: FaucetStatus; after: FaucetStatus }
+
+/**
+ * Makes `text` Faucet's live config. A config Faucet rejects never stays in place: the check runs
+ * on a candidate file first, and if the live reload still fails the last good file is restored.
+ */
+export async function applyFaucetConfig(io: FaucetIo, file: string, text: string, dpName: string,
+  timeoutMs = 30_000): Promise<ApplyResult> {
+  const t0 = Date.now();
+  const hash = sha256(text);
+  const before = faucetStatus(await io.metrics());
+  if (existsSync(file) && readFileSync(file, 'utf8') === text && confirms(before, hash, dpName)) {
+    return { changed: false, sha256: hash, ms: Date.now() - t0, before, after: before };
+  }
+  const candidate = join(dirname(file), `.candidate-${basename(file)}`);
+  writeFileSync(candidate, text);
+  const verdict = await io.check(candidate);
+  if (!verdict.ok) {
+    rmSync(candidate, { force: true });
+    throw new FaucetRejected(verdict.error);
+  }
+  const lastGood = `${file}.last-good`;
+  if (existsSync(file)) copyFileSync(file, lastGood);
+  renameSync(candidate, file);
+  await io.reload();
+  const after = await waitForConfirm(io, hash, dpName, timeoutMs);
+  if (!after) {
+    if (existsSync(lastGood)) {
+      renameSync(lastGood, file);
+      await io.reload();
+    }
+    throw new FaucetNotConfirmed(`Faucet did not confirm config ${hash.slice(0, 12)} within ${timeoutMs / 1000} s ` +
+      '(hash, load error, dp_status); the previous config was restored. See `docker logs dovelab-faucet`.');
+  }
+  return { changed: true, sha256: hash, ms: Date.now() - t0, before, after };
+}
+
+export async function waitForConfirm(io: FaucetIo, hash: string, dpName: string, timeoutMs: number): Promise<FaucetStatus | undefined> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    try {
+      const st = faucetStatus(await io.metrics());
+      if (confirms(st, hash, dpName)) return st;
+    } catch { /* Faucet not answering yet */ }
+    await sleep(50);
+  }
+  return undefined;
+}

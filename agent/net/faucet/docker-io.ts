@@ -1,0 +1,43 @@
+// FaucetIo bound to the dovelab-faucet container: the real check_faucet_config, SIGHUP, :9302.
+import { basename, dirname } from 'node:path';
+import type Docker from 'dockerode';
+import { INFRA, type Config } from '../../config.js';
+import { containerState, execIn } from '../../docker/client.js';
+import { scrape } from '../../metrics/prometheus.js';
+import type { FaucetIo } from './apply.js';
+
+/** Runs check_faucet_config on a host file (in the running Faucet, or a throwaway container). */
+export async function checkFaucetConfig(docker: Docker, c: Config, hostPath: string): Promise<{ ok: boolean; error: string }> {
+  const inContainer = `/etc/faucet-check/${basename(hostPath)}`;
+  const state = await containerState(docker, INFRA.faucet);
+  let code: number; let output: string;
+  if (state?.State.Running && dirname(hostPath) === `${c.dataDir}/faucet`) {
+    const r = await execIn(docker, INFRA.faucet, ['check_faucet_config', `/etc/faucet/${basename(hostPath)}`], { allowFail: true });
+    code = r.code; output = r.stdout + r.stderr;
+  } else {
+    const ctr = await docker.createContainer({
+      Image: c.images.faucet, Cmd: ['check_faucet_config', inContainer],
+      HostConfig: { Binds: [`${dirname(hostPath)}:/etc/faucet-check:ro`], NetworkMode: 'none' },
+    });
+    try {
+      await ctr.start();
+      code = (await ctr.wait()).StatusCode as number;
+      output = (await ctr.logs({ stdout: true, stderr: true })).toString('utf8').replace(/[\x00-\x08]/g, '');
+    } finally {
+      await ctr.remove({ force: true });
+    }
+  }
+  return { ok: code === 0, error: code === 0 ? '' : lastLines(output) };
+}
+
+const lastLines = (s: string) => s.trim().split('\n').filter((l) => l.trim()).slice(-4).join('\n');
+
+export function faucetIo(docker: Docker, c: Config): FaucetIo {
+  return {
+    check: (hostPath) => checkFaucetConfig(docker, c, hostPath),
+    reload: async () => { await docker.getContainer(INFRA.faucet).kill({ signal: 'SIGHUP' }); },
+    metrics: () => scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`),
+  };
+}
+
+export { execIn };

@@ -1,0 +1,66 @@
+// Links adapter: veth pairs between the root netns (OVS side) and a lab host's netns.
+import { existsSync, writeFileSync } from 'node:fs';
+import { run, runInNetns } from '../sys/run.js';
+
+export interface VethAttachment {
+  /** Host-side end: becomes the OVS port. */
+  hostEnd: string;
+  /** Container netns (by a process in it). */
+  pid: number;
+  /** Name inside the container (eth0, eth1 …). */
+  ifname: string;
+  mac: string;
+  /** CIDR, or undefined for none/dhcp. */
+  address?: string;
+  /** Turn off TX checksum offload on both ends (needed for TCP under the netdev datapath). */
+  txOff: boolean;
+}
+
+const sysctlPath = (family: 'ipv4' | 'ipv6', ifname: string, key: string) => `/proc/sys/net/${family}/conf/${ifname}/${key}`;
+
+/** The appliance must be invisible from lab ports: no IPv6 chatter, no ARP answers. */
+export function hardenHostEnd(ifname: string): void {
+  const set = (p: string, v: string) => { if (existsSync(p)) writeFileSync(p, v); };
+  set(sysctlPath('ipv6', ifname, 'disable_ipv6'), '1');
+  set(sysctlPath('ipv4', ifname, 'arp_ignore'), '8');
+  set(sysctlPath('ipv4', ifname, 'forwarding'), '0');
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return (await run(['ip', 'link', 'show', 'dev', name], { allowFail: true })).code === 0;
+}
+
+export async function deleteLink(name: string): Promise<void> {
+  await run(['ip', 'link', 'del', 'dev', name], { allowFail: true });
+}
+
+/** Peer name used only between creation and the move into the netns. */
+export const tempPeerName = (hostEnd: string) => `t${hostEnd.slice(1)}`.slice(0, 15);
+
+/** Creates the veth pair and wires it; on any failure both ends are removed again. */
+export async function attachVeth(a: VethAttachment): Promise<void> {
+  const peer = tempPeerName(a.hostEnd);
+  await deleteLink(a.hostEnd);
+  await run(['ip', 'link', 'add', a.hostEnd, 'type', 'veth', 'peer', 'name', peer]);
+  try {
+    hardenHostEnd(a.hostEnd);
+    await run(['ip', 'link', 'set', peer, 'netns', String(a.pid)]);
+    await runInNetns(a.pid, ['ip', 'link', 'set', peer, 'name', a.ifname, 'address', a.mac]);
+    if (a.txOff) {
+      await runInNetns(a.pid, ['ethtool', '-K', a.ifname, 'tx', 'off']);
+      await run(['ethtool', '-K', a.hostEnd, 'tx', 'off']);
+    }
+    if (a.address) await runInNetns(a.pid, ['ip', 'addr', 'replace', a.address, 'dev', a.ifname]);
+    await runInNetns(a.pid, ['ip', 'link', 'set', a.ifname, 'up']);
+    await run(['ip', 'link', 'set', a.hostEnd, 'up']);
+  } catch (e) {
+    await deleteLink(a.hostEnd);
+    throw e;
+  }
+}
+
+/** Interface names present inside a netns. */
+export async function linksInNetns(pid: number): Promise<string[]> {
+  const r = await runInNetns(pid, ['ip', '-j', 'link', 'show']);
+  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname);
+}

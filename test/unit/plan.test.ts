@@ -1,0 +1,141 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse } from 'yaml';
+import { planDesired, stableMac, PlanError, type PlanSettings } from '../../agent/lab/desired.js';
+import { diff, hostLabels, portExternalIds, type ObservedState } from '../../agent/lab/diff.js';
+import { TopologySchema, type Topology } from '../../agent/lesson/schema.js';
+import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
+
+const topo = (doc: string): Topology => TopologySchema.parse(parse(doc));
+const settings = (groups = 1): PlanSettings => ({ lab: 'demo', groups, bridge: 'dovelab0', dpId: 1, defaultImage: 'dovelab/labhost' });
+const TWO = topo(`
+dovelab: 1
+networks: {lab: {}}
+hosts:
+  h1: {interfaces: {eth0: {network: lab, ip: 198.51.100.11/24}}}
+  h2: {interfaces: {eth0: {network: lab, ip: 198.51.100.12/24, mac: "0E:00:00:00:01:02"}}}
+`);
+
+test('two hosts: pinned ofports, dl<ofport> port names, one VLAN per group', () => {
+  const d = planDesired(TWO, settings());
+  assert.equal(d.ports.map((p) => [p.faucetName, p.ofport, p.hostEnd, p.vid]), [
+    ['g1-h1-eth0', 101, 'dl101', 101], ['g1-h2-eth0', 102, 'dl102', 101],
+  ]);
+  assert.equal(d.hosts.map((h) => [h.container, h.hostname, h.image]), [
+    ['dovelab-g1-h1', 'g1-h1', 'dovelab/labhost'], ['dovelab-g1-h2', 'g1-h2', 'dovelab/labhost'],
+  ]);
+  assert.is(d.ports[0]!.address, '198.51.100.11/24');
+});
+
+test('MACs: stable, locally administered unicast; explicit MAC kept (lower case)', () => {
+  const d = planDesired(TWO, settings());
+  assert.is(d.ports[0]!.mac, stableMac('demo', 1, 'h1', 'eth0'));
+  assert.is(planDesired(TWO, settings()).ports[0]!.mac, d.ports[0]!.mac);
+  const first = parseInt(d.ports[0]!.mac.slice(0, 2), 16);
+  assert.ok(first & 0x02, 'locally administered');
+  assert.not.ok(first & 0x01, 'unicast');
+  assert.is(d.ports[1]!.mac, '0e:00:00:00:01:02');
+});
+
+test('groups: hosts copied per group with own VLANs and ofport ranges', () => {
+  const d = planDesired(TWO, settings(3));
+  assert.equal(d.ports.map((p) => `${p.faucetName}:${p.ofport}:${p.vid}`), [
+    'g1-h1-eth0:101:101', 'g2-h1-eth0:201:201', 'g3-h1-eth0:301:301',
+    'g1-h2-eth0:102:101', 'g2-h2-eth0:202:201', 'g3-h2-eth0:302:301',
+  ]);
+  assert.is(new Set(d.ports.filter((p) => p.host === 'h1').map((p) => p.mac)).size, 3);
+  // An explicit MAC is kept in every group: the groups' VLANs keep them apart.
+  assert.equal(d.ports.filter((p) => p.host === 'h2').map((p) => p.mac), Array(3).fill('0e:00:00:00:01:02'));
+  assert.equal(d.faucet.vlans.map((v) => v.vid).sort(), [101, 201, 301]);
+});
+
+test('shared network: one VLAN (literal id), host exists once', () => {
+  const t = topo(`
+dovelab: 1
+networks: {office: {vlan: 110, shared: true}, lab: {}}
+hosts:
+  srv: {interfaces: {eth0: {network: office, ip: 198.51.100.1/24}}}
+  h1: {interfaces: {eth0: {network: lab}, eth1: {network: office, ip: dhcp}}}
+`);
+  const d = planDesired(t, settings(2));
+  assert.equal(d.hosts.map((h) => h.key), ['srv', 'g1-h1', 'g2-h1']);
+  assert.equal(d.ports.map((p) => `${p.faucetName}:${p.ofport}:${p.vid}`), [
+    'srv-eth0:50:110', 'g1-h1-eth0:101:101', 'g1-h1-eth1:102:110', 'g2-h1-eth0:201:201', 'g2-h1-eth1:202:110',
+  ]);
+  assert.ok(d.ports[2]!.dhcp);
+});
+
+test('every lab port carries an ACL list ending in allow; the config emits', () => {
+  const d = planDesired(TWO, settings(2));
+  for (const i of d.faucet.dp.interfaces) assert.equal(i.acls_in, ['dovelab-allow']);
+  const y = parse(emitFaucetYaml(d.faucet));
+  assert.equal(Object.keys(y.dps.dovelab0.interfaces).map(Number), [101, 102, 201, 202]);
+});
+
+test('clashes are plan errors: literal VLAN equal to an allocated one, duplicate MAC', () => {
+  const clash = topo(`
+dovelab: 1
+networks: {office: {vlan: 101, shared: true}, lab: {}}
+hosts: {h1: {interfaces: {eth0: {network: lab}, eth1: {network: office}}}}
+`);
+  assert.throws(() => planDesired(clash, settings()), (e: unknown) => e instanceof PlanError && /VLAN 101/.test((e as Error).message));
+  const mac = topo(`
+dovelab: 1
+networks: {lab: {}}
+hosts:
+  h1: {interfaces: {eth0: {network: lab, mac: "0e:00:00:00:00:01"}}}
+  h2: {interfaces: {eth0: {network: lab, mac: "0e:00:00:00:00:01"}}}
+`);
+  assert.throws(() => planDesired(mac, settings()), /MAC 0e:00:00:00:00:01/);
+});
+
+const observedFrom = (d: ReturnType<typeof planDesired>): ObservedState => ({
+  hosts: d.hosts.map((h) => ({ container: h.container, running: true, labels: hostLabels(d.lab, h), links: ['lo', 'eth0'] })),
+  ports: d.ports.map((p) => ({ name: p.hostEnd, ofport: p.ofport, externalIds: portExternalIds(d.lab, p) })),
+});
+const kinds = (actions: ReturnType<typeof diff>) => actions.map((a) => {
+  switch (a.kind) {
+    case 'faucet': return 'faucet';
+    case 'remove-port': return `${a.kind}:${a.port}`;
+    case 'remove-host': return `${a.kind}:${a.container}`;
+    case 'create-host': return `${a.kind}:${a.host.container}`;
+    case 'attach': return `${a.kind}:${a.port.hostEnd}`;
+  }
+});
+
+test('diff: empty observed -> create hosts, attach ports, then one Faucet change', () => {
+  const d = planDesired(TWO, settings());
+  assert.equal(kinds(diff(d, { hosts: [], ports: [] })), [
+    'create-host:dovelab-g1-h1', 'create-host:dovelab-g1-h2', 'attach:dl101', 'attach:dl102', 'faucet',
+  ]);
+});
+
+test('diff: everything right -> only the (idempotent) Faucet step', () => {
+  const d = planDesired(TWO, settings());
+  assert.equal(kinds(diff(d, observedFrom(d))), ['faucet']);
+});
+
+test('diff: repairs only what differs', () => {
+  const d = planDesired(TWO, settings());
+  const o = observedFrom(d);
+  o.ports = o.ports.filter((p) => p.name !== 'dl102');
+  assert.equal(kinds(diff(d, o)), ['attach:dl102', 'faucet']);
+  const o2 = observedFrom(d);
+  o2.hosts[0]!.running = false;
+  assert.equal(kinds(diff(d, o2)), ['remove-host:dovelab-g1-h1', 'create-host:dovelab-g1-h1', 'attach:dl101', 'faucet']);
+  const o3 = observedFrom(d);
+  o3.ports[0]!.error = 'could not open network device dl101 (No such device)';
+  assert.equal(kinds(diff(d, o3)), ['attach:dl101', 'faucet']);
+  const o4 = observedFrom(d);
+  o4.hosts[1]!.links = ['lo'];
+  assert.equal(kinds(diff(d, o4)), ['attach:dl102', 'faucet']);
+});
+
+test('diff: removes hosts and ports that are not in the lab, leaves foreign ports alone', () => {
+  const d = planDesired(TWO, settings());
+  const o = observedFrom(planDesired(TWO, settings(2)));
+  o.ports.push({ name: 'up0', ofport: 1, externalIds: {} });
+  assert.equal(kinds(diff(d, o)), ['remove-host:dovelab-g2-h1', 'remove-host:dovelab-g2-h2', 'remove-port:dl201', 'remove-port:dl202', 'faucet']);
+});
+
+test.run();
