@@ -77,9 +77,22 @@ export async function removeInfraContainer(docker: Docker, role: InfraRole): Pro
   }
 }
 
-/** ovs-vsctl inside the OVS container, with a timeout so a dead ovs-vswitchd cannot hang us. */
-export const vsctlVia = (docker: Docker) => (args: string[]) =>
-  execIn(docker, INFRA.ovs, ['ovs-vsctl', '--timeout=10', ...args]);
+export class OvsUnavailable extends Error {}
 
-export const ofctlVia = (docker: Docker) => (args: string[]) =>
-  execIn(docker, INFRA.ovs, ['ovs-ofctl', '-O', 'OpenFlow13', ...args]);
+/** Runs a command in the OVS container; a missing or stopped container becomes a clear error. */
+async function inOvs(docker: Docker, argv: string[]) {
+  try {
+    return await execIn(docker, INFRA.ovs, argv);
+  } catch (e) {
+    const code = (e as { statusCode?: number }).statusCode;
+    if (code === 404 || code === 409) {
+      throw new OvsUnavailable(`OVS is not running (container ${INFRA.ovs} ${code === 404 ? 'absent' : 'stopped'}): run \`dovelab infra up\``);
+    }
+    throw e;
+  }
+}
+
+/** ovs-vsctl inside the OVS container, with a timeout so a dead ovs-vswitchd cannot hang us. */
+export const vsctlVia = (docker: Docker) => (args: string[]) => inOvs(docker, ['ovs-vsctl', '--timeout=10', ...args]);
+
+export const ofctlVia = (docker: Docker) => (args: string[]) => inOvs(docker, ['ovs-ofctl', '-O', 'OpenFlow13', ...args]);

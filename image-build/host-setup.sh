@@ -1,0 +1,39 @@
+#!/bin/bash
+# Prepares a Debian bookworm host (dev VM, CI, or the Pi image build) to build and run Dovelab:
+# Debian packages, npm dependencies, the compiled agent. Idempotent; run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(docker.io debootstrap dnsmasq-base tcpdump ethtool iproute2 iptables util-linux procps
+  iputils-ping curl ca-certificates)
+
+if [[ $(id -u) != 0 ]]; then echo "host-setup: run as root" >&2; exit 1; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "host-setup: installing ${missing[*]}"
+  # Without systemd, keep package scripts from starting services: the agent starts dockerd itself.
+  made_policy=0
+  if [[ ! -d /run/systemd/system && ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  ((made_policy)) && rm -f /usr/sbin/policy-rc.d
+fi
+
+# npm ci only when the lockfile changed since the last install.
+stamp=node_modules/.dovelab-lock-sha
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "host-setup: npm ci"
+  npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
+npm run --silent build
+chmod +x dist/agent/cli.js
+echo "host-setup: ready"
