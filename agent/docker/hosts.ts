@@ -31,7 +31,6 @@ export async function startLabHost(docker: Docker, h: HostCreate): Promise<numbe
     Labels: h.labels,
     HostConfig: {
       NetworkMode: 'none',
-      Init: true,
       // Its own netns only: students set addresses and routes; nothing privileged.
       CapAdd: ['NET_ADMIN', 'NET_RAW'],
       RestartPolicy: { Name: 'no' },

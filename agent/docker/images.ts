@@ -80,7 +80,7 @@ async function buildBase(docker: Docker, recipes: string, workDir: string, force
     (l) => log(`  ${BASE_TAG}: ${l}`));
   copyFileSync(join(dir, 'setup.sh'), join(rootfs, 'setup.sh'));
   await run(['chroot', rootfs, '/bin/sh', '/setup.sh'], { timeoutMs: 600_000 });
-  rmSync(join(rootfs, 'setup.sh'));
+  rmSync(join(rootfs, 'setup.sh'), { force: true });
   log(`${BASE_TAG}: docker import`);
   const tar = spawn('tar', ['-C', rootfs, '--numeric-owner', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [repo, tag] = BASE_TAG.split(':');

@@ -1,7 +1,7 @@
 // Topology + groups -> desired network state (hosts, ports, VLANs, Faucet DP). Pure.
 import { createHash } from 'node:crypto';
 import type { Topology } from '../lesson/schema.js';
-import { ALLOW_ALL, allowAll, type FaucetModel } from '../net/faucet/model.js';
+import { ALLOW_ALL, allowAll, IDLE_PORT, type FaucetModel } from '../net/faucet/model.js';
 
 export interface PlanSettings {
   lab: string;
@@ -122,10 +122,10 @@ export function planDesired(t: Topology, s: PlanSettings): DesiredState {
   const faucet: FaucetModel = {
     dp: {
       name: s.bridge, dpId: s.dpId, description: `Dovelab lab ${s.lab}`,
-      interfaces: ports.map((p) => ({
+      interfaces: [...ports.map((p) => ({
         number: p.ofport, name: p.faucetName, description: `${p.host} ${p.ifname} (group ${p.group})`,
         native_vlan: p.vlan, acls_in: [ALLOW_ALL],
-      })),
+      })), { ...IDLE_PORT }],
     },
     vlans: [...vlans].map(([name, vid]) => ({ name, vid })),
     acls: { [ALLOW_ALL]: allowAll() },

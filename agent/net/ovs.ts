@@ -58,6 +58,12 @@ export class Ovs {
     if ([...current].sort().join() !== [...s.controllers].sort().join()) {
       await this.vsctl(['set-controller', s.bridge, ...s.controllers]);
     }
+    // Reconnect within a second after a controller restart (OVS backs off up to 8 s by default).
+    const ctl = parseVsctlJson((await this.vsctl(['--format=json', '--columns=_uuid,max_backoff', 'list', 'Controller'])).stdout);
+    for (const row of ctl) {
+      const uuid = (row._uuid as unknown as [string, string])[1];
+      if (optional<number>(row.max_backoff) !== 1000) await this.vsctl(['set', 'Controller', uuid, 'max_backoff=1000']);
+    }
   }
 
   async deleteBridge(bridge: string): Promise<void> {

@@ -5,6 +5,7 @@ import { planDesired, stableMac, PlanError, type PlanSettings } from '../../agen
 import { diff, hostLabels, portExternalIds, type ObservedState } from '../../agent/lab/diff.js';
 import { TopologySchema, type Topology } from '../../agent/lesson/schema.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
+import { IDLE_PORT } from '../../agent/net/faucet/model.js';
 
 const topo = (doc: string): Topology => TopologySchema.parse(parse(doc));
 const settings = (groups = 1): PlanSettings => ({ lab: 'demo', groups, bridge: 'dovelab0', dpId: 1, defaultImage: 'dovelab/labhost' });
@@ -67,9 +68,13 @@ hosts:
 
 test('every lab port carries an ACL list ending in allow; the config emits', () => {
   const d = planDesired(TWO, settings(2));
-  for (const i of d.faucet.dp.interfaces) assert.equal(i.acls_in, ['dovelab-allow']);
+  const lab = d.faucet.dp.interfaces.filter((i) => i.number !== IDLE_PORT.number);
+  assert.is(lab.length, 4);
+  for (const i of lab) assert.equal(i.acls_in, ['dovelab-allow']);
   const y = parse(emitFaucetYaml(d.faucet));
-  assert.equal(Object.keys(y.dps.dovelab0.interfaces).map(Number), [101, 102, 201, 202]);
+  // The idle placeholder stays, so a DP never loses its last interface.
+  assert.equal(Object.keys(y.dps.dovelab0.interfaces).map(Number), [101, 102, 201, 202, IDLE_PORT.number]);
+  assert.equal(y.dps.dovelab0.interfaces[IDLE_PORT.number], { name: IDLE_PORT.name, description: IDLE_PORT.description });
 });
 
 test('clashes are plan errors: literal VLAN equal to an allocated one, duplicate MAC', () => {

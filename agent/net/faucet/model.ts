@@ -27,6 +27,12 @@ export interface FaucetModel {
   acls: Record<string, FaucetAclRule[]>;
 }
 
+/**
+ * Faucet refuses a DP without interfaces, so the config always holds this one: a port number
+ * no switch port uses, in no VLAN. Keeping it while labs come and go keeps those changes warm.
+ */
+export const IDLE_PORT = { number: 0xfe00, name: 'dovelab-idle', description: 'placeholder: Faucet needs one interface' } as const;
+
 /** The ACL every lab port carries from the start, so live ACL changes are warm swaps. */
 export const ALLOW_ALL = 'dovelab-allow';
 export const allowAll = (): FaucetAclRule[] => [{ match: {}, actions: { allow: true } }];

@@ -27,8 +27,8 @@ export function faucetStatus(samples: Sample[]): FaucetStatus {
       || (pick(samples, 'faucet_config_load_error').length ? false : undefined),
     applied: flag(pick(samples, 'faucet_config_applied')),
     dpUp,
-    warmStarts: sum('of_dp_warm_starts') ,
-    coldStarts: sum('of_dp_cold_starts'),
+    warmStarts: sum('faucet_config_reload_warm_total'),
+    coldStarts: sum('faucet_config_reload_cold_total'),
   };
 }
 
