@@ -141,6 +141,8 @@ export async function buildImages(docker: Docker, recipes: string, opts: { force
     log(`[${i + 2}/${names.length + 1}] dovelab/${name}`);
     reports.push(await buildRecipe(docker, recipes, name, baseHash, workDir, !!opts.force, log));
   }
+  // Older builds of our recipes, now untagged.
+  if (reports.some((r) => r.built)) await docker.pruneImages({ filters: { dangling: ['true'], label: [HASH_LABEL] } });
   return reports;
 }
 

@@ -1,7 +1,7 @@
 // Topology + groups -> desired network state (hosts, ports, VLANs, Faucet DP). Pure.
 import { createHash } from 'node:crypto';
 import type { Topology } from '../lesson/schema.js';
-import { ALLOW_ALL, allowAll, IDLE_PORT, type FaucetModel } from '../net/faucet/model.js';
+import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
 
 export interface PlanSettings {
   lab: string;
@@ -47,6 +47,9 @@ export interface DesiredState {
 
 export class PlanError extends Error {}
 
+/** Group N's VLANs are N*100+k, so 30 groups stay well below the reserved VLAN 4094. */
+export const MAX_GROUPS = 30;
+
 /** Ports 1..49: uplinks and mirrors; 50..99: shared hosts; group N: N*100+1 .. N*100+99. */
 export const ofportFor = (group: number, index: number) => (group === 0 ? 49 + index : group * 100 + index);
 export const hostEndName = (ofport: number) => `dl${ofport}`;
@@ -73,7 +76,7 @@ function vidFor(t: Topology, network: string, group: number): number {
 }
 
 export function planDesired(t: Topology, s: PlanSettings): DesiredState {
-  if (!Number.isInteger(s.groups) || s.groups < 1 || s.groups > 40) throw new PlanError(`groups: ${s.groups} not in 1..40`);
+  if (!Number.isInteger(s.groups) || s.groups < 1 || s.groups > MAX_GROUPS) throw new PlanError(`groups: ${s.groups} not in 1..${MAX_GROUPS}`);
   const hosts: DesiredHost[] = [];
   const ports: DesiredPort[] = [];
   const vlans = new Map<string, number>();
@@ -110,6 +113,7 @@ export function planDesired(t: Topology, s: PlanSettings): DesiredState {
   for (const [name, vid] of vlans) {
     const other = seenVid.get(vid);
     if (other) throw new PlanError(`VLAN ${vid} would be used by both ${other} and ${name}`);
+    if (vid === IDLE_VLAN.vid) throw new PlanError(`VLAN ${vid} (${name}) is reserved by Dovelab`);
     seenVid.set(vid, name);
   }
   // An explicit MAC is copied into every group; MACs only need to be unique per VLAN (as on a switch).
@@ -127,7 +131,7 @@ export function planDesired(t: Topology, s: PlanSettings): DesiredState {
         native_vlan: p.vlan, acls_in: [ALLOW_ALL],
       })), { ...IDLE_PORT }],
     },
-    vlans: [...vlans].map(([name, vid]) => ({ name, vid })),
+    vlans: [...[...vlans].map(([name, vid]) => ({ name, vid })), { ...IDLE_VLAN }],
     acls: { [ALLOW_ALL]: allowAll() },
   };
   return { lab: s.lab, hosts, ports, faucet };

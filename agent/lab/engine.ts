@@ -4,7 +4,7 @@ import { paths, type Config } from '../config.js';
 import { hostPid, listLabHosts, removeLabHost, startLabHost } from '../docker/hosts.js';
 import { applyFaucetConfig, type ApplyResult, type FaucetIo } from '../net/faucet/apply.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
-import { ALLOW_ALL, allowAll, IDLE_PORT, type FaucetModel } from '../net/faucet/model.js';
+import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
 import { ensureLabFirewall } from '../net/firewall.js';
 import { attachVeth, deleteLink, linksInNetns } from '../net/links.js';
 import type { Ovs } from '../net/ovs.js';
@@ -36,7 +36,7 @@ export async function observe(ctx: LabContext): Promise<ObservedState> {
 
 /** The Faucet config with no lab: the DP and the ACL every lab port will carry. */
 export function idleFaucetModel(cfg: Config): FaucetModel {
-  return { dp: { name: cfg.bridge, dpId: cfg.dpId, description: 'Dovelab (no lab running)', interfaces: [{ ...IDLE_PORT }] }, vlans: [], acls: { [ALLOW_ALL]: allowAll() } };
+  return { dp: { name: cfg.bridge, dpId: cfg.dpId, description: 'Dovelab (no lab running)', interfaces: [{ ...IDLE_PORT }] }, vlans: [{ ...IDLE_VLAN }], acls: { [ALLOW_ALL]: allowAll() } };
 }
 
 export interface ReconcileReport { actions: Action[]; faucet?: ApplyResult; ms: number }

@@ -5,7 +5,8 @@ export interface Sample { name: string; labels: Record<string, string>; value: n
 
 export function parseMetrics(text: string): Sample[] {
   const out: Sample[] = [];
-  for (const fam of parse(text)) {
+  // Gauge writes "# HELP name " with an empty text, which the parser rejects; we need no HELP.
+  for (const fam of parse(text.replace(/^# HELP .*$/gm, ''))) {
     for (const m of fam.metrics) {
       if (m.value === undefined) continue;
       out.push({ name: fam.name, labels: m.labels ?? {}, value: Number(m.value) });

@@ -5,7 +5,7 @@ import { planDesired, stableMac, PlanError, type PlanSettings } from '../../agen
 import { diff, hostLabels, portExternalIds, type ObservedState } from '../../agent/lab/diff.js';
 import { TopologySchema, type Topology } from '../../agent/lesson/schema.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
-import { IDLE_PORT } from '../../agent/net/faucet/model.js';
+import { IDLE_PORT, IDLE_VLAN } from '../../agent/net/faucet/model.js';
 
 const topo = (doc: string): Topology => TopologySchema.parse(parse(doc));
 const settings = (groups = 1): PlanSettings => ({ lab: 'demo', groups, bridge: 'dovelab0', dpId: 1, defaultImage: 'dovelab/labhost' });
@@ -47,7 +47,7 @@ test('groups: hosts copied per group with own VLANs and ofport ranges', () => {
   assert.is(new Set(d.ports.filter((p) => p.host === 'h1').map((p) => p.mac)).size, 3);
   // An explicit MAC is kept in every group: the groups' VLANs keep them apart.
   assert.equal(d.ports.filter((p) => p.host === 'h2').map((p) => p.mac), Array(3).fill('0e:00:00:00:01:02'));
-  assert.equal(d.faucet.vlans.map((v) => v.vid).sort(), [101, 201, 301]);
+  assert.equal(d.faucet.vlans.map((v) => v.vid).sort(), [101, 201, 301, 4094]);
 });
 
 test('shared network: one VLAN (literal id), host exists once', () => {
@@ -74,7 +74,7 @@ test('every lab port carries an ACL list ending in allow; the config emits', () 
   const y = parse(emitFaucetYaml(d.faucet));
   // The idle placeholder stays, so a DP never loses its last interface.
   assert.equal(Object.keys(y.dps.dovelab0.interfaces).map(Number), [101, 102, 201, 202, IDLE_PORT.number]);
-  assert.equal(y.dps.dovelab0.interfaces[IDLE_PORT.number], { name: IDLE_PORT.name, description: IDLE_PORT.description });
+  assert.equal(y.dps.dovelab0.interfaces[IDLE_PORT.number], { name: IDLE_PORT.name, description: IDLE_PORT.description, native_vlan: IDLE_VLAN.name });
 });
 
 test('clashes are plan errors: literal VLAN equal to an allocated one, duplicate MAC', () => {

@@ -22,12 +22,23 @@ export async function checkFaucetConfig(docker: Docker, c: Config, hostPath: str
     try {
       await ctr.start();
       code = (await ctr.wait()).StatusCode as number;
-      output = (await ctr.logs({ stdout: true, stderr: true })).toString('utf8').replace(/[\x00-\x08]/g, '');
+      output = demux(await ctr.logs({ stdout: true, stderr: true }) as unknown as Buffer);
     } finally {
       await ctr.remove({ force: true });
     }
   }
   return { ok: code === 0, error: code === 0 ? '' : lastLines(output) };
+}
+
+/** Docker's multiplexed log stream: 8-byte frame headers (stream, 0, 0, 0, size BE32). */
+function demux(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let i = 0; i + 8 <= buf.length;) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 const lastLines = (s: string) => s.trim().split('\n').filter((l) => l.trim()).slice(-4).join('\n');

@@ -31,7 +31,9 @@ export interface FaucetModel {
  * Faucet refuses a DP without interfaces, so the config always holds this one: a port number
  * no switch port uses, in no VLAN. Keeping it while labs come and go keeps those changes warm.
  */
-export const IDLE_PORT = { number: 0xfe00, name: 'dovelab-idle', description: 'placeholder: Faucet needs one interface' } as const;
+export const IDLE_PORT = { number: 0xfe00, name: 'dovelab-idle', description: 'placeholder: Faucet needs one interface', native_vlan: 'dovelab-idle' } as const;
+/** Faucet also needs a VLAN referenced by an interface: the idle port's, never used by labs. */
+export const IDLE_VLAN = { name: 'dovelab-idle', vid: 4094, description: 'reserved by Dovelab' } as const;
 
 /** The ACL every lab port carries from the start, so live ACL changes are warm swaps. */
 export const ALLOW_ALL = 'dovelab-allow';
