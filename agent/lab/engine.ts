@@ -44,6 +44,7 @@ export interface ReconcileReport { actions: Action[]; faucet?: ApplyResult; ms: 
 /** Brings the running lab to `desired`; touches only what differs. All Faucet changes: one reload. */
 export async function reconcile(ctx: LabContext, desired: DesiredState): Promise<ReconcileReport> {
   const t0 = Date.now();
+  await preflight(ctx);
   await ensureLabFirewall(HOST_END_PATTERN);
   const actions = diff(desired, await observe(ctx));
   let faucet: ApplyResult | undefined;
@@ -52,6 +53,14 @@ export async function reconcile(ctx: LabContext, desired: DesiredState): Promise
     faucet = (await execute(ctx, desired, a)) ?? faucet;
   }
   return { actions, faucet, ms: Date.now() - t0 };
+}
+
+/** Every component answers before the first change, so a dead one stops us before anything is applied. */
+export async function preflight(ctx: LabContext): Promise<void> {
+  if (!(await ctx.ovs.bridgeExists(ctx.cfg.bridge))) {
+    throw new Error(`OVS has no bridge ${ctx.cfg.bridge}: run \`dovelab infra up\``);
+  }
+  await ctx.faucet.metrics();
 }
 
 function describe(a: Action): string {

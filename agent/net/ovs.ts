@@ -44,7 +44,11 @@ export class Ovs {
   }
 
   async bridgeExists(bridge: string): Promise<boolean> {
-    return (await this.vsctl(['br-exists', bridge]).catch(() => undefined)) !== undefined;
+    try { await this.vsctl(['br-exists', bridge]); return true; } catch (e) {
+      // br-exists answers "no" with exit 2; anything else (OVS down) is an error.
+      if ((e as { result?: { code?: number } }).result?.code === 2) return false;
+      throw e;
+    }
   }
 
   /** Creates or corrects the Faucet-controlled bridge; idempotent, does not churn controllers. */

@@ -7,7 +7,7 @@ const NAME = 'printer.local';
 const SERVICE = '_ipp._tcp.local';
 const INSTANCE = `Classroom printer.${SERVICE}`;
 
-mdns.on('query', (q) => {
+mdns.on('query', (q, rinfo) => {
   const answers: import('dns-packet').Answer[] = [];
   for (const question of q.questions) {
     const type = String(question.type);
@@ -20,6 +20,9 @@ mdns.on('query', (q) => {
       answers.push({ name: NAME, type: 'A', ttl: 120, data: address });
     }
   }
-  if (answers.length) mdns.respond({ answers });
+  if (!answers.length) return;
+  // A query from a port other than 5353 is a one-shot ("legacy unicast", RFC 6762 6.7), e.g. dig.
+  if (rinfo.port !== 5353) mdns.respond({ id: q.id, questions: q.questions, answers }, rinfo);
+  else mdns.respond({ answers });
 });
 process.on('SIGTERM', () => { mdns.destroy(); process.exit(0); });

@@ -53,14 +53,18 @@ export async function applyFaucetConfig(io: FaucetIo, file: string, text: string
   const lastGood = `${file}.last-good`;
   if (existsSync(file)) copyFileSync(file, lastGood);
   renameSync(candidate, file);
-  await io.reload();
-  const after = await waitForConfirm(io, hash, dpName, timeoutMs);
+  let failure: Error | undefined;
+  let after: FaucetStatus | undefined;
+  try {
+    await io.reload();
+    after = await waitForConfirm(io, hash, dpName, timeoutMs);
+  } catch (e) { failure = e as Error; }
   if (!after) {
     if (existsSync(lastGood)) {
       renameSync(lastGood, file);
-      await io.reload();
+      await io.reload().catch(() => {});
     }
-    throw new FaucetNotConfirmed(`Faucet did not confirm config ${hash.slice(0, 12)} within ${timeoutMs / 1000} s ` +
+    throw failure ?? new FaucetNotConfirmed(`Faucet did not confirm config ${hash.slice(0, 12)} within ${timeoutMs / 1000} s ` +
       '(hash, load error, dp_status); the previous config was restored. See `docker logs dovelab-faucet`.');
   }
   return { changed: true, sha256: hash, ms: Date.now() - t0, before, after };

@@ -43,11 +43,24 @@ function demux(buf: Buffer): string {
 
 const lastLines = (s: string) => s.trim().split('\n').filter((l) => l.trim()).slice(-4).join('\n');
 
+export class FaucetUnavailable extends Error {}
+
 export function faucetIo(docker: Docker, c: Config): FaucetIo {
   return {
     check: (hostPath) => checkFaucetConfig(docker, c, hostPath),
-    reload: async () => { await docker.getContainer(INFRA.faucet).kill({ signal: 'SIGHUP' }); },
-    metrics: () => scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`),
+    reload: async () => {
+      try { await docker.getContainer(INFRA.faucet).kill({ signal: 'SIGHUP' }); } catch (e) {
+        const code = (e as { statusCode?: number }).statusCode;
+        if (code === 404 || code === 409) throw new FaucetUnavailable(`Faucet is not running (container ${INFRA.faucet}): run \`dovelab infra up\``);
+        throw e;
+      }
+    },
+    metrics: async () => {
+      try { return await scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`); } catch (e) {
+        throw new FaucetUnavailable(`Faucet is not answering on 127.0.0.1:${c.faucetPromPort} (${(e as Error).message}): ` +
+          `see \`docker logs ${INFRA.faucet}\`, then \`dovelab infra up\``);
+      }
+    },
   };
 }
 
