@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(docker.io debootstrap dnsmasq-base tcpdump ethtool iproute2 iptables util-linux procps
-  iputils-ping curl ca-certificates)
+  iputils-ping curl ca-certificates time)
 
 if [[ $(id -u) != 0 ]]; then echo "host-setup: run as root" >&2; exit 1; fi
 
