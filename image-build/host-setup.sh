@@ -36,4 +36,6 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
 fi
 npm run --silent build
 chmod +x dist/agent/cli.js
-echo "host-setup: ready"
+# The `dovelab` command on PATH, pointing at this checkout.
+ln -sf "$PWD/dist/agent/cli.js" /usr/local/bin/dovelab
+echo "host-setup: ready (dovelab -> $PWD/dist/agent/cli.js)"
