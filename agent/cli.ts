@@ -3,20 +3,19 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { loadConfig, paths, type Config } from './config.js';
+import { INFRA, loadConfig, paths, type Config } from './config.js';
 import { dockerClient } from './docker/client.js';
 import { ensureDockerd } from './docker/engine.js';
 import { buildImages } from './docker/images.js';
 import { doctor } from './doctor.js';
 import { simDown, simStatus, simUp } from './hardware/sim/world.js';
 import { labContext } from './context.js';
-import { planDesired } from './lab/desired.js';
-import { reconcile, teardown } from './lab/engine.js';
+import { registerLabVerbs } from './cli-lab.js';
 import { infraDown, infraStatus, infraUp } from './lab/infra.js';
-import { clearLabState, readLabState, writeLabState } from './lab/state.js';
+import { desiredOf, labUp } from './lab/service.js';
 import { labSummary } from './lab/summary.js';
-import { loadTopology, lessonFile } from './lesson/load.js';
-import { execIn } from './docker/client.js';
+import { containerState, execIn } from './docker/client.js';
+import { vsctlVia } from './docker/infra.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => console.log(s);
@@ -66,8 +65,13 @@ infra.command('status').option('--json').action(action(async (o: { json?: boolea
 }));
 
 const sim = program.command('sim').description('the sim world: school network, dongles up0/mir0, capture netns');
-sim.command('up').action(action(async () => { await simUp(cfg().runDir, log); }));
-sim.command('down').action(action(async () => { await simDown(cfg().runDir, log); }));
+/** ovs-vsctl when the OVS container runs (the training switch needs it), else undefined. */
+const ovsIfRunning = async () => {
+  const docker = dockerClient();
+  return (await containerState(docker, INFRA.ovs).catch(() => undefined))?.State.Running ? vsctlVia(docker) : undefined;
+};
+sim.command('up').action(action(async () => { await simUp(cfg().runDir, log, await ovsIfRunning()); }));
+sim.command('down').action(action(async () => { await simDown(cfg().runDir, log, await ovsIfRunning()); }));
 sim.command('status').option('--json').action(action(async (o: { json?: boolean }) => {
   const s = await simStatus(cfg().runDir);
   log(o.json ? JSON.stringify(s, null, 2) : s.up ? `sim world up; ${s.leases.length} DHCP leases` : `sim world incomplete: missing ${s.missing.join(', ')}`);
@@ -84,40 +88,6 @@ program.command('doctor').description('check dockerd, images, OVS, Faucet, datap
     return failed ? 1 : 0;
   }));
 
-program.command('up').description('bring up a lab from a lesson (lesson.yaml or its directory)')
-  .argument('<lesson>').option('--groups <n>', 'student groups', '1')
-  .action(action(async (lesson: string, o: { groups: string }) => {
-    const c = cfg();
-    const topology = loadTopology(lesson);
-    const groups = Number(o.groups);
-    const lab = topology.id ?? 'lab';
-    const desired = planDesired(topology, { lab, groups, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost });
-    const ctx = await labContext(c, log);
-    writeLabState(paths(c).labState, { lab, source: resolve(lessonFile(lesson)), groups, topology, startedAt: new Date().toISOString() });
-    const r = await reconcile(ctx, desired);
-    log(labSummary(desired));
-    log(`ready: ${r.actions.length - 1} changes, Faucet ${r.faucet?.changed ? `reloaded in ${r.faucet.ms} ms` : 'unchanged'} (config ${r.faucet?.sha256.slice(0, 12)})`);
-  }));
-
-program.command('down').description('remove the running lab (hosts and ports); infra stays up')
-  .action(action(async () => {
-    const c = cfg();
-    await teardown(await labContext(c, log));
-    clearLabState(paths(c).labState);
-    log('lab removed');
-  }));
-
-program.command('exec').description('run a command in a lab host').argument('<host>').option('--group <n>', 'group', '1')
-  .argument('<cmd...>').action(action(async (host: string, cmd: string[], o: { group: string }) => {
-    const st = readLabState(paths(cfg()).labState);
-    if (!st) throw new Error('no lab is running: `dovelab up <lesson>` first');
-    const shared = Object.values(st.topology.hosts[host]?.interfaces ?? {}).every((i) => st.topology.networks[i.network]?.shared);
-    const container = `dovelab-${shared ? host : `g${o.group}-${host}`}`;
-    const r = await execIn(dockerClient(), container, cmd, { allowFail: true });
-    process.stdout.write(r.stdout); process.stderr.write(r.stderr);
-    return r.code;
-  }));
-
 program.command('demo').description('infra + sim world + two hosts that ping through Faucet')
   .action(action(async () => {
     const c = cfg();
@@ -126,13 +96,9 @@ program.command('demo').description('infra + sim world + two hosts that ping thr
     await buildImages(docker, join(ROOT, 'image-build/images'), { log });
     const r = await infraUp(c, docker, log);
     log(`infra up: datapath ${r.datapath}, dp_status 1 after ${(r.msToDpUp / 1000).toFixed(1)} s`);
-    await simUp(c.runDir, log);
-    const lesson = join(ROOT, 'lessons/first-switch');
-    const topology = loadTopology(lesson);
-    const lab = topology.id ?? 'lab';
-    const desired = planDesired(topology, { lab, groups: 1, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost });
-    writeLabState(paths(c).labState, { lab, source: lessonFile(lesson), groups: 1, topology, startedAt: new Date().toISOString() });
-    await reconcile(await labContext(c, log, docker), desired);
+    await simUp(c.runDir, log, vsctlVia(docker));
+    const { state } = await labUp(await labContext(c, log, docker), join(ROOT, 'lessons/first-switch'), 1);
+    const desired = desiredOf(c, state);
     log(labSummary(desired));
     const h2 = desired.ports.find((p) => p.host === 'h2')?.address?.split('/')[0];
     log(`\n$ dovelab exec h1 -- ping -c 3 ${h2}`);
@@ -149,18 +115,6 @@ Where to look:
     return ping.code;
   }));
 
-program.command('status').description('the lab and the switch').option('--json')
-  .action(action(async (o: { json?: boolean }) => {
-    const c = cfg();
-    const st = readLabState(paths(c).labState);
-    const infraS = await infraStatus(c, dockerClient());
-    if (o.json) { log(JSON.stringify({ lab: st ?? null, infra: infraS }, null, 2)); return; }
-    if (!st) log('no lab running');
-    else {
-      const desired = planDesired(st.topology, { lab: st.lab, groups: st.groups, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost });
-      log(labSummary(desired));
-    }
-    log(`switch: ${infraS.bridge?.exists ? `${c.bridge} ${infraS.bridge.datapath}` : 'down'}; Faucet dp_status ${infraS.faucet?.dpUp[c.bridge] ? 1 : 0}`);
-  }));
+registerLabVerbs(program, cfg, action, log);
 
 await program.parseAsync(process.argv);

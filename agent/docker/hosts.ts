@@ -20,7 +20,7 @@ export async function hostPid(docker: Docker, container: string): Promise<number
   return info.State.Pid;
 }
 
-export interface HostCreate { container: string; image: string; hostname: string; labels: Record<string, string> }
+export interface HostCreate { container: string; image: string; hostname: string; labels: Record<string, string>; sysctl?: Record<string, string> }
 
 /** Creates and starts a lab host; returns the pid whose netns gets the interfaces. */
 export async function startLabHost(docker: Docker, h: HostCreate): Promise<number> {
@@ -34,6 +34,8 @@ export async function startLabHost(docker: Docker, h: HostCreate): Promise<numbe
       // Its own netns only: students set addresses and routes; nothing privileged.
       CapAdd: ['NET_ADMIN', 'NET_RAW'],
       RestartPolicy: { Name: 'no' },
+      // net.* sysctls are per netns, so Docker may set them for an unprivileged container.
+      Sysctls: h.sysctl ?? {},
     },
   });
   await c.start();
@@ -44,4 +46,13 @@ export async function removeLabHost(docker: Docker, container: string): Promise<
   try { await docker.getContainer(container).remove({ force: true }); } catch (e) {
     if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
+}
+
+/** busybox udhcpc inside the host: sends the host name, renews, keeps running in the background. */
+export async function startDhcpClient(docker: Docker, container: string, ifname: string, hostname: string): Promise<void> {
+  const exec = await docker.getContainer(container).exec({
+    Cmd: ['udhcpc', '-i', ifname, '-x', `hostname:${hostname}`, '-F', hostname, '-b', '-p', `/run/udhcpc.${ifname}.pid`],
+    AttachStdout: false, AttachStderr: false,
+  });
+  await exec.start({ Detach: true });
 }

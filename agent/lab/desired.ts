@@ -1,7 +1,17 @@
-// Topology + groups -> desired network state (hosts, ports, VLANs, Faucet DP). Pure.
+// Topology + groups (+ live overrides) -> desired network state: hosts, ports, uplinks, mirrors,
+// VLANs, ACLs and the Faucet DP. Pure.
 import { createHash } from 'node:crypto';
 import type { Topology } from '../lesson/schema.js';
-import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
+import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetAclRule, type FaucetInterface, type FaucetModel } from '../net/faucet/model.js';
+import { compileAcl } from './acl.js';
+
+/** Live changes on top of the lesson, kept with the lab's state on disk. */
+export interface LabOverrides {
+  /** Port (faucet name, e.g. g1-h2-eth0) -> lesson ACL names; replaces the lesson's `apply`. */
+  acls?: Record<string, string[]>;
+  /** Mirror name -> ports (faucet names) it copies; replaces the lesson's `from`. */
+  mirrors?: Record<string, string[]>;
+}
 
 export interface PlanSettings {
   lab: string;
@@ -9,6 +19,7 @@ export interface PlanSettings {
   bridge: string;
   dpId: number;
   defaultImage: string;
+  overrides?: LabOverrides;
 }
 
 export interface DesiredHost {
@@ -19,6 +30,8 @@ export interface DesiredHost {
   host: string;
   image: string;
   hostname: string;
+  sysctl: Record<string, string>;
+  startup: string | undefined;
 }
 
 export interface DesiredPort {
@@ -33,15 +46,31 @@ export interface DesiredPort {
   ifname: string;
   mac: string;
   address: string | undefined;
+  gateway: string | undefined;
   dhcp: boolean;
   vlan: string;
   vid: number;
+  /** Lesson ACL names applied to what this interface sends. */
+  acls: string[];
+}
+
+/** A dongle (or any existing interface of the appliance) on the bridge. */
+export interface DesiredUplink {
+  role: 'uplink' | 'mirror';
+  name: string;
+  iface: string;
+  ofport: number;
+  native: string | undefined;
+  tagged: string[];
+  /** Mirror only: OpenFlow ports whose traffic (both directions) it copies. */
+  mirrors: number[];
 }
 
 export interface DesiredState {
   lab: string;
   hosts: DesiredHost[];
   ports: DesiredPort[];
+  uplinks: DesiredUplink[];
   faucet: FaucetModel;
 }
 
@@ -56,6 +85,8 @@ export const hostEndName = (ofport: number) => `dl${ofport}`;
 export const HOST_END_PATTERN = 'dl+';
 export const containerName = (key: string) => `dovelab-${key}`;
 export const hostKey = (group: number, host: string) => (group === 0 ? host : `g${group}-${host}`);
+/** Faucet's name for a lesson ACL (namespaced so it cannot clash with ours). */
+export const faucetAclName = (acl: string) => `lesson-${acl}`;
 
 /** Locally administered unicast MAC, stable for lab/group/host/interface. */
 export function stableMac(lab: string, group: number, host: string, ifname: string): string {
@@ -63,51 +94,104 @@ export function stableMac(lab: string, group: number, host: string, ifname: stri
   return ['0e', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
-/** VLAN id of a network for a group: literal for shared networks, N*100+k per group. */
-function vidFor(t: Topology, network: string, group: number): number {
+const perGroupNetworks = (t: Topology) => Object.entries(t.networks).filter(([, n]) => !n.shared).map(([name]) => name);
+
+/** A host whose interfaces are all on shared networks exists once (group 0); others per group. */
+export const isSharedHost = (t: Topology, h: string) =>
+  Object.values(t.hosts[h]?.interfaces ?? {}).every((i) => t.networks[i.network]?.shared);
+
+/** Faucet VLAN name and id of a network in a group: literal for shared networks, N*100+k per group. */
+export function vlanOf(t: Topology, network: string, group: number): { vlan: string; vid: number } {
   const net = t.networks[network];
   if (!net) throw new PlanError(`unknown network ${network}`);
   if (net.shared) {
     if (net.vlan === undefined) throw new PlanError(`networks.${network}: a shared network needs a literal vlan`);
-    return net.vlan;
+    return { vlan: network, vid: net.vlan };
   }
-  const perGroup = Object.entries(t.networks).filter(([, n]) => !n.shared).map(([name]) => name);
-  return group * 100 + perGroup.indexOf(network) + 1;
+  return { vlan: `g${group}-${network}`, vid: group * 100 + perGroupNetworks(t).indexOf(network) + 1 };
 }
 
-export function planDesired(t: Topology, s: PlanSettings): DesiredState {
-  if (!Number.isInteger(s.groups) || s.groups < 1 || s.groups > MAX_GROUPS) throw new PlanError(`groups: ${s.groups} not in 1..${MAX_GROUPS}`);
+/** All VLANs a network stands for: one if shared, one per group otherwise. */
+const vlansOfNetwork = (t: Topology, network: string, groups: number) =>
+  t.networks[network]?.shared ? [vlanOf(t, network, 0)] : Array.from({ length: groups }, (_, i) => vlanOf(t, network, i + 1));
+
+function planHostsAndPorts(t: Topology, s: PlanSettings): { hosts: DesiredHost[]; ports: DesiredPort[] } {
   const hosts: DesiredHost[] = [];
   const ports: DesiredPort[] = [];
-  const vlans = new Map<string, number>();
-  const hostNames = Object.keys(t.hosts);
-  // A host whose interfaces are all on shared networks exists once (group 0); others per group.
-  const isShared = (h: string) => Object.values(t.hosts[h]!.interfaces).every((i) => t.networks[i.network]?.shared);
-  const groupsOf = (h: string) => (isShared(h) ? [0] : Array.from({ length: s.groups }, (_, i) => i + 1));
   const indexIn = new Map<number, number>();
-  for (const h of hostNames) {
-    const spec = t.hosts[h]!;
-    for (const g of groupsOf(h)) {
+  for (const [h, spec] of Object.entries(t.hosts)) {
+    const groups = isSharedHost(t, h) ? [0] : Array.from({ length: s.groups }, (_, i) => i + 1);
+    for (const g of groups) {
       const key = hostKey(g, h);
       const container = containerName(key);
-      hosts.push({ key, container, group: g, host: h, image: spec.image ?? s.defaultImage, hostname: key });
+      hosts.push({
+        key, container, group: g, host: h, image: spec.image ?? s.defaultImage, hostname: key,
+        sysctl: Object.fromEntries(Object.entries(spec.sysctl ?? {}).map(([k, v]) => [k, String(v)])),
+        startup: spec.startup,
+      });
       for (const [ifname, iface] of Object.entries(spec.interfaces)) {
         const index = (indexIn.get(g) ?? 0) + 1;
         indexIn.set(g, index);
-        if (index > 99 || (g === 0 && index > 50)) throw new PlanError(`group ${g}: too many interfaces`);
+        if (index > 99 || (g === 0 && index > 50)) throw new PlanError(`group ${g}: more than ${g === 0 ? 50 : 99} interfaces`);
         const ofport = ofportFor(g, index);
-        const net = t.networks[iface.network]!;
-        const vlan = net.shared ? iface.network : `g${g}-${iface.network}`;
-        const vid = vidFor(t, iface.network, g);
-        vlans.set(vlan, vid);
+        const faucetName = `${key}-${ifname}`;
         ports.push({
-          ofport, hostEnd: hostEndName(ofport), faucetName: `${key}-${ifname}`, container, group: g, host: h, ifname,
+          ofport, hostEnd: hostEndName(ofport), faucetName, container, group: g, host: h, ifname,
           mac: (iface.mac ?? stableMac(s.lab, g, h, ifname)).toLowerCase(),
           address: iface.ip === 'dhcp' || iface.ip === 'none' ? undefined : iface.ip,
-          dhcp: iface.ip === 'dhcp', vlan, vid,
+          gateway: iface.gateway,
+          dhcp: iface.ip === 'dhcp',
+          ...vlanOf(t, iface.network, g),
+          acls: s.overrides?.acls?.[faucetName] ?? t.apply[`${h}.${ifname}`] ?? [],
         });
       }
     }
+  }
+  return { hosts, ports };
+}
+
+/** Ports of lesson mirror sources (`host` or `host.iface`) in every group. */
+export function mirrorSourcePorts(ports: DesiredPort[], from: string[]): DesiredPort[] {
+  return ports.filter((p) => from.some((f) => {
+    const [host, ifname] = f.split('.');
+    return p.host === host && (ifname === undefined || p.ifname === ifname);
+  }));
+}
+
+function planUplinks(t: Topology, s: PlanSettings, ports: DesiredPort[]): DesiredUplink[] {
+  const out: DesiredUplink[] = [];
+  let ofport = 1;
+  for (const [name, u] of Object.entries(t.uplinks)) {
+    if (u.network !== undefined) {
+      const vlans = vlansOfNetwork(t, u.network, s.groups);
+      if (vlans.length > 1) {
+        throw new PlanError(`uplinks.${name}.network: an untagged uplink carries one network, but "${u.network}" is per group ` +
+          `(${vlans.length} groups = ${vlans.length} VLANs): make it a trunk (networks: [${u.network}]) or the network shared`);
+      }
+      out.push({ role: 'uplink', name, iface: u.interface, ofport: ofport++, native: vlans[0]!.vlan, tagged: [], mirrors: [] });
+    } else {
+      const native = u.native === undefined ? undefined : vlansOfNetwork(t, u.native, s.groups);
+      if (native && native.length > 1) throw new PlanError(`uplinks.${name}.native: "${u.native}" is per group; a trunk has one native VLAN`);
+      const tagged = (u.networks ?? []).flatMap((n) => vlansOfNetwork(t, n, s.groups).map((v) => v.vlan));
+      out.push({ role: 'uplink', name, iface: u.interface, ofport: ofport++, native: native?.[0]?.vlan, tagged, mirrors: [] });
+    }
+  }
+  const byName = new Map(ports.map((p) => [p.faucetName, p]));
+  for (const [name, m] of Object.entries(t.mirrors)) {
+    const live = s.overrides?.mirrors?.[name];
+    const sources = live ? live.map((n) => byName.get(n)).filter((p): p is DesiredPort => !!p) : mirrorSourcePorts(ports, m.from);
+    out.push({ role: 'mirror', name, iface: m.interface, ofport: ofport++, native: undefined, tagged: [], mirrors: sources.map((p) => p.ofport).sort((a, b) => a - b) });
+  }
+  if (ofport > 50) throw new PlanError('more than 49 uplinks and mirrors');
+  return out;
+}
+
+function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks: DesiredUplink[]): FaucetModel {
+  const vlans = new Map<string, number>();
+  for (const p of ports) vlans.set(p.vlan, p.vid);
+  for (const [n] of Object.entries(t.networks)) for (const v of vlansOfNetwork(t, n, s.groups)) {
+    // Networks used only by uplinks still need their VLANs.
+    if (uplinks.some((u) => u.native === v.vlan || u.tagged.includes(v.vlan))) vlans.set(v.vlan, v.vid);
   }
   const seenVid = new Map<number, string>();
   for (const [name, vid] of vlans) {
@@ -116,6 +200,34 @@ export function planDesired(t: Topology, s: PlanSettings): DesiredState {
     if (vid === IDLE_VLAN.vid) throw new PlanError(`VLAN ${vid} (${name}) is reserved by Dovelab`);
     seenVid.set(vid, name);
   }
+  const acls: Record<string, FaucetAclRule[]> = { [ALLOW_ALL]: allowAll() };
+  const used = new Set(ports.flatMap((p) => p.acls));
+  for (const name of used) {
+    const rules = t.acls[name];
+    if (!rules) throw new PlanError(`ACL "${name}" is not defined in the lesson (known: ${Object.keys(t.acls).join(', ') || 'none'})`);
+    acls[faucetAclName(name)] = compileAcl(rules);
+  }
+  // Every port carries an ACL list ending in allow, so applying or removing ACLs is a warm swap.
+  const interfaces: FaucetInterface[] = [
+    ...uplinks.map((u): FaucetInterface => u.role === 'mirror'
+      ? { number: u.ofport, name: u.iface, description: `mirror ${u.name}`, output_only: true, mirror: u.mirrors }
+      : { number: u.ofport, name: u.iface, description: `uplink ${u.name}`, native_vlan: u.native, tagged_vlans: u.tagged, acls_in: [ALLOW_ALL] }),
+    ...ports.map((p): FaucetInterface => ({
+      number: p.ofport, name: p.faucetName, description: `${p.host} ${p.ifname}${p.group ? ` (group ${p.group})` : ''}`,
+      native_vlan: p.vlan, acls_in: [...p.acls.map(faucetAclName), ALLOW_ALL],
+    })),
+    { ...IDLE_PORT },
+  ];
+  return {
+    dp: { name: s.bridge, dpId: s.dpId, description: `Dovelab lab ${s.lab}`, interfaces },
+    vlans: [...[...vlans].map(([name, vid]) => ({ name, vid })), { ...IDLE_VLAN }],
+    acls,
+  };
+}
+
+export function planDesired(t: Topology, s: PlanSettings): DesiredState {
+  if (!Number.isInteger(s.groups) || s.groups < 1 || s.groups > MAX_GROUPS) throw new PlanError(`groups: ${s.groups} not in 1..${MAX_GROUPS}`);
+  const { hosts, ports } = planHostsAndPorts(t, s);
   // An explicit MAC is copied into every group; MACs only need to be unique per VLAN (as on a switch).
   const seenMac = new Map<string, string>();
   for (const p of ports) {
@@ -123,16 +235,6 @@ export function planDesired(t: Topology, s: PlanSettings): DesiredState {
     if (other) throw new PlanError(`MAC ${p.mac} used by both ${other} and ${p.faucetName} in VLAN ${p.vid}`);
     seenMac.set(`${p.vid}/${p.mac}`, p.faucetName);
   }
-  const faucet: FaucetModel = {
-    dp: {
-      name: s.bridge, dpId: s.dpId, description: `Dovelab lab ${s.lab}`,
-      interfaces: [...ports.map((p) => ({
-        number: p.ofport, name: p.faucetName, description: `${p.host} ${p.ifname} (group ${p.group})`,
-        native_vlan: p.vlan, acls_in: [ALLOW_ALL],
-      })), { ...IDLE_PORT }],
-    },
-    vlans: [...[...vlans].map(([name, vid]) => ({ name, vid })), { ...IDLE_VLAN }],
-    acls: { [ALLOW_ALL]: allowAll() },
-  };
-  return { lab: s.lab, hosts, ports, faucet };
+  const uplinks = planUplinks(t, s, ports);
+  return { lab: s.lab, hosts, ports, uplinks, faucet: planFaucet(t, s, ports, uplinks) };
 }

@@ -1,7 +1,7 @@
 // Desired vs observed state -> ordered actions. Pure: repairs only what differs.
 import { createHash } from 'node:crypto';
 import type { FaucetModel } from '../net/faucet/model.js';
-import type { DesiredHost, DesiredPort, DesiredState } from './desired.js';
+import type { DesiredHost, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
 
 export interface ObservedHost {
   container: string;
@@ -11,10 +11,18 @@ export interface ObservedHost {
   links: string[];
 }
 export interface ObservedPort { name: string; ofport: number; externalIds: Record<string, string>; error?: string }
-export interface ObservedState { hosts: ObservedHost[]; ports: ObservedPort[] }
+export interface ObservedState {
+  hosts: ObservedHost[];
+  ports: ObservedPort[];
+  /** Interfaces present in the appliance's own netns (dongles plugged in). */
+  interfaces: string[];
+}
 
 export type Action =
-  | { kind: 'remove-port'; port: string; why: string }
+  | { kind: 'remove-port'; port: string; veth: boolean; why: string }
+  | { kind: 'add-uplink'; uplink: DesiredUplink; why: string }
+  | { kind: 'warn'; message: string }
+  | { kind: 'startup'; host: DesiredHost }
   | { kind: 'remove-host'; container: string; why: string }
   | { kind: 'create-host'; host: DesiredHost; why: string }
   | { kind: 'attach'; port: DesiredPort; why: string }
@@ -23,7 +31,7 @@ export type Action =
 export const LABEL = { lab: 'dovelab.lab', group: 'dovelab.group', host: 'dovelab.host', spec: 'dovelab.spec' } as const;
 
 export const hostSpecHash = (h: DesiredHost) =>
-  createHash('sha256').update(JSON.stringify([h.image, h.hostname])).digest('hex').slice(0, 16);
+  createHash('sha256').update(JSON.stringify([h.image, h.hostname, h.sysctl, h.startup ?? ''])).digest('hex').slice(0, 16);
 
 export function hostLabels(lab: string, h: DesiredHost): Record<string, string> {
   return { [LABEL.lab]: lab, [LABEL.group]: String(h.group), [LABEL.host]: h.host, [LABEL.spec]: hostSpecHash(h) };
@@ -32,8 +40,12 @@ export function hostLabels(lab: string, h: DesiredHost): Record<string, string> 
 export function portExternalIds(lab: string, p: DesiredPort): Record<string, string> {
   return {
     'dovelab-lab': lab, 'dovelab-group': String(p.group), 'dovelab-host': p.host,
-    'dovelab-interface': p.ifname, 'dovelab-mac': p.mac, 'dovelab-container': p.container,
+    'dovelab-interface': p.ifname, 'dovelab-mac': p.mac, 'dovelab-container': p.container, 'dovelab-role': 'host',
   };
+}
+
+export function uplinkExternalIds(lab: string, u: DesiredUplink): Record<string, string> {
+  return { 'dovelab-lab': lab, 'dovelab-role': u.role, [`dovelab-${u.role}`]: u.name };
 }
 
 const sameIds = (want: Record<string, string>, got: Record<string, string>) =>
@@ -61,8 +73,11 @@ export function diff(desired: DesiredState, observed: ObservedState): Action[] {
       recreated.add(h.container);
     }
   }
+  const wantUplinks = new Map(desired.uplinks.map((u) => [u.iface, u]));
   for (const p of observed.ports) {
-    if (isLabPort(p) && !wantPorts.has(p.name)) actions.push({ kind: 'remove-port', port: p.name, why: 'not in the lab' });
+    const veth = (p.externalIds['dovelab-role'] ?? 'host') === 'host';
+    const wanted = veth ? wantPorts.has(p.name) : wantUplinks.has(p.name);
+    if (isLabPort(p) && !wanted) actions.push({ kind: 'remove-port', port: p.name, veth, why: 'not in the lab' });
   }
   for (const h of desired.hosts) {
     if (!gotHosts.has(h.container) || recreated.has(h.container)) {
@@ -81,6 +96,21 @@ export function diff(desired: DesiredState, observed: ObservedState): Action[] {
       : undefined;
     if (why) actions.push({ kind: 'attach', port: p, why });
   }
+  for (const u of desired.uplinks) {
+    const got = gotPorts.get(u.iface);
+    if (!observed.interfaces.includes(u.iface)) {
+      actions.push({ kind: 'warn', message: `${u.role} ${u.name}: interface ${u.iface} is not present (dongle unplugged?)` });
+      continue;
+    }
+    const why = !got ? 'port missing'
+      : got.ofport !== u.ofport ? `ofport ${got.ofport} != ${u.ofport}`
+      : got.error ? `port error: ${got.error}`
+      : !sameIds(uplinkExternalIds(desired.lab, u), got.externalIds) ? 'port settings differ'
+      : undefined;
+    if (why) actions.push({ kind: 'add-uplink', uplink: u, why });
+  }
   actions.push({ kind: 'faucet', model: desired.faucet });
+  // Startup scripts run once, on hosts made now, after the network is up.
+  for (const h of desired.hosts) if (h.startup && recreated.has(h.container)) actions.push({ kind: 'startup', host: h });
   return actions;
 }

@@ -72,7 +72,7 @@ export async function infraUp(c: Config, docker: Docker, log: (s: string) => voi
       writeAtomic(p.faucetYaml, text);
     }
     writeAtomic(p.gaugeYaml, gaugeYaml(c));
-    await ensureLabFirewall(HOST_END_PATTERN);
+    await ensureLabFirewall([HOST_END_PATTERN]);
     containers.faucet = await ensureInfraContainer(docker, c, 'faucet');
     containers.gauge = await ensureInfraContainer(docker, c, 'gauge');
     log(`Faucet container: ${containers.faucet}; Gauge container: ${containers.gauge}`);

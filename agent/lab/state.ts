@@ -2,8 +2,18 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { writeAtomic } from '../net/faucet/apply.js';
 import type { Topology } from '../lesson/schema.js';
+import type { LabOverrides } from './desired.js';
 
-export interface LabState { lab: string; source: string; groups: number; topology: Topology; startedAt: string }
+export interface LabState {
+  lab: string;
+  /** Where the lesson came from (for people; the topology below is what runs). */
+  source: string;
+  groups: number;
+  topology: Topology;
+  startedAt: string;
+  /** Live changes: ACLs applied, mirrors switched. */
+  overrides?: LabOverrides;
+}
 
 export function readLabState(file: string): LabState | undefined {
   if (!existsSync(file)) return undefined;

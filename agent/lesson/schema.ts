@@ -1,38 +1,97 @@
-// lesson.yaml, format version 1: the topology part. One module that validates and documents it.
+// lesson.yaml, format version 1: the topology. One module that validates and documents it
+// (`dovelab lesson schema` prints it as JSON Schema).
 import { z } from 'zod';
 
 const NAME = /^[a-z][a-z0-9-]{0,14}$/;
+const NAME_MSG = 'lowercase letters, digits and dashes, starting with a letter, at most 15';
+/** Linux interface names: ≤ 15 bytes, no '/', ':' or whitespace (we also keep them ASCII). */
 const IFNAME = /^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const CIDR4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const IP4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/(\d{1,2}))?$/;
 
-const cidr = z.string().refine((s) => {
-  const m = CIDR4.exec(s);
-  return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
-}, 'expected an IPv4 address with prefix, e.g. 198.51.100.11/24');
+const octetsOk = (m: RegExpExecArray) => m.slice(1, 5).every((o) => Number(o) <= 255) && (m[5] === undefined || Number(m[6] ?? m[5]) <= 32);
+const cidr = z.string().refine((s) => { const m = CIDR4.exec(s); return !!m && octetsOk(m); },
+  'expected an IPv4 address with prefix, e.g. 198.51.100.11/24');
+const ipOrNet = z.string().refine((s) => { const m = IP4.exec(s); return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && (m[6] === undefined || Number(m[6]) <= 32); },
+  'expected an IPv4 address or network, e.g. 198.51.100.12 or 198.51.100.0/24');
+const name = (what: string) => z.string().regex(NAME, `${what} names: ${NAME_MSG}`);
+const ifname = z.string().regex(IFNAME, 'not a valid Linux interface name (letters, digits, _ . -; at most 15)');
+const port = z.number().int().min(0).max(65535);
 
 export const NetworkSchema = z.strictObject({
-  vlan: z.number().int().min(1).max(4094).optional().describe('VLAN id; literal for shared networks'),
+  vlan: z.number().int().min(1).max(4093).optional()
+    .describe('VLAN id of a shared network (1..4093; 4094 is reserved). Per-group networks get N*100+k.'),
   shared: z.boolean().default(false).describe('one network for all groups instead of one per group'),
   description: z.string().optional(),
 });
 
 export const InterfaceSchema = z.strictObject({
   network: z.string().describe('name of a network in `networks`'),
-  ip: z.union([z.literal('dhcp'), z.literal('none'), cidr]).default('none'),
-  mac: z.string().regex(MAC, 'expected a MAC like 0e:00:00:00:01:02').optional(),
+  ip: z.union([z.literal('dhcp'), z.literal('none'), cidr]).default('none')
+    .describe('dhcp (the host asks, sending its name), none, or an address with prefix'),
+  mac: z.string().regex(MAC, 'expected a MAC like 0e:00:00:00:01:02').optional()
+    .describe('default: stable, derived from lesson, group, host and interface'),
+  gateway: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'expected an IPv4 address').optional()
+    .describe('default route via this address (static addresses only)'),
 });
 
 export const HostSchema = z.strictObject({
   image: z.string().optional().describe('container image; default dovelab/labhost'),
-  interfaces: z.record(z.string().regex(IFNAME, 'not a valid Linux interface name'), InterfaceSchema),
+  interfaces: z.record(ifname, InterfaceSchema).describe('interface name -> its network'),
+  sysctl: z.record(z.string().regex(/^net\.[a-z0-9_.-]+$/, 'only net.* sysctls (they are per network namespace)'),
+    z.union([z.number(), z.string()])).optional().describe('network sysctls inside the host'),
+  startup: z.string().optional().describe('shell run once after the interfaces are wired'),
+});
+
+export const UplinkSchema = z.strictObject({
+  interface: ifname.describe('the dongle on the appliance, e.g. up0'),
+  network: z.string().optional().describe('untagged access uplink: the one network it carries'),
+  networks: z.array(z.string()).min(1).optional().describe('802.1Q trunk: the networks it carries, tagged'),
+  native: z.string().optional().describe('trunk only: a network carried untagged on it'),
+}).refine((u) => (u.network === undefined) !== (u.networks === undefined),
+  'give either network (untagged) or networks (tagged trunk)');
+
+export const MirrorSchema = z.strictObject({
+  interface: ifname.describe('the dongle or port that receives the copies, e.g. mir0'),
+  from: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,14}(\.[a-zA-Z][a-zA-Z0-9_.-]{0,14})?$/, 'expected host or host.interface'))
+    .default([]).describe('host.interface, or host for all its interfaces; both directions are copied'),
+});
+
+export const AclMatchSchema = z.strictObject({
+  eth_type: z.union([z.enum(['ipv4', 'arp', 'ipv6']), z.number().int().min(0).max(0xffff)]).optional(),
+  ip_proto: z.union([z.enum(['icmp', 'tcp', 'udp', 'icmpv6']), z.number().int().min(0).max(255)]).optional(),
+  ip_src: ipOrNet.optional(),
+  ip_dst: ipOrNet.optional(),
+  tcp_src: port.optional(), tcp_dst: port.optional(),
+  udp_src: port.optional(), udp_dst: port.optional(),
+  eth_src: z.string().regex(MAC, 'expected a MAC').optional(),
+  eth_dst: z.string().regex(MAC, 'expected a MAC').optional(),
+}).describe('fields to match; OpenFlow prerequisites (eth_type, ip_proto) are added for you');
+
+export const AclRuleSchema = z.strictObject({
+  match: AclMatchSchema.default({}),
+  action: z.enum(['allow', 'drop']),
 });
 
 export const TopologySchema = z.strictObject({
   dovelab: z.literal(1).describe('format version'),
-  id: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  id: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes').optional(),
   title: z.string().optional(),
-  networks: z.record(z.string().regex(NAME, 'network names: lowercase letters, digits, dashes; ≤ 15'), NetworkSchema),
-  hosts: z.record(z.string().regex(NAME, 'host names: lowercase letters, digits, dashes; ≤ 15'), HostSchema),
+  networks: z.record(name('network'), NetworkSchema),
+  uplinks: z.record(name('uplink'), UplinkSchema).default({}),
+  mirrors: z.record(name('mirror'), MirrorSchema).default({}),
+  hosts: z.record(name('host'), HostSchema),
+  acls: z.record(name('acl'), z.array(AclRuleSchema).min(1)).default({})
+    .describe('ordered rules, first match wins; a packet no rule matches is allowed'),
+  apply: z.record(z.string(), z.array(z.string())).default({})
+    .describe('host.interface -> ACL names applied to what the host sends'),
 });
+
 export type Topology = z.infer<typeof TopologySchema>;
+export type AclRule = z.infer<typeof AclRuleSchema>;
+export type AclMatch = z.infer<typeof AclMatchSchema>;
+export type Uplink = z.infer<typeof UplinkSchema>;
+
+/** The topology format as JSON Schema, for `dovelab lesson schema`. */
+export const topologyJsonSchema = () => z.toJSONSchema(TopologySchema, { io: 'input' });

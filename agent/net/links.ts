@@ -12,6 +12,8 @@ export interface VethAttachment {
   mac: string;
   /** CIDR, or undefined for none/dhcp. */
   address?: string;
+  /** Default route via this address. */
+  gateway?: string;
   /** Turn off TX checksum offload on both ends (needed for TCP under the netdev datapath). */
   txOff: boolean;
 }
@@ -52,6 +54,7 @@ export async function attachVeth(a: VethAttachment): Promise<void> {
     }
     if (a.address) await runInNetns(a.pid, ['ip', 'addr', 'replace', a.address, 'dev', a.ifname]);
     await runInNetns(a.pid, ['ip', 'link', 'set', a.ifname, 'up']);
+    if (a.gateway) await runInNetns(a.pid, ['ip', 'route', 'replace', 'default', 'via', a.gateway, 'dev', a.ifname]);
     await run(['ip', 'link', 'set', a.hostEnd, 'up']);
   } catch (e) {
     await deleteLink(a.hostEnd);
@@ -63,4 +66,8 @@ export async function attachVeth(a: VethAttachment): Promise<void> {
 export async function linksInNetns(pid: number): Promise<string[]> {
   const r = await runInNetns(pid, ['ip', '-j', 'link', 'show']);
   return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname);
+}
+
+export async function setLinkUp(name: string): Promise<void> {
+  await run(['ip', 'link', 'set', name, 'up']);
 }

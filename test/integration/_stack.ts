@@ -10,6 +10,7 @@ import { infraUp } from '../../agent/lab/infra.js';
 import { simUp } from '../../agent/hardware/sim/world.js';
 import { TopologySchema } from '../../agent/lesson/schema.js';
 import { run, type RunResult } from '../../agent/sys/run.js';
+import { vsctlVia } from '../../agent/docker/infra.js';
 
 export const docker = dockerClient();
 export const cfg: Config = loadConfig();
@@ -22,7 +23,7 @@ export function stack(): Promise<LabContext> {
   ready ??= (async () => {
     await ensureDockerd(docker, cfg.logDir, quiet);
     await infraUp(cfg, docker, quiet);
-    await simUp(cfg.runDir, quiet);
+    await simUp(cfg.runDir, quiet, vsctlVia(docker));
     return labContext(cfg, quiet, docker);
   })();
   return ready;

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { simDown, simStatus, simUp } from '../../agent/hardware/sim/world.js';
 import { cfg, docker, hostPidOf, inHost, run, stack } from './_stack.js';
+import { vsctlVia } from '../../agent/docker/infra.js';
 
 const CLIENT = 'dovelab-simtest';
 
@@ -22,15 +23,15 @@ async function plugClientIntoLan(): Promise<void> {
 test.before(async () => { await stack(); });
 test.after(async () => {
   await docker.getContainer(CLIENT).remove({ force: true }).catch(() => {});
-  await simUp(cfg.runDir);
+  await simUp(cfg.runDir, undefined, vsctlVia(docker));
 });
 
 test('sim up is idempotent', async () => {
-  await simUp(cfg.runDir);
-  await simUp(cfg.runDir);
+  await simUp(cfg.runDir, undefined, vsctlVia(docker));
+  await simUp(cfg.runDir, undefined, vsctlVia(docker));
   const st = await simStatus(cfg.runDir);
   assert.equal(st.missing, []);
-  for (const dongle of ['up0', 'mir0']) assert.ok(existsSync(`/sys/class/net/${dongle}`), dongle);
+  for (const dongle of ['up0', 'up1', 'mir0']) assert.ok(existsSync(`/sys/class/net/${dongle}`), dongle);
 });
 
 test('a host on the school LAN gets a DHCP lease that records its hostname', async () => {
@@ -59,10 +60,10 @@ test('the printer answers ping and mDNS', async () => {
 });
 
 test('sim down removes everything sim up made', async () => {
-  await simDown(cfg.runDir);
+  await simDown(cfg.runDir, undefined, vsctlVia(docker));
   const ns = (await run(['ip', 'netns', 'list'])).stdout;
   for (const n of ['world', 'capture', 'printer']) assert.not.match(ns, new RegExp(`^${n}\\b`, 'm'));
-  for (const dongle of ['up0', 'mir0']) assert.not.ok(existsSync(`/sys/class/net/${dongle}`), dongle);
+  for (const dongle of ['up0', 'up1', 'up1-sw', 'mir0']) assert.not.ok(existsSync(`/sys/class/net/${dongle}`), dongle);
   const procs = (await run(['ps', '-eo', 'stat,args'])).stdout.split('\n')
     .filter((l) => /dnsmasq .*dovelab|sim\/printer\.js/.test(l) && !l.startsWith('Z'));
   assert.equal(procs, []);

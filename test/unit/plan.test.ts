@@ -97,6 +97,7 @@ hosts:
 const observedFrom = (d: ReturnType<typeof planDesired>): ObservedState => ({
   hosts: d.hosts.map((h) => ({ container: h.container, running: true, labels: hostLabels(d.lab, h), links: ['lo', 'eth0'] })),
   ports: d.ports.map((p) => ({ name: p.hostEnd, ofport: p.ofport, externalIds: portExternalIds(d.lab, p) })),
+  interfaces: ['lo', 'eth0', ...d.ports.map((p) => p.hostEnd)],
 });
 const kinds = (actions: ReturnType<typeof diff>) => actions.map((a) => {
   switch (a.kind) {
@@ -110,7 +111,7 @@ const kinds = (actions: ReturnType<typeof diff>) => actions.map((a) => {
 
 test('diff: empty observed -> create hosts, attach ports, then one Faucet change', () => {
   const d = planDesired(TWO, settings());
-  assert.equal(kinds(diff(d, { hosts: [], ports: [] })), [
+  assert.equal(kinds(diff(d, { hosts: [], ports: [], interfaces: [] })), [
     'create-host:dovelab-g1-h1', 'create-host:dovelab-g1-h2', 'attach:dl101', 'attach:dl102', 'faucet',
   ]);
 });

@@ -13,6 +13,9 @@ export interface SimLayout {
   /** Dongles: root-netns end (what the appliance sees) and far end. */
   dongles: { name: string; far: string; farNetns: string; toLan: boolean }[];
   stateDir: string;
+  /** The training switch: a standalone OVS bridge, the far end of the trunk dongle (this VM's
+   * kernel has no 8021q, so OVS makes and reads the tags). */
+  trunk: { dongle: string; far: string; bridge: string };
 }
 
 export function simLayout(runDir: string): SimLayout {
@@ -30,6 +33,7 @@ export function simLayout(runDir: string): SimLayout {
       { name: 'mir0', far: 'eth0', farNetns: 'capture', toLan: false },
     ],
     stateDir: `${runDir}/sim`,
+    trunk: { dongle: 'up1', far: 'up1-sw', bridge: 'worldsw' },
   };
 }
 

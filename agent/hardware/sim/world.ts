@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { fileURLToPath } from 'node:url';
 import { run, runInNamedNetns, spawnDetached, sleep } from '../../sys/run.js';
 import { hardenHostEnd } from '../../net/links.js';
+import type { VsctlRunner } from '../../net/ovs.js';
 import { dnsmasqArgs, parseLeases, simLayout, type Lease, type SimLayout } from './plan.js';
 
 const netnsExists = async (ns: string) =>
@@ -41,7 +42,52 @@ async function ensureVeth(near: string, nearNs: string | undefined, far: string,
   await run(nearNs ? ['ip', '-n', nearNs, 'link', 'set', near, 'up'] : ['ip', 'link', 'set', near, 'up']);
 }
 
-export async function simUp(runDir: string, log: (s: string) => void = () => {}): Promise<SimLayout> {
+/** The training switch behind the trunk dongle; needs OVS (the only vswitchd on this host). */
+async function ensureTrainingSwitch(l: SimLayout, vsctl: VsctlRunner): Promise<void> {
+  const { dongle, far, bridge } = l.trunk;
+  if (!(await linkIn(undefined, dongle) && await linkIn(undefined, far))) {
+    await run(['ip', 'link', 'del', dongle], { allowFail: true });
+    await run(['ip', 'link', 'add', dongle, 'type', 'veth', 'peer', 'name', far]);
+  }
+  for (const end of [dongle, far]) {
+    hardenHostEnd(end);
+    await run(['ethtool', '-K', end, 'tx', 'off']);
+    await run(['ip', 'link', 'set', end, 'up']);
+  }
+  await vsctl(['--may-exist', 'add-br', bridge, '--', 'set', 'Bridge', bridge, 'datapath_type=netdev', 'fail_mode=standalone']);
+  await vsctl(['--may-exist', 'add-port', bridge, far]);
+  await run(['ip', 'link', 'set', bridge, 'down'], { allowFail: true });
+}
+
+/** A host on the training switch, in one VLAN (an access port): netns `tr-<name>`. */
+export async function trainingHost(runDir: string, vsctl: VsctlRunner, name: string, vid: number, address: string): Promise<string> {
+  const l = simLayout(runDir);
+  const ns = `tr-${name}`;
+  const port = `tr-${name}`.slice(0, 15);
+  await run(['ip', 'netns', 'del', ns], { allowFail: true });
+  await run(['ip', 'link', 'del', port], { allowFail: true });
+  await ensureNetns(ns);
+  await run(['ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'trtmp']);
+  hardenHostEnd(port);
+  await run(['ethtool', '-K', port, 'tx', 'off']);
+  await run(['ip', 'link', 'set', 'trtmp', 'netns', ns]);
+  await inNs(ns, ['ip', 'link', 'set', 'trtmp', 'name', 'eth0']);
+  await inNs(ns, ['ethtool', '-K', 'eth0', 'tx', 'off']);
+  await inNs(ns, ['ip', 'addr', 'add', address, 'dev', 'eth0']);
+  await inNs(ns, ['ip', 'link', 'set', 'eth0', 'up']);
+  await run(['ip', 'link', 'set', port, 'up']);
+  await vsctl(['--may-exist', 'add-port', l.trunk.bridge, port, 'tag=' + vid]);
+  return ns;
+}
+
+export async function removeTrainingHost(vsctl: VsctlRunner | undefined, runDir: string, name: string): Promise<void> {
+  const port = `tr-${name}`.slice(0, 15);
+  if (vsctl) await vsctl(['--if-exists', 'del-port', simLayout(runDir).trunk.bridge, port]).catch(() => {});
+  await run(['ip', 'netns', 'del', `tr-${name}`], { allowFail: true });
+  await run(['ip', 'link', 'del', port], { allowFail: true });
+}
+
+export async function simUp(runDir: string, log: (s: string) => void = () => {}, vsctl?: VsctlRunner): Promise<SimLayout> {
   const l = simLayout(runDir);
   mkdirSync(l.stateDir, { recursive: true });
   for (const ns of [l.world, l.capture, l.printer]) await ensureNetns(ns);
@@ -70,13 +116,22 @@ export async function simUp(runDir: string, log: (s: string) => void = () => {})
     writeFileSync(`${l.stateDir}/printer.pid`, String(pid));
     log(`printer: ${l.printerAddress} answering ping and mDNS (printer.local, _ipp._tcp)`);
   }
+  if (vsctl) {
+    await ensureTrainingSwitch(l, vsctl);
+    log(`training switch ${l.trunk.bridge}: trunk dongle ${l.trunk.dongle} (802.1Q, all VLANs)`);
+  } else log(`training switch skipped: it needs OVS (\`dovelab infra up\`, then \`dovelab sim up\` again)`);
   await sleep(100);
   log(`sim world up: netns ${l.world} (LAN ${l.lanAddress}), ${l.capture}; dongles ${l.dongles.map((d) => d.name).join(', ')}`);
   return l;
 }
 
-export async function simDown(runDir: string, log: (s: string) => void = () => {}): Promise<void> {
+export async function simDown(runDir: string, log: (s: string) => void = () => {}, vsctl?: VsctlRunner): Promise<void> {
   const l = simLayout(runDir);
+  if (vsctl) await vsctl(['--if-exists', 'del-br', l.trunk.bridge]).catch(() => {});
+  for (const ns of (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((x) => x.split(' ')[0] ?? '').filter((x) => x.startsWith('tr-'))) {
+    await removeTrainingHost(undefined, runDir, ns.slice(3));
+  }
+  await run(['ip', 'link', 'del', l.trunk.dongle], { allowFail: true });
   for (const f of ['dnsmasq.pid', 'printer.pid']) {
     const pid = pidAlive(`${l.stateDir}/${f}`);
     if (pid) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }

@@ -35,14 +35,8 @@ export interface ApplyResult { changed: boolean; sha256: string; ms: number; bef
  * Makes `text` Faucet's live config. A config Faucet rejects never stays in place: the check runs
  * on a candidate file first, and if the live reload still fails the last good file is restored.
  */
-export async function applyFaucetConfig(io: FaucetIo, file: string, text: string, dpName: string,
-  timeoutMs = 30_000): Promise<ApplyResult> {
-  const t0 = Date.now();
-  const hash = sha256(text);
-  const before = faucetStatus(await io.metrics());
-  if (existsSync(file) && readFileSync(file, 'utf8') === text && confirms(before, hash, dpName)) {
-    return { changed: false, sha256: hash, ms: Date.now() - t0, before, after: before };
-  }
+/** Runs Faucet's own check on `text` (as a candidate file next to the live one); throws FaucetRejected. */
+export async function checkCandidate(io: FaucetIo, file: string, text: string): Promise<string> {
   const candidate = join(dirname(file), `.candidate-${basename(file)}`);
   writeFileSync(candidate, text);
   const verdict = await io.check(candidate);
@@ -50,6 +44,23 @@ export async function applyFaucetConfig(io: FaucetIo, file: string, text: string
     rmSync(candidate, { force: true });
     throw new FaucetRejected(verdict.error);
   }
+  return candidate;
+}
+
+export async function applyFaucetConfig(io: FaucetIo, file: string, text: string, dpName: string,
+  opts: { timeoutMs?: number; alreadyChecked?: boolean } = {}): Promise<ApplyResult> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const t0 = Date.now();
+  const hash = sha256(text);
+  const before = faucetStatus(await io.metrics());
+  if (existsSync(file) && readFileSync(file, 'utf8') === text && confirms(before, hash, dpName)) {
+    return { changed: false, sha256: hash, ms: Date.now() - t0, before, after: before };
+  }
+  let candidate: string;
+  if (opts.alreadyChecked) {
+    candidate = join(dirname(file), `.candidate-${basename(file)}`);
+    writeFileSync(candidate, text);
+  } else candidate = await checkCandidate(io, file, text);
   const lastGood = `${file}.last-good`;
   if (existsSync(file)) copyFileSync(file, lastGood);
   renameSync(candidate, file);

@@ -1,0 +1,134 @@
+// The lab verbs of `dovelab`: up, down, status, exec, acl, mirror, host, diagram, lesson, agent.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { paths, type Config } from './config.js';
+import { labContext } from './context.js';
+import { dockerClient, execIn } from './docker/client.js';
+import { runAgent } from './lab/agent.js';
+import { diagramDot, renderSvg } from './lab/diagram.js';
+import { isSharedHost } from './lab/desired.js';
+import type { ReconcileReport } from './lab/engine.js';
+import { addHost, desiredOf, labDown, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
+import { readLabState } from './lab/state.js';
+import { formatLabStatus, labStatus } from './lab/status.js';
+import { labSummary } from './lab/summary.js';
+import { loadTopology } from './lesson/load.js';
+import { InterfaceSchema, topologyJsonSchema } from './lesson/schema.js';
+
+type Action = <A extends unknown[]>(fn: (...a: A) => Promise<void | number>) => (...a: A) => Promise<void>;
+
+const int = (name: string, v: string | undefined) => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new LabError(`${name}: expected a positive whole number, got "${v}"`);
+  return n;
+};
+
+function reportLine(r: ReconcileReport): string {
+  const changes = r.actions.filter((a) => a.kind !== 'faucet' && a.kind !== 'warn').length;
+  const f = r.faucet;
+  const faucet = !f ? 'Faucet not asked'
+    : !f.changed ? 'Faucet config unchanged'
+    : `Faucet confirmed config ${f.sha256.slice(0, 12)} in ${f.ms} ms (${f.after.warmStarts - (f.before?.warmStarts ?? 0)} warm, ${f.after.coldStarts - (f.before?.coldStarts ?? 0)} cold)`;
+  return `${changes} change(s); ${faucet}; ${(r.ms / 1000).toFixed(1)} s`;
+}
+
+export function registerLabVerbs(program: Command, cfg: () => Config, action: Action, log: (s: string) => void): void {
+  const ctx = () => labContext(cfg(), log);
+
+  program.command('up').description('bring up a lab from a lesson (lesson.yaml or its directory); returns when it is ready')
+    .argument('<lesson>').option('--groups <n>', 'student groups', '1')
+    .action(action(async (lesson: string, o: { groups: string }) => {
+      const { state, report } = await labUp(await ctx(), lesson, int('--groups', o.groups)!);
+      log(labSummary(desiredOf(cfg(), state)));
+      for (const w of report.warnings) log(`warning: ${w}`);
+      log(`ready: ${reportLine(report)}`);
+    }));
+
+  program.command('down').description('remove the running lab (hosts and ports); infra stays up')
+    .action(action(async () => { await labDown(await ctx()); log('lab removed'); }));
+
+  program.command('status').description('the lab and the switch').option('--json', 'machine-readable')
+    .action(action(async (o: { json?: boolean }) => {
+      const c = cfg();
+      const st = readLabState(paths(c).labState);
+      const s = await labStatus(await ctx(), st, st ? desiredOf(c, st) : undefined);
+      log(o.json ? JSON.stringify(s, null, 2) : formatLabStatus(s));
+      return s.problems.length ? 1 : 0;
+    }));
+
+  program.command('exec').description('run a command in a lab host: dovelab exec h1 --group 2 -- ping h2')
+    .argument('<host>').argument('<cmd...>').option('--group <n>', 'group', '1')
+    .action(action(async (host: string, cmd: string[], o: { group: string }) => {
+      const st = readLabState(paths(cfg()).labState);
+      if (!st) throw new LabError('no lab is running: `dovelab up <lesson>` first');
+      if (!(host in st.topology.hosts)) throw new LabError(`unknown host ${host} (hosts: ${Object.keys(st.topology.hosts).join(', ')})`);
+      const group = int('--group', o.group)!;
+      if (group > st.groups) throw new LabError(`--group ${group}: the lab has groups 1..${st.groups}`);
+      const container = `dovelab-${isSharedHost(st.topology, host) ? host : `g${group}-${host}`}`;
+      const r = await execIn(dockerClient(), container, cmd, { allowFail: true });
+      process.stdout.write(r.stdout); process.stderr.write(r.stderr);
+      return r.code;
+    }));
+
+  program.command('acl').description('apply lesson ACLs to what an interface sends, live: dovelab acl h2.eth0 no-ping')
+    .argument('<host.iface>').argument('[acls...]').option('--clear', 'remove all ACLs from the interface')
+    .option('--group <n>', 'only this group (default: all)')
+    .action(action(async (target: string, acls: string[], o: { clear?: boolean; group?: string }) => {
+      if (!o.clear && acls.length === 0) throw new LabError('name the ACLs to apply, or --clear');
+      if (o.clear && acls.length) throw new LabError('--clear takes no ACL names');
+      const r = await setAcls(await ctx(), target, o.clear ? [] : acls, int('--group', o.group));
+      log(`${target}: ${o.clear ? 'ACLs cleared' : `ACLs ${acls.join(', ')}`}; ${reportLine(r)}`);
+    }));
+
+  program.command('mirror').description('start or stop copying an interface (or a host) to a mirror port, live')
+    .argument('<on|off>').argument('<host.iface>').option('--to <mirror>', 'mirror name from the lesson')
+    .option('--group <n>', 'only this group (default: all)')
+    .action(action(async (onOff: string, target: string, o: { to?: string; group?: string }) => {
+      if (onOff !== 'on' && onOff !== 'off') throw new LabError(`expected on or off, got "${onOff}"`);
+      const r = await setMirror(await ctx(), onOff === 'on', target, o.to, int('--group', o.group));
+      log(`mirror ${onOff} ${target}; ${reportLine(r)}`);
+    }));
+
+  const host = program.command('host').description('add or remove a lab host live');
+  host.command('add').argument('<name>').requiredOption('--network <net>', 'network of eth0')
+    .option('--ip <ip>', 'dhcp, none or a CIDR', 'none').option('--image <image>')
+    .action(action(async (name: string, o: { network: string; ip: string; image?: string }) => {
+      const iface = InterfaceSchema.safeParse({ network: o.network, ip: o.ip });
+      if (!iface.success) throw new LabError(`--ip ${o.ip}: ${iface.error.issues[0]?.message}`);
+      const r = await addHost(await ctx(), name, { interfaces: { eth0: iface.data }, ...(o.image ? { image: o.image } : {}) });
+      log(`host ${name} added; ${reportLine(r)}`);
+    }));
+  host.command('remove').argument('<name>').action(action(async (name: string) => {
+    const r = await removeHost(await ctx(), name);
+    log(`host ${name} removed; ${reportLine(r)}`);
+  }));
+
+  program.command('diagram').description('wiring diagram of the running lab (Graphviz)')
+    .option('--format <fmt>', 'dot or svg', 'dot').option('-o, --output <file>', 'write to a file')
+    .action(action(async (o: { format: string; output?: string }) => {
+      if (o.format !== 'dot' && o.format !== 'svg') throw new LabError(`--format: dot or svg, not "${o.format}"`);
+      const st = readLabState(paths(cfg()).labState);
+      if (!st) throw new LabError('no lab is running: `dovelab up <lesson>` first');
+      const dot = diagramDot(desiredOf(cfg(), st), { title: st.topology.title ?? st.lab });
+      const out = o.format === 'svg' ? await renderSvg(dot) : dot;
+      if (o.output) writeFileSync(o.output, out); else process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+    }));
+
+  const lesson = program.command('lesson').description('lesson packs');
+  lesson.command('validate').argument('<path>').description('check a lesson without applying anything')
+    .option('--groups <n>', 'also plan it for N groups', '1')
+    .action(action(async (path: string, o: { groups: string }) => {
+      const t = loadTopology(path);
+      const c = cfg();
+      // Planning catches what depends on the group count (e.g. an untagged uplink of a per-group network).
+      const d = desiredOf(c, { lab: t.id ?? 'lab', source: path, groups: int('--groups', o.groups)!, topology: t, startedAt: '' });
+      log(`${path}: valid (${Object.keys(t.hosts).length} hosts, ${d.ports.length} ports for ${o.groups} group(s))`);
+    }));
+  lesson.command('schema').description('print the lesson topology format as JSON Schema')
+    .action(action(async () => { log(JSON.stringify(topologyJsonSchema(), null, 2)); }));
+
+  program.command('agent').description('run the agent: keeps the lab on disk and the switch in step (repairs drift)')
+    .option('--interval <s>', 'seconds between checks', '10')
+    .action(action(async (o: { interval: string }) => { await runAgent(cfg(), log, int('--interval', o.interval)! * 1000); }));
+}

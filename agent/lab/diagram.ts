@@ -1,0 +1,205 @@
+// Wiring diagram of a lab (Graphviz DOT, optionally rendered to SVG): hosts with their
+// interfaces, the Faucet switch, uplinks and mirrors, one edge per OpenFlow port. `diagramDot`
+// is pure and deterministic; `renderSvg` runs Graphviz compiled to WebAssembly.
+import { instance, type Viz } from '@viz-js/viz';
+import type { DesiredHost, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
+import { IDLE_VLAN } from '../net/faucet/model.js';
+
+/** What is known about a running lab beyond its plan. */
+export interface LiveInfo {
+  /** By OVS port name (a port's hostEnd, or an uplink's or mirror's iface); false = link down. */
+  portsUp?: Record<string, boolean>;
+  /** Addresses hosts learned by DHCP, by faucet port name (g1-h1-eth0). */
+  dhcpAddresses?: Record<string, string>;
+}
+
+export interface DiagramOptions {
+  /** Graph title; default "Dovelab lab <lab>". */
+  title?: string;
+  live?: LiveInfo;
+}
+
+/** Colour-blind friendly, readable on white; a VLAN's colour depends only on its id. */
+export const VLAN_PALETTE = [
+  '#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2',
+  '#17becf', '#bcbd22', '#7f7f7f', '#006d2c', '#08306b',
+] as const;
+/** 11 colours and 100 ≡ 1 (mod 11): a group's networks (N*100+1, +2, …) get distinct colours. */
+export const vlanColour = (vid: number) => VLAN_PALETTE[vid % VLAN_PALETTE.length]!;
+const DOWN = '#d62728';
+const MIRROR = '#555555';
+
+/** A DOT quoted string: `"` and `\` escaped, newlines as `\n` (a centred line break in labels). */
+export const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;
+/** Text inside a Graphviz HTML-like label. */
+export const htmlText = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r?\n/g, '<BR/>');
+
+const attrs = (a: Record<string, string | undefined>) => {
+  const parts = Object.entries(a).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  return parts.length ? ` [${parts.join(', ')}]` : '';
+};
+const edgeLabel = (lines: string[]) => dotString(lines.join('\n'));
+
+const SWITCH = dotString('switch');
+const hostId = (h: DesiredHost) => dotString(`host:${h.key}`);
+const uplinkId = (u: DesiredUplink) => dotString(`${u.role}:${u.name}`);
+/** Table cell of a host's interface, the tail of its port's edge. */
+const portCell = (p: DesiredPort) => `p${p.ofport}`;
+
+function addressOf(p: DesiredPort, live: LiveInfo | undefined): string {
+  if (p.address) return p.gateway ? `${p.address} via ${p.gateway}` : p.address;
+  if (!p.dhcp) return 'none';
+  const learned = live?.dhcpAddresses?.[p.faucetName];
+  return learned ? `${learned} (dhcp)` : 'dhcp';
+}
+
+const isDown = (live: LiveInfo | undefined, ovsPort: string) => live?.portsUp?.[ovsPort] === false;
+
+function hostNode(h: DesiredHost, ports: DesiredPort[], live: LiveInfo | undefined): string {
+  const rows = ports.map((p) => {
+    const down = isDown(live, p.hostEnd);
+    const colour = down ? DOWN : vlanColour(p.vid);
+    return `<TR><TD PORT="${portCell(p)}" ALIGN="LEFT"><FONT COLOR="${colour}"><B>${htmlText(p.ifname)}</B></FONT></TD>` +
+      `<TD ALIGN="LEFT">${htmlText(p.mac)}</TD><TD ALIGN="LEFT">${htmlText(addressOf(p, live))}</TD>` +
+      `<TD ALIGN="LEFT">${down ? '<FONT COLOR="' + DOWN + '">down</FONT>' : htmlText(p.hostEnd)}</TD></TR>`;
+  });
+  const label = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">' +
+    `<TR><TD COLSPAN="4" BGCOLOR="#e8eef7"><B>${htmlText(h.key)}</B><BR/><FONT POINT-SIZE="9">${htmlText(h.image)}</FONT></TD></TR>` +
+    (rows.length ? rows.join('') : '<TR><TD COLSPAN="4"><I>no interfaces</I></TD></TR>') + '</TABLE>';
+  return `${hostId(h)}${attrs({ shape: 'plain', label: `<${label}>` })};`;
+}
+
+function portEdge(h: DesiredHost, p: DesiredPort, live: LiveInfo | undefined): string {
+  const down = isDown(live, p.hostEnd);
+  const lines = [`port ${p.ofport}`, `VLAN ${p.vid} ${p.vlan}`];
+  if (p.acls.length) lines.push(`acl: ${p.acls.join(', ')}`);
+  if (down) lines.push('DOWN');
+  return `${hostId(h)}:${portCell(p)} -- ${SWITCH}${attrs({
+    label: edgeLabel(lines),
+    color: dotString(down ? DOWN : vlanColour(p.vid)),
+    fontcolor: down ? dotString(DOWN) : undefined,
+    style: down ? 'dashed' : undefined,
+    penwidth: p.acls.length ? '2.5' : undefined,
+  })};`;
+}
+
+const vlanText = (name: string, vids: Map<string, number>) => {
+  const vid = vids.get(name);
+  return vid === undefined ? name : `${vid} ${name}`;
+};
+
+function uplinkNode(u: DesiredUplink, vids: Map<string, number>, mirrored: string[], live: LiveInfo | undefined): string {
+  const lines = [`<B>${htmlText(u.iface)}</B>`, `${u.role} ${htmlText(u.name)}`];
+  if (u.role === 'uplink') {
+    if (u.native !== undefined) lines.push(`native: ${htmlText(vlanText(u.native, vids))}`);
+    if (u.tagged.length) lines.push(`tagged: ${htmlText(u.tagged.map((t) => vlanText(t, vids)).join(', '))}`);
+  } else {
+    lines.push(mirrored.length ? `copies: ${htmlText(mirrored.join(', '))}` : '<I>copies nothing</I>');
+  }
+  if (isDown(live, u.iface)) lines.push(`<FONT COLOR="${DOWN}">link down</FONT>`);
+  return `${uplinkId(u)}${attrs({
+    shape: u.role === 'mirror' ? 'note' : 'box',
+    style: '"rounded,filled"',
+    fillcolor: dotString(u.role === 'mirror' ? '#f4f4f4' : '#fff7e0'),
+    label: `<${lines.join('<BR/>')}>`,
+  })};`;
+}
+
+function uplinkEdge(u: DesiredUplink, vids: Map<string, number>, live: LiveInfo | undefined): string {
+  const down = isDown(live, u.iface);
+  const lines = [`port ${u.ofport}`];
+  let colours: string[];
+  if (u.role === 'mirror') {
+    lines.push(u.mirrors.length ? `mirror of ${u.mirrors.join(', ')}` : 'mirror (idle)');
+    colours = [MIRROR];
+  } else {
+    if (u.native !== undefined) lines.push(`${u.tagged.length ? 'native' : 'VLAN'} ${vlanText(u.native, vids)}`);
+    if (u.tagged.length) lines.push(`tagged ${u.tagged.map((t) => vlanText(t, vids)).join(', ')}`);
+    colours = [u.native, ...u.tagged].flatMap((n) => {
+      const vid = n === undefined ? undefined : vids.get(n);
+      return vid === undefined ? [] : [vlanColour(vid)];
+    });
+  }
+  if (down) lines.push('DOWN');
+  const trunk = u.role === 'uplink' && u.tagged.length > 0;
+  return `${SWITCH} -- ${uplinkId(u)}${attrs({
+    label: edgeLabel(lines),
+    // A list of colours draws parallel lines: one per VLAN a trunk carries.
+    color: dotString(down ? DOWN : colours.length ? colours.join(':') : 'black'),
+    fontcolor: down ? dotString(DOWN) : undefined,
+    style: down || u.role === 'mirror' ? 'dashed' : undefined,
+    dir: u.role === 'mirror' ? 'forward' : undefined,
+    penwidth: trunk ? '2' : undefined,
+  })};`;
+}
+
+/** The wiring diagram of a lab as Graphviz DOT text. Pure: same state, same text. */
+export function diagramDot(d: DesiredState, opts: DiagramOptions = {}): string {
+  const live = opts.live;
+  const vids = new Map(d.faucet.vlans.map((v) => [v.name, v.vid]));
+  const portsOf = new Map<string, DesiredPort[]>();
+  for (const p of d.ports) portsOf.set(p.container, [...(portsOf.get(p.container) ?? []), p]);
+  const hostOf = new Map(d.hosts.map((h) => [h.container, h]));
+  const portByOfport = new Map(d.ports.map((p) => [p.ofport, p]));
+  const uplinkByOfport = new Map(d.uplinks.map((u) => [u.ofport, u]));
+
+  const out = [
+    'graph dovelab {',
+    `  graph${attrs({ label: dotString(opts.title ?? `Dovelab lab ${d.lab}`), labelloc: 't', fontname: '"Helvetica"', rankdir: 'TB', nodesep: '0.4', ranksep: '0.9' })};`,
+    `  node${attrs({ fontname: '"Helvetica"', fontsize: '10' })};`,
+    `  edge${attrs({ fontname: '"Helvetica"', fontsize: '9' })};`,
+  ];
+
+  const dp = d.faucet.dp;
+  const sw = [`<B>${htmlText(dp.name)}</B>`, `dp_id 0x${dp.dpId.toString(16)}`, ...(dp.description ? [htmlText(dp.description)] : [])];
+  out.push(`  ${SWITCH}${attrs({ shape: 'box3d', style: 'filled', fillcolor: '"#dde5d0"', label: `<${sw.join('<BR/>')}>` })};`);
+
+  const groups = [...new Set(d.hosts.map((h) => h.group))].sort((a, b) => a - b);
+  for (const g of groups) {
+    out.push(`  subgraph cluster_g${g} {`);
+    out.push(`    graph${attrs({ label: dotString(g === 0 ? 'shared' : `group ${g}`), style: 'rounded', color: '"#999999"' })};`);
+    for (const h of d.hosts.filter((x) => x.group === g)) out.push(`    ${hostNode(h, portsOf.get(h.container) ?? [], live)}`);
+    out.push('  }');
+  }
+
+  for (const h of d.hosts) for (const p of portsOf.get(h.container) ?? []) out.push(`  ${portEdge(h, p, live)}`);
+
+  for (const u of d.uplinks) {
+    const mirrored = u.mirrors.map((n) => {
+      const p = portByOfport.get(n);
+      const other = uplinkByOfport.get(n);
+      return p ? `${n} ${p.faucetName}` : other ? `${n} ${other.iface}` : String(n);
+    });
+    out.push(`  ${uplinkNode(u, vids, mirrored, live)}`);
+    out.push(`  ${uplinkEdge(u, vids, live)}`);
+    if (u.role !== 'mirror') continue;
+    for (const n of u.mirrors) {
+      const p = portByOfport.get(n);
+      const h = p && hostOf.get(p.container);
+      if (!p || !h) continue;
+      out.push(`  ${hostId(h)}:${portCell(p)} -- ${uplinkId(u)}${attrs({
+        style: 'dotted', color: dotString(MIRROR), dir: 'forward', constraint: 'false', tooltip: dotString(`${u.name} copies port ${n}`),
+      })};`);
+    }
+  }
+
+  const vlans = d.faucet.vlans.filter((v) => v.vid !== IDLE_VLAN.vid).sort((a, b) => a.vid - b.vid);
+  if (vlans.length) {
+    const rows = vlans.map((v) => `<TR><TD BGCOLOR="${vlanColour(v.vid)}" WIDTH="14"> </TD><TD ALIGN="RIGHT">${v.vid}</TD><TD ALIGN="LEFT">${htmlText(v.name)}</TD></TR>`);
+    out.push(`  legend${attrs({
+      shape: 'plain',
+      label: `<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD COLSPAN="3"><B>VLANs</B></TD></TR>${rows.join('')}</TABLE>>`,
+    })};`);
+  }
+  out.push('}');
+  return out.join('\n') + '\n';
+}
+
+let viz: Promise<Viz> | undefined;
+
+/** DOT -> SVG with Graphviz (WebAssembly); the Graphviz instance is created once. Throws on bad DOT. */
+export async function renderSvg(dot: string): Promise<string> {
+  viz ??= instance().catch((e: unknown) => { viz = undefined; throw e; });
+  return (await viz).renderString(dot, { format: 'svg', engine: 'dot' });
+}

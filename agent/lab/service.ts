@@ -1,0 +1,158 @@
+// The lab's verbs (up, down, live ACL/mirror/host changes, repair), one writer at a time.
+// Each verb: read the desired state from disk, change it, plan it fully (errors before any
+// change), write it, reconcile. A change the switch refuses puts the previous state back.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { paths, type Config } from '../config.js';
+import type { Topology } from '../lesson/schema.js';
+import { lessonFile, loadTopology } from '../lesson/load.js';
+import { isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
+import { reconcile, teardown, type LabContext, type ReconcileReport } from './engine.js';
+import { clearLabState, readLabState, writeLabState, type LabState } from './state.js';
+
+export class LabError extends Error {}
+
+export function desiredOf(c: Config, st: LabState): DesiredState {
+  return planDesired(st.topology, {
+    lab: st.lab, groups: st.groups, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost, overrides: st.overrides,
+  });
+}
+
+/** Only one writer: commands wait here (up to two minutes) for the one before them. */
+export async function withLabLock<T>(c: Config, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(c.runDir, { recursive: true });
+  const release = await lockfile.lock(c.runDir, {
+    lockfilePath: paths(c).lock, stale: 10_000, update: 2_000, realpath: false,
+    retries: { retries: 240, minTimeout: 100, maxTimeout: 500, factor: 1.2 },
+  });
+  try { return await fn(); } finally { await release().catch(() => {}); }
+}
+
+function current(c: Config): LabState {
+  const st = readLabState(paths(c).labState);
+  if (!st) throw new LabError('no lab is running: `dovelab up <lesson>` first');
+  return st;
+}
+
+/** Plans `next` (throws before any change), then applies it; on failure goes back to `prev`. */
+async function change(ctx: LabContext, prev: LabState | undefined, next: LabState): Promise<ReconcileReport> {
+  const desired = desiredOf(ctx.cfg, next);
+  const file = paths(ctx.cfg).labState;
+  writeLabState(file, next);
+  try {
+    return await reconcile(ctx, desired);
+  } catch (e) {
+    if (prev) {
+      writeLabState(file, prev);
+      await reconcile(ctx, desiredOf(ctx.cfg, prev)).catch((e2) => ctx.log(`warning: could not restore the previous lab: ${(e2 as Error).message}`));
+    } else clearLabState(file);
+    throw e;
+  }
+}
+
+export async function labUp(ctx: LabContext, lesson: string, groups: number): Promise<{ state: LabState; report: ReconcileReport }> {
+  const topology = loadTopology(lesson);
+  const file = resolve(lessonFile(lesson));
+  const state: LabState = { lab: topology.id ?? 'lab', source: file, groups, topology, startedAt: new Date().toISOString(), overrides: {} };
+  try { desiredOf(ctx.cfg, state); } catch (e) {
+    if (e instanceof PlanError) throw new LabError(`${file}: ${e.message}`);
+    throw e;
+  }
+  return withLabLock(ctx.cfg, async () => {
+    const prev = readLabState(paths(ctx.cfg).labState);
+    return { state, report: await change(ctx, prev, state) };
+  });
+}
+
+export async function labDown(ctx: LabContext): Promise<ReconcileReport> {
+  return withLabLock(ctx.cfg, async () => {
+    const r = await teardown(ctx);
+    clearLabState(paths(ctx.cfg).labState);
+    return r;
+  });
+}
+
+/** Re-applies the lab on disk: what an agent does after a restart. Touches only what differs. */
+export async function labRepair(ctx: LabContext): Promise<ReconcileReport | undefined> {
+  return withLabLock(ctx.cfg, async () => {
+    const st = readLabState(paths(ctx.cfg).labState);
+    return st ? reconcile(ctx, desiredOf(ctx.cfg, st)) : undefined;
+  });
+}
+
+/** `host.iface` or `host` -> the concrete ports (faucet names) in the chosen groups. */
+export function resolveTargets(st: LabState, target: string, group: number | undefined, c: Config): string[] {
+  const [host, ifname] = target.split('.');
+  const t = st.topology;
+  const spec = host ? t.hosts[host] : undefined;
+  if (!spec) throw new LabError(`${target}: unknown host "${host}" (hosts: ${Object.keys(t.hosts).join(', ')})`);
+  if (ifname !== undefined && !(ifname in spec.interfaces)) {
+    throw new LabError(`${target}: host ${host} has no interface ${ifname} (it has ${Object.keys(spec.interfaces).join(', ')})`);
+  }
+  if (group !== undefined && !isSharedHost(t, host!) && (group < 1 || group > st.groups)) {
+    throw new LabError(`--group ${group}: the lab has groups 1..${st.groups}`);
+  }
+  const ports = mirrorSourcePorts(desiredOf(c, st).ports, [target]);
+  return ports.filter((p) => group === undefined || p.group === group || p.group === 0).map((p) => p.faucetName);
+}
+
+/** Applies lesson ACLs to an interface (all groups, or one); `acls: []` clears them. */
+export async function setAcls(ctx: LabContext, target: string, acls: string[], group?: number): Promise<ReconcileReport> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = current(ctx.cfg);
+    for (const a of acls) {
+      if (!(a in prev.topology.acls)) throw new LabError(`ACL "${a}" is not in the lesson (known: ${Object.keys(prev.topology.acls).join(', ') || 'none'})`);
+    }
+    const overrides: LabOverrides = structuredClone(prev.overrides ?? {});
+    overrides.acls ??= {};
+    for (const port of resolveTargets(prev, target, group, ctx.cfg)) overrides.acls[port] = acls;
+    return change(ctx, prev, { ...prev, overrides });
+  });
+}
+
+/** Starts or stops copying an interface (or all of a host's) to a mirror port. */
+export async function setMirror(ctx: LabContext, on: boolean, target: string, mirror?: string, group?: number): Promise<ReconcileReport> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = current(ctx.cfg);
+    const names = Object.keys(prev.topology.mirrors);
+    const m = mirror ?? names[0];
+    if (!m || !(m in prev.topology.mirrors)) {
+      throw new LabError(mirror ? `mirror "${mirror}" is not in the lesson (known: ${names.join(', ') || 'none'})` : 'the lesson has no mirrors');
+    }
+    const desired = desiredOf(ctx.cfg, prev);
+    const overrides: LabOverrides = structuredClone(prev.overrides ?? {});
+    overrides.mirrors ??= {};
+    const now = new Set(overrides.mirrors[m] ?? desired.ports.filter((p) => desired.uplinks.find((u) => u.name === m)?.mirrors.includes(p.ofport)).map((p) => p.faucetName));
+    for (const port of resolveTargets(prev, target, group, ctx.cfg)) { if (on) now.add(port); else now.delete(port); }
+    overrides.mirrors[m] = [...now].sort();
+    return change(ctx, prev, { ...prev, overrides });
+  });
+}
+
+/** Adds a host to the running lab (in every group, or once if all its networks are shared). */
+export async function addHost(ctx: LabContext, name: string, spec: Topology['hosts'][string]): Promise<ReconcileReport> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = current(ctx.cfg);
+    if (name in prev.topology.hosts) throw new LabError(`host ${name} already exists`);
+    for (const [i, iface] of Object.entries(spec.interfaces)) {
+      if (!(iface.network in prev.topology.networks)) throw new LabError(`${name}.${i}: unknown network "${iface.network}"`);
+    }
+    const topology = { ...prev.topology, hosts: { ...prev.topology.hosts, [name]: spec } };
+    return change(ctx, prev, { ...prev, topology });
+  });
+}
+
+export async function removeHost(ctx: LabContext, name: string): Promise<ReconcileReport> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = current(ctx.cfg);
+    if (!(name in prev.topology.hosts)) throw new LabError(`host ${name} is not in the lab`);
+    const hosts = { ...prev.topology.hosts };
+    delete hosts[name];
+    const used = Object.keys(prev.topology.apply).some((k) => k.split('.')[0] === name)
+      || Object.values(prev.topology.mirrors).some((m) => m.from.some((f) => f.split('.')[0] === name));
+    if (used) throw new LabError(`host ${name} is named by the lesson's apply or mirrors; it cannot be removed live`);
+    return change(ctx, prev, { ...prev, topology: { ...prev.topology, hosts } });
+  });
+}
+
