@@ -54,5 +54,7 @@ export async function startDhcpClient(docker: Docker, container: string, ifname:
     Cmd: ['udhcpc', '-i', ifname, '-x', `hostname:${hostname}`, '-F', hostname, '-b', '-p', `/run/udhcpc.${ifname}.pid`],
     AttachStdout: false, AttachStderr: false,
   });
-  await exec.start({ Detach: true });
+  const stream = await exec.start({ Detach: true }) as unknown as { destroy?: () => void } | undefined;
+  // Detached: nothing comes back; close the response so it cannot hold the process open.
+  stream?.destroy?.();
 }

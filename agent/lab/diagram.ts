@@ -64,7 +64,7 @@ function hostNode(h: DesiredHost, ports: DesiredPort[], live: LiveInfo | undefin
       `<TD ALIGN="LEFT">${htmlText(p.mac)}</TD><TD ALIGN="LEFT">${htmlText(addressOf(p, live))}</TD>` +
       `<TD ALIGN="LEFT">${down ? '<FONT COLOR="' + DOWN + '">down</FONT>' : htmlText(p.hostEnd)}</TD></TR>`;
   });
-  const label = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">' +
+  const label = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' +
     `<TR><TD COLSPAN="4" BGCOLOR="#e8eef7"><B>${htmlText(h.key)}</B><BR/><FONT POINT-SIZE="9">${htmlText(h.image)}</FONT></TD></TR>` +
     (rows.length ? rows.join('') : '<TR><TD COLSPAN="4"><I>no interfaces</I></TD></TR>') + '</TABLE>';
   return `${hostId(h)}${attrs({ shape: 'plain', label: `<${label}>` })};`;
@@ -100,7 +100,7 @@ function uplinkNode(u: DesiredUplink, vids: Map<string, number>, mirrored: strin
   if (isDown(live, u.iface)) lines.push(`<FONT COLOR="${DOWN}">link down</FONT>`);
   return `${uplinkId(u)}${attrs({
     shape: u.role === 'mirror' ? 'note' : 'box',
-    style: '"rounded,filled"',
+    style: u.role === 'mirror' ? 'filled' : '"rounded,filled"',
     fillcolor: dotString(u.role === 'mirror' ? '#f4f4f4' : '#fff7e0'),
     label: `<${lines.join('<BR/>')}>`,
   })};`;

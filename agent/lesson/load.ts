@@ -42,15 +42,7 @@ export function zodProblems(issues: readonly ZodIssueLike[]): Problem[] {
   });
 }
 
-/** Dotted quad -> 32-bit number; undefined if not an IPv4 address. */
-function ipv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
-  return parts.reduce((v, p) => v * 256 + Number(p), 0);
-}
-const sameSubnet = (a: number, b: number, prefix: number) => Math.floor(a / 2 ** (32 - prefix)) === Math.floor(b / 2 ** (32 - prefix));
-const quad = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-const known = (names: string[]) => `known: ${names.join(', ') || 'none'}`;
+type Say = (path: string, message: string) => void;
 
 /**
  * Rules that span fields (references, clashes, prerequisites). Returns every problem found, in
@@ -59,13 +51,33 @@ const known = (names: string[]) => `known: ${names.join(', ') || 'none'}`;
  */
 export function crossCheck(t: Topology): Problem[] {
   const out: Problem[] = [];
-  const say = (path: string, message: string) => out.push({ path, message });
-  const networkNames = Object.keys(t.networks);
-  const hostNames = Object.keys(t.hosts);
-  const isNetwork = (n: string) => Object.hasOwn(t.networks, n);
-  const unknownNetwork = (n: string) => `unknown network "${n}" (${known(networkNames)})`;
+  const say: Say = (path, message) => { out.push({ path, message }); };
+  checkNetworks(t, say);
+  checkHosts(t, say);
+  checkUplinksAndMirrors(t, say);
+  checkAcls(t, say);
+  return out;
+}
 
-  // Networks: a shared network has its own literal VLAN; per-group ones get N*100+k.
+const known = (names: string[]) => `known: ${names.join(', ') || 'none'}`;
+/** Why a network reference names nothing, or undefined. (hasOwn: a network called "constructor" is not built in.) */
+const badNetwork = (t: Topology, n: string) => (Object.hasOwn(t.networks, n) ? undefined : `unknown network "${n}" (${known(Object.keys(t.networks))})`);
+
+/** Why `host` or `host.interface` names nothing, or undefined if it names a host (interface). */
+function badPort(t: Topology, ref: string, interfaceRequired: boolean): string | undefined {
+  const hosts = Object.keys(t.hosts);
+  const dot = ref.indexOf('.');
+  if (dot < 0 && interfaceRequired) return `expected host.interface, e.g. ${hosts[0] ?? 'h1'}.eth0`;
+  const h = dot < 0 ? ref : ref.slice(0, dot);
+  if (!Object.hasOwn(t.hosts, h)) return `unknown host "${h}" (${known(hosts)})`;
+  const i = ref.slice(dot + 1);
+  const ifaces = t.hosts[h]!.interfaces;
+  if (dot >= 0 && !Object.hasOwn(ifaces, i)) return `host "${h}" has no interface "${i}" (it has: ${Object.keys(ifaces).join(', ') || 'none'})`;
+  return undefined;
+}
+
+/** A shared network has its own literal VLAN; per-group networks get N*100+k (k: its place among them). */
+function checkNetworks(t: Topology, say: Say): void {
   const perGroup = Object.entries(t.networks).filter(([, n]) => !n.shared).map(([n]) => n);
   const vids = new Map<number, string>();
   for (const [n, net] of Object.entries(t.networks)) {
@@ -79,20 +91,33 @@ export function crossCheck(t: Topology): Problem[] {
     const other = vids.get(net.vlan);
     if (other) say(at, `VLAN ${net.vlan} is already used by network "${other}"`);
     else vids.set(net.vlan, n);
+    // Group 1 always exists, so this clash is certain; later groups' clashes depend on the group count.
     const k = net.vlan - 100;
     if (k >= 1 && k <= perGroup.length) {
       say(at, `VLAN ${net.vlan} is group 1's VLAN of per-group network "${perGroup[k - 1]}" (per-group networks get N*100+k): pick another`);
     }
   }
+}
 
-  // Hosts: network references; per network, explicit MACs and static addresses are unique.
+/** Dotted quad -> 32-bit number; undefined if not an IPv4 address. */
+function ipv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((v, p) => v * 256 + Number(p), 0);
+}
+const networkOf = (addr: number, prefix: number) => Math.floor(addr / 2 ** (32 - prefix)) * 2 ** (32 - prefix);
+const quad = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+
+/** Interfaces: networks exist; per network, explicit MACs and static addresses are unique; one sane gateway per host. */
+function checkHosts(t: Topology, say: Say): void {
   const macs = new Map<string, string>();
   const addrs = new Map<string, string>();
   for (const [h, host] of Object.entries(t.hosts)) {
-    let gatewayOf: string | undefined;
+    let gatewayVia: string | undefined;
     for (const [i, iface] of Object.entries(host.interfaces)) {
       const at = `hosts.${h}.interfaces.${i}`;
-      if (!isNetwork(iface.network)) say(`${at}.network`, unknownNetwork(iface.network));
+      const unknown = badNetwork(t, iface.network);
+      if (unknown) say(`${at}.network`, unknown);
       if (iface.mac !== undefined) {
         const mac = iface.mac.toLowerCase();
         const other = macs.get(`${iface.network}/${mac}`);
@@ -109,79 +134,75 @@ export function crossCheck(t: Topology): Problem[] {
         if (other) say(`${at}.ip`, `${a} is already the address of ${other} on network "${iface.network}"`);
         else addrs.set(`${iface.network}/${a}`, `${h}.${i}`);
       }
-      if (iface.gateway !== undefined) {
-        const gw = ipv4(iface.gateway);
-        const subnet = own && `${quad(Math.floor(own.addr / 2 ** (32 - own.prefix)) * 2 ** (32 - own.prefix))}/${own.prefix}`;
-        if (!own) say(`${at}.gateway`, `a gateway needs a static ip, but this interface has ip: ${iface.ip}${iface.ip === 'dhcp' ? ' (DHCP brings its own default route)' : ''}`);
-        else if (gw === undefined) say(`${at}.gateway`, `expected an IPv4 address (four numbers 0..255), got ${iface.gateway}`);
-        else if (gw === own.addr) say(`${at}.gateway`, `${iface.gateway} is this interface's own address: the gateway is another host (a router) in ${subnet}`);
-        else if (!sameSubnet(gw, own.addr, own.prefix)) say(`${at}.gateway`, `${iface.gateway} is outside ${subnet}, this interface's subnet: a gateway must be reachable on it`);
-        else if (gatewayOf) say(`${at}.gateway`, `${h} already has its default route via ${gatewayOf}: a host has one gateway`);
-        else gatewayOf = `${i} (${iface.gateway})`;
+      if (iface.gateway === undefined) continue;
+      const gw = ipv4(iface.gateway);
+      if (!own) {
+        say(`${at}.gateway`, `a gateway needs a static ip, but this interface has ip: ${iface.ip}${iface.ip === 'dhcp' ? ' (DHCP brings its own default route)' : ''}`);
+        continue;
       }
+      const subnet = `${quad(networkOf(own.addr, own.prefix))}/${own.prefix}`;
+      if (gw === undefined) say(`${at}.gateway`, `expected an IPv4 address (four numbers 0..255), got ${iface.gateway}`);
+      else if (gw === own.addr) say(`${at}.gateway`, `${iface.gateway} is this interface's own address: the gateway is another host (a router) in ${subnet}`);
+      else if (networkOf(gw, own.prefix) !== networkOf(own.addr, own.prefix)) say(`${at}.gateway`, `${iface.gateway} is outside ${subnet}, this interface's subnet: a gateway must be reachable on it`);
+      else if (gatewayVia) say(`${at}.gateway`, `${h} already has its default route via ${gatewayVia}: a host has one gateway`);
+      else gatewayVia = `${i} (${iface.gateway})`;
     }
   }
-  const interfacesOf = (h: string) => Object.keys(t.hosts[h]!.interfaces);
-  /** host or host.interface: why it names nothing, or undefined if it does. */
-  const badPort = (ref: string, interfaceRequired: boolean): string | undefined => {
-    const dot = ref.indexOf('.');
-    const h = dot < 0 ? ref : ref.slice(0, dot);
-    if (dot < 0 && interfaceRequired) return `expected host.interface, e.g. ${hostNames[0] ?? 'h1'}.eth0`;
-    if (!Object.hasOwn(t.hosts, h)) return `unknown host "${h}" (${known(hostNames)})`;
-    const i = ref.slice(dot + 1);
-    if (dot >= 0 && !Object.hasOwn(t.hosts[h]!.interfaces, i)) return `host "${h}" has no interface "${i}" (it has: ${interfacesOf(h).join(', ') || 'none'})`;
-    return undefined;
-  };
+}
 
-  // Uplinks and mirrors: one role per appliance interface; networks exist; native only on trunks.
-  const dongles = new Map<string, string>();
-  const claim = (path: string, iface: string, owner: string) => {
-    const other = dongles.get(iface);
+/** One role per appliance interface; uplinks carry existing networks, native only on trunks; mirrors copy existing ports. */
+function checkUplinksAndMirrors(t: Topology, say: Say): void {
+  const roles = new Map<string, string>();
+  const claim = (path: string, iface: string, role: string) => {
+    const other = roles.get(iface);
     if (other) say(path, `interface ${iface} is already used by ${other}: one uplink or mirror per interface`);
-    else dongles.set(iface, owner);
+    else roles.set(iface, role);
   };
   for (const [u, up] of Object.entries(t.uplinks)) {
     const at = `uplinks.${u}`;
     claim(`${at}.interface`, up.interface, `uplink "${u}"`);
-    if (up.network !== undefined && !isNetwork(up.network)) say(`${at}.network`, unknownNetwork(up.network));
-    const seen = new Set<string>();
+    const unknown = up.network === undefined ? undefined : badNetwork(t, up.network);
+    if (unknown) say(`${at}.network`, unknown);
     (up.networks ?? []).forEach((n, k) => {
-      if (!isNetwork(n)) say(`${at}.networks.${k}`, unknownNetwork(n));
-      else if (seen.has(n)) say(`${at}.networks.${k}`, `network "${n}" is listed twice`);
-      seen.add(n);
+      const why = badNetwork(t, n) ?? (up.networks!.indexOf(n) < k ? `network "${n}" is listed twice` : undefined);
+      if (why) say(`${at}.networks.${k}`, why);
     });
     if (up.native !== undefined) {
-      if (up.networks === undefined) say(`${at}.native`, 'native is only for trunks (networks: [...]); an access uplink (network) is untagged already');
-      else if (!isNetwork(up.native)) say(`${at}.native`, unknownNetwork(up.native));
-      else if (up.networks.includes(up.native)) say(`${at}.native`, `network "${up.native}" is also listed in networks: on one uplink a network is either tagged or native (untagged)`);
+      const why = up.networks === undefined ? 'native is only for trunks (networks: [...]); an access uplink (network) is untagged already'
+        : badNetwork(t, up.native)
+          ?? (up.networks.includes(up.native) ? `network "${up.native}" is also listed in networks: on one uplink a network is either tagged or native (untagged)` : undefined);
+      if (why) say(`${at}.native`, why);
     }
   }
   for (const [m, mirror] of Object.entries(t.mirrors)) {
     const at = `mirrors.${m}`;
     claim(`${at}.interface`, mirror.interface, `mirror "${m}"`);
+    const hostOf = (ref: string) => ref.split('.')[0];
     mirror.from.forEach((ref, k) => {
-      const why = badPort(ref, false);
+      const why = badPort(t, ref, false);
       if (why) { say(`${at}.from.${k}`, why); return; }
-      const j = mirror.from.findIndex((r, jj) => jj < k && (r === ref || r.split('.')[0] === ref || ref.split('.')[0] === r));
-      if (j >= 0) say(`${at}.from.${k}`, mirror.from[j] === ref ? `listed twice (also entry ${j})` : `overlaps entry ${j} (${mirror.from[j]}): list a host, or some of its interfaces, not both`);
+      const j = mirror.from.findIndex((r, jj) => jj < k && (r === ref || hostOf(r) === ref || hostOf(ref) === r));
+      if (j < 0) return;
+      say(`${at}.from.${k}`, mirror.from[j] === ref ? `listed twice (also entry ${j})` : `overlaps entry ${j} (${mirror.from[j]}): list a host, or some of its interfaces, not both`);
     });
   }
+}
 
-  // ACLs: reserved names, matches a switch can take; apply names existing ports and ACLs.
+/** ACL names are not Dovelab's; matches are ones a switch takes; apply names existing ports and ACLs. */
+function checkAcls(t: Topology, say: Say): void {
   for (const [a, rules] of Object.entries(t.acls)) {
     if (a.startsWith('dovelab')) say(`acls.${a}`, 'ACL names starting with "dovelab" are reserved for Dovelab\'s own ACLs');
     for (const p of aclProblems(rules)) say(`acls.${a}.${p.index}.match.${p.field}`, p.message);
   }
   const aclNames = Object.keys(t.acls);
   for (const [key, names] of Object.entries(t.apply)) {
-    const why = badPort(key, true);
+    const why = badPort(t, key, true);
     if (why) say(`apply.${key}`, why);
     names.forEach((n, k) => {
       if (!Object.hasOwn(t.acls, n)) say(`apply.${key}.${k}`, `unknown ACL "${n}" (${known(aclNames)})`);
       else if (names.indexOf(n) < k) say(`apply.${key}.${k}`, `ACL "${n}" is listed twice`);
     });
   }
-  return out;
 }
 
 export function loadTopology(path: string): Topology {

@@ -25,6 +25,8 @@ apply:
   h2.eth0: [no-ping]
 `));
 const plan = (): DesiredState => planDesired(TOPO, { lab: 'demo', groups: 2, bridge: 'dovelab0', dpId: 0x2a, defaultImage: 'dovelab/labhost' });
+/** Text as Graphviz writes it into SVG (it also encodes '-'). */
+const inSvg = (s: string) => htmlText(s).replace(/-/g, '&#45;');
 /** The DOT statement that draws a port's edge to the switch. */
 const edgeOf = (dot: string, ofport: number) => dot.split('\n').find((l) => l.includes(`:p${ofport} -- "switch"`)) ?? '';
 
@@ -51,7 +53,9 @@ test('dot: every host, MAC, IP, OpenFlow port, VLAN; switch with hex dp_id', () 
   }
   assert.match(dot, '192.0.2.12/24 via 192.0.2.1');
   for (const u of d.uplinks) assert.match(dot, `port ${u.ofport}\\n`);
-  for (const v of d.faucet.vlans.filter((x) => x.vid !== 4094)) assert.match(dot, `VLAN ${v.vid} ${v.name}`.slice(0, 0) + String(v.vid));
+  const vlans = d.faucet.vlans.filter((x) => x.vid !== 4094);
+  assert.equal(vlans.map((v) => v.vid).sort(), [101, 110, 201]);
+  for (const v of vlans) assert.match(dot, `${v.vid} ${v.name}`);
   for (const vid of [110, 101, 201]) assert.match(dot, `<TD ALIGN="RIGHT">${vid}</TD>`, `legend row ${vid}`);
   assert.not.match(dot, '4094');
   // The shared host's DHCP interface says so.
@@ -132,8 +136,10 @@ test('svg: real Graphviz renders the diagram with every host', async () => {
   const svg = await renderSvg(diagramDot(d));
   assert.match(svg, /<svg[\s>]/);
   assert.match(svg, '</svg>');
-  for (const h of d.hosts) assert.match(svg, `>${h.key}<`, h.key);
-  for (const p of d.ports) assert.match(svg, p.mac);
+  for (const h of d.hosts) assert.match(svg, `>${inSvg(h.key)}</text>`, h.key);
+  for (const p of d.ports) assert.match(svg, `>${p.mac}</text>`);
+  assert.match(svg, `>${inSvg('port 203')}</text>`);
+  assert.match(svg, `>${inSvg('acl: no-ping')}</text>`);
 });
 
 test('svg: quotes, < > & and backslashes in names are escaped and render', async () => {
@@ -145,14 +151,16 @@ test('svg: quotes, < > & and backslashes in names are escaped and render', async
   assert.match(dot, 'evil&quot;&lt;b&gt;&amp;x\\'); // HTML label
   assert.match(dot, '"host:evil\\"<b>&x\\\\"'); // node id
   assert.match(dot, 'label="Lab \\"A\\" <b>\\\\"');
-  assert.not.match(dot, '<b>&x');
+  // Raw only inside the quoted node id, never in an HTML label.
+  assert.is(dot.split('<b>&x').length - 1, dot.split('"host:evil\\"<b>&x').length - 1);
   const svg = await renderSvg(dot);
-  assert.match(svg, '&lt;svg'.slice(4)); // an <svg document...
-  assert.match(svg, 'evil&quot;&lt;b&gt;&amp;x\\');
-  assert.match(svg, 'img&quot;&lt;i&gt;');
-  assert.match(svg, 'uplink up&quot;&lt;z&gt;');
-  assert.match(svg, 'Lab &quot;A&quot; &lt;b&gt;\\');
+  assert.match(svg, /<svg[\s>]/);
+  assert.match(svg, `>${inSvg('evil"<b>&x\\')}</text>`);
+  assert.match(svg, `>${inSvg('img"<i>')}</text>`);
+  assert.match(svg, `>${inSvg('uplink up"<z>')}</text>`);
+  assert.match(svg, `>${inSvg('Lab "A" <b>\\')}</text>`);
   assert.not.match(svg, '<b>&x');
+  assert.not.match(svg, '<i>');
 });
 
 test('svg: invalid DOT is an error, not an empty picture', async () => {
