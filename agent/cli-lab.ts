@@ -6,13 +6,13 @@ import { labContext } from './context.js';
 import { dockerClient, execIn } from './docker/client.js';
 import { runAgent } from './lab/agent.js';
 import { diagramDot, renderSvg } from './lab/diagram.js';
-import { isSharedHost } from './lab/desired.js';
+import { isSharedHost, PlanError } from './lab/desired.js';
 import type { ReconcileReport } from './lab/engine.js';
 import { addHost, desiredOf, labDown, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
 import { readLabState } from './lab/state.js';
 import { formatLabStatus, labStatus } from './lab/status.js';
 import { labSummary } from './lab/summary.js';
-import { loadTopology } from './lesson/load.js';
+import { lessonFile, loadTopology } from './lesson/load.js';
 import { InterfaceSchema, topologyJsonSchema } from './lesson/schema.js';
 
 type Action = <A extends unknown[]>(fn: (...a: A) => Promise<void | number>) => (...a: A) => Promise<void>;
@@ -122,7 +122,13 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
       const t = loadTopology(path);
       const c = cfg();
       // Planning catches what depends on the group count (e.g. an untagged uplink of a per-group network).
-      const d = desiredOf(c, { lab: t.id ?? 'lab', source: path, groups: int('--groups', o.groups)!, topology: t, startedAt: '' });
+      let d;
+      try {
+        d = desiredOf(c, { lab: t.id ?? 'lab', source: path, groups: int('--groups', o.groups)!, topology: t, startedAt: '' });
+      } catch (e) {
+        if (e instanceof PlanError) throw new LabError(`${lessonFile(path)}: ${e.message}`);
+        throw e;
+      }
       log(`${path}: valid (${Object.keys(t.hosts).length} hosts, ${d.ports.length} ports for ${o.groups} group(s))`);
     }));
   lesson.command('schema').description('print the lesson topology format as JSON Schema')
