@@ -201,7 +201,8 @@ function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks:
     seenVid.set(vid, name);
   }
   const acls: Record<string, FaucetAclRule[]> = { [ALLOW_ALL]: allowAll() };
-  const used = new Set(ports.flatMap((p) => p.acls));
+  // Every lesson ACL is defined from the start, so applying one later only swaps a port's list.
+  const used = new Set([...Object.keys(t.acls), ...ports.flatMap((p) => p.acls)]);
   for (const name of used) {
     const rules = t.acls[name];
     if (!rules) throw new PlanError(`ACL "${name}" is not defined in the lesson (known: ${Object.keys(t.acls).join(', ') || 'none'})`);

@@ -5,6 +5,7 @@ import { paths, type Config } from '../config.js';
 import { hostPid, listLabHosts, removeLabHost, startDhcpClient, startLabHost } from '../docker/hosts.js';
 import { applyFaucetConfig, checkCandidate, type ApplyResult, type FaucetIo } from '../net/faucet/apply.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
+import { onlyListsSwapped } from '../net/faucet/compare.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
 import { ensureLabFirewall } from '../net/firewall.js';
 import { attachVeth, deleteLink, hardenHostEnd, linksInNetns, setLinkUp } from '../net/links.js';
@@ -50,8 +51,11 @@ export async function reconcile(ctx: LabContext, desired: DesiredState): Promise
   // Faucet's own check runs before anything changes: a config it rejects changes nothing.
   const faucetText = emitFaucetYaml(desired.faucet);
   const faucetFile = paths(ctx.cfg).faucetYaml;
-  const unchanged = existsSync(faucetFile) && readFileSync(faucetFile, 'utf8') === faucetText;
-  if (!unchanged) await checkCandidate(ctx.faucet, faucetFile, faucetText);
+  const liveText = existsSync(faucetFile) ? readFileSync(faucetFile, 'utf8') : undefined;
+  // A pure swap of ACL lists or mirror sources against the checked live config skips the ~0.6 s check.
+  if (liveText !== faucetText && !(liveText && onlyListsSwapped(liveText, faucetText))) {
+    await checkCandidate(ctx.faucet, faucetFile, faucetText);
+  }
   await ensureLabFirewall([HOST_END_PATTERN, ...desired.uplinks.map((u) => u.iface)]);
   const actions = diff(desired, await observe(ctx));
   let faucet: ApplyResult | undefined;

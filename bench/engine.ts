@@ -1,0 +1,143 @@
+// Lab engine figures, as JSON (not a test). Needs infra up and the sim world (run by `npm run bench`).
+// - bring-up of 24 hosts (6 groups x 4) until every host answers ping, against the same 24
+//   containers on a plain user-defined docker bridge network, same run: times and ratio;
+// - attach latency of one host (container + veth + OVS port + Faucet confirmed): p50/p95 over 20;
+// - ACL toggle -> effect seen by a running ping: p50/p95 over 20 (goal p95 <= 1 s);
+// - Faucet warm/cold start counts of every live change; the agent's RSS with the 24 hosts up.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../agent/config.js';
+import { labContext } from '../agent/context.js';
+import { dockerClient, execIn } from '../agent/docker/client.js';
+import { addHost, labDown, labUp, removeHost, setAcls } from '../agent/lab/service.js';
+import type { ReconcileReport } from '../agent/lab/engine.js';
+
+const cfg = loadConfig();
+const docker = dockerClient();
+const quiet = () => {};
+const CLI = fileURLToPath(new URL('../agent/cli.js', import.meta.url));
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!; };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const LESSON = `dovelab: 1
+id: bench
+networks: {lab: {}}
+hosts:
+  h1: {interfaces: {eth0: {network: lab, ip: 198.51.100.11/24}}}
+  h2: {interfaces: {eth0: {network: lab, ip: 198.51.100.12/24}}}
+  h3: {interfaces: {eth0: {network: lab, ip: 198.51.100.13/24}}}
+  h4: {interfaces: {eth0: {network: lab, ip: 198.51.100.14/24}}}
+acls:
+  no-ping:
+    - {match: {ip_proto: icmp}, action: drop}
+    - {action: allow}
+`;
+
+async function everyHostAnswers(containers: [string, string][]): Promise<void> {
+  // Each host pings its neighbour; retry until all answer.
+  for (const [from, to] of containers) {
+    for (let i = 0; ; i++) {
+      const r = await execIn(docker, from, ['ping', '-c', '1', '-W', '1', to], { allowFail: true });
+      if (r.code === 0) break;
+      if (i > 60) throw new Error(`${from} never reached ${to}`);
+    }
+  }
+}
+
+async function dovelabBringUp(ctx: Awaited<ReturnType<typeof labContext>>, dir: string): Promise<number> {
+  const t0 = Date.now();
+  await labUp(ctx, dir, 6);
+  const pairs: [string, string][] = [];
+  for (let g = 1; g <= 6; g++) for (let h = 1; h <= 4; h++) pairs.push([`dovelab-g${g}-h${h}`, `198.51.100.1${(h % 4) + 1}`]);
+  await everyHostAnswers(pairs);
+  return Date.now() - t0;
+}
+
+async function plainDockerBringUp(): Promise<number> {
+  const net = 'dovelab-bench-plain';
+  await docker.getNetwork(net).remove().catch(() => {});
+  const t0 = Date.now();
+  await docker.createNetwork({ Name: net, Driver: 'bridge', IPAM: { Config: [{ Subnet: '203.0.113.0/24' }] } });
+  const names: string[] = [];
+  for (let i = 1; i <= 24; i++) {
+    const name = `dovelab-bench-${i}`;
+    const c = await docker.createContainer({ name, Image: cfg.images.labhost, HostConfig: { NetworkMode: net, CapAdd: ['NET_ADMIN', 'NET_RAW'] },
+      NetworkingConfig: { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: `203.0.113.${10 + i}` } } } } });
+    await c.start();
+    names.push(name);
+  }
+  await everyHostAnswers(names.map((n, i) => [n, `203.0.113.${10 + ((i + 1) % 24) + 1}`]));
+  const ms = Date.now() - t0;
+  for (const n of names) await docker.getContainer(n).remove({ force: true });
+  await docker.getNetwork(net).remove();
+  return ms;
+}
+
+/** ms from the call until a running 20 ms ping shows the effect (replies stop, or come back). */
+async function aclToggleEffect(ctx: Awaited<ReturnType<typeof labContext>>, on: boolean): Promise<{ ms: number; report: ReconcileReport }> {
+  const exec = await docker.getContainer('dovelab-g1-h1').exec({ Cmd: ['ping', '-D', '-O', '-i', '0.02', '-W', '0.2', '-w', '4', '198.51.100.12'], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  let out = '';
+  stream.on('data', (b: Buffer) => { out += b.toString('latin1'); });
+  await sleep(400);
+  const t0 = Date.now() / 1000;
+  const report = await setAcls(ctx, 'h2.eth0', on ? ['no-ping'] : [], 1);
+  await new Promise((r) => stream.on('end', r));
+  // Lines: "[ts] 64 bytes from ... icmp_seq=N" or "[ts] no answer yet for icmp_seq=N".
+  const events = [...out.matchAll(/\[(\d+\.\d+)\] (64 bytes|no answer yet)/g)].map((m) => ({ t: Number(m[1]), ok: m[2] === '64 bytes' }));
+  const after = events.filter((e) => e.t >= t0);
+  const hit = on ? after.find((e) => !e.ok) : after.find((e) => e.ok);
+  if (!hit) throw new Error(`no effect seen within 4 s (${on ? 'block' : 'unblock'})`);
+  // "no answer yet" is printed when the next probe goes out: the loss began one interval earlier.
+  return { ms: Math.max(0, Math.round((hit.t - t0) * 1000 - (on ? 20 : 0))), report };
+}
+
+const faucetDelta = (r: ReconcileReport) => ({ warm: (r.faucet?.after.warmStarts ?? 0) - (r.faucet?.before?.warmStarts ?? 0), cold: (r.faucet?.after.coldStarts ?? 0) - (r.faucet?.before?.coldStarts ?? 0) });
+
+const ctx = await labContext(cfg, quiet, docker);
+await labDown(ctx);
+const dir = mkdtempSync(join(tmpdir(), 'dovelab-bench-'));
+writeFileSync(join(dir, 'lesson.yaml'), LESSON);
+
+const plain = await plainDockerBringUp();
+const ours = await dovelabBringUp(ctx, dir);
+
+// Agent RSS with the 24-host lab up: a real agent process after its first repair.
+const agent = spawn(process.execPath, [CLI, 'agent', '--interval', '2'], { stdio: 'ignore' });
+await sleep(6000);
+const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))?.[1]);
+agent.kill('SIGTERM');
+await sleep(500);
+
+const attach: number[] = []; const attachFaucet: number[] = []; const warmCold = { warm: 0, cold: 0 };
+for (let i = 0; i < 20; i++) {
+  const t0 = Date.now();
+  const r = await addHost(ctx, 'x1', { interfaces: { eth0: { network: 'lab', ip: '198.51.100.99/24' } } });
+  attach.push(Date.now() - t0);
+  attachFaucet.push(r.faucet?.ms ?? 0);
+  const d = faucetDelta(r); warmCold.warm += d.warm; warmCold.cold += d.cold;
+  const rm = await removeHost(ctx, 'x1');
+  const d2 = faucetDelta(rm); warmCold.warm += d2.warm; warmCold.cold += d2.cold;
+}
+
+const toggle: number[] = [];
+for (let i = 0; i < 20; i++) {
+  const r = await aclToggleEffect(ctx, i % 2 === 0);
+  toggle.push(r.ms);
+  const d = faucetDelta(r.report); warmCold.warm += d.warm; warmCold.cold += d.cold;
+}
+await setAcls(ctx, 'h2.eth0', [], 1);
+await labDown(ctx);
+
+console.log(JSON.stringify({
+  bench: 'engine',
+  bringup_24_hosts_ms: { dovelab: ours, plain_docker_bridge: plain, ratio: Number((ours / plain).toFixed(2)), goal_ratio: 1.3 },
+  attach_one_host_ms: { p50: pct(attach, 50), p95: pct(attach, 95), faucet_confirm_p50: pct(attachFaucet, 50), n: attach.length },
+  acl_toggle_effect_ms: { p50: pct(toggle, 50), p95: pct(toggle, 95), goal_p95: 1000, n: toggle.length },
+  faucet_starts_during_live_changes: warmCold,
+  agent_rss_kib_with_24_hosts: rssKiB,
+}, null, 2));
+process.exit(0);
