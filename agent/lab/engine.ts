@@ -60,12 +60,40 @@ export async function reconcile(ctx: LabContext, desired: DesiredState): Promise
   const actions = diff(desired, await observe(ctx));
   let faucet: ApplyResult | undefined;
   const warnings: string[] = [];
-  for (const a of actions) {
-    if (a.kind === 'warn') { warnings.push(a.message); ctx.log(`warning: ${a.message}`); continue; }
-    if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)}${'why' in a ? ` (${a.why})` : ''}`);
-    faucet = (await execute(ctx, desired, a)) ?? faucet;
+  // Actions run in phases (the diff's order); within a phase, independent hosts go in parallel.
+  for (const phase of phases(actions)) {
+    await inParallel(phase, PARALLEL, async (a) => {
+      if (a.kind === 'warn') { warnings.push(a.message); ctx.log(`warning: ${a.message}`); return; }
+      if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)}${'why' in a ? ` (${a.why})` : ''}`);
+      faucet = (await execute(ctx, desired, a)) ?? faucet;
+    });
   }
   return { actions, faucet, warnings, ms: Date.now() - t0 };
+}
+
+const PARALLEL = 4;
+
+/** Consecutive actions of the same kind form a phase. */
+export function phases(actions: Action[]): Action[][] {
+  const out: Action[][] = [];
+  for (const a of actions) {
+    const last = out[out.length - 1];
+    if (last && last[0]!.kind === a.kind) last.push(a); else out.push([a]);
+  }
+  return out;
+}
+
+async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try { await fn(item); } catch (e) { errors.push(e); }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length) throw errors[0];
 }
 
 /** Every component answers before the first change, so a dead one stops us before anything is applied. */
