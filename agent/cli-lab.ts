@@ -110,7 +110,17 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
       if (o.format !== 'dot' && o.format !== 'svg') throw new LabError(`--format: dot or svg, not "${o.format}"`);
       const st = readLabState(paths(cfg()).labState);
       if (!st) throw new LabError('no lab is running: `dovelab up <lesson>` first');
-      const dot = diagramDot(desiredOf(cfg(), st), { title: st.topology.title ?? st.lab });
+      const desired = desiredOf(cfg(), st);
+      // Live facts on top of the plan: ports that are down, addresses learned by DHCP.
+      const s = await labStatus(await ctx(), st, desired);
+      const portsUp: Record<string, boolean> = {};
+      const dhcpAddresses: Record<string, string> = {};
+      for (const h of s.hosts) for (const i of h.interfaces) {
+        portsUp[i.port] = i.port_ok && h.running;
+        if (i.ip === 'dhcp' && i.addresses[0]) dhcpAddresses[`${h.key}-${i.name}`] = i.addresses[0];
+      }
+      for (const u of s.uplinks) portsUp[u.interface] = u.port_ok;
+      const dot = diagramDot(desired, { title: st.topology.title ?? st.lab, live: { portsUp, dhcpAddresses } });
       const out = o.format === 'svg' ? await renderSvg(dot) : dot;
       if (o.output) writeFileSync(o.output, out); else process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
     }));

@@ -58,6 +58,30 @@ test('hosts in different VLANs of a group cannot reach each other', async () => 
   assert.is(await pingLoss('dovelab-g1-h1', '198.51.100.13', 3), 100);
 });
 
+test('sysctl and startup run inside the host, once, after wiring', async () => {
+  const fwd = await inHost('dovelab-g2-h3', ['cat', '/proc/sys/net/ipv4/ip_forward']);
+  assert.is(fwd.stdout.trim(), '1');
+  const ready = await inHost('dovelab-g2-h3', ['cat', '/tmp/ready']);
+  assert.is(ready.stdout.trim(), 'ready on g2-h3');
+  assert.is((await inHost('dovelab-g2-h1', ['cat', '/proc/sys/net/ipv4/ip_forward'])).stdout.trim(), '0');
+});
+
+test('concurrent live changes wait for each other (one writer) and all land', async () => {
+  const [a, b] = await Promise.all([
+    dovelab(['acl', 'h1.eth0', 'no-ping', '--group', '2']),
+    dovelab(['mirror', 'on', 'h2.eth0', '--group', '2']),
+  ]);
+  assert.is(a.code, 0, a.stderr); assert.is(b.code, 0, b.stderr);
+  const st = JSON.parse((await dovelab(['status', '--json'])).stdout);
+  const g2h1 = st.hosts.find((h: { key: string }) => h.key === 'g2-h1');
+  assert.equal(g2h1.interfaces[0].acls, ['no-ping']);
+  assert.ok(st.uplinks.find((u: { role: string }) => u.role === 'mirror').mirrors.includes('g2-h2-eth0'));
+  assert.is(await pingLoss('dovelab-g2-h2', '198.51.100.11', 2), 100, 'the ACL is live');
+  await dovelab(['acl', 'h1.eth0', '--clear', '--group', '2']);
+  await dovelab(['mirror', 'off', 'h2.eth0', '--group', '2']);
+  assert.is(await pingLoss('dovelab-g2-h2', '198.51.100.11', 2), 0);
+});
+
 test('groups are isolated: nothing of group 1 reaches group 2 (same addresses)', async () => {
   const h1 = mac('g1-h1-eth0');
   await inHost('dovelab-g1-h1', ['ip', 'neigh', 'flush', 'all']);

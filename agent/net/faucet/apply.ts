@@ -53,8 +53,11 @@ export async function applyFaucetConfig(io: FaucetIo, file: string, text: string
   const t0 = Date.now();
   const hash = sha256(text);
   const before = faucetStatus(await io.metrics());
-  if (existsSync(file) && readFileSync(file, 'utf8') === text && confirms(before, hash, dpName)) {
-    return { changed: false, sha256: hash, ms: Date.now() - t0, before, after: before };
+  if (existsSync(file) && readFileSync(file, 'utf8') === text && before.hashes.includes(hash) && before.loadError === false) {
+    // Faucet already runs this config; a switch that is reconnecting (OVS restart) needs no reload.
+    const after = confirms(before, hash, dpName) ? before : await waitForConfirm(io, hash, dpName, timeoutMs);
+    if (!after) throw new FaucetNotConfirmed(`Faucet runs config ${hash.slice(0, 12)} but ${dpName} did not reconnect within ${timeoutMs / 1000} s (dp_status 0): see \`docker logs dovelab-ovs\``);
+    return { changed: false, sha256: hash, ms: Date.now() - t0, before, after };
   }
   let candidate: string;
   if (opts.alreadyChecked) {
