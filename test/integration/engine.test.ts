@@ -63,7 +63,9 @@ test('sysctl and startup run inside the host, once, after wiring', async () => {
   assert.is(fwd.stdout.trim(), '1');
   const ready = await inHost('dovelab-g2-h3', ['cat', '/tmp/ready']);
   assert.is(ready.stdout.trim(), 'ready on g2-h3');
-  assert.is((await inHost('dovelab-g2-h1', ['cat', '/proc/sys/net/ipv4/ip_forward'])).stdout.trim(), '0');
+  assert.is((await inHost('dovelab-g2-h3', ['cat', '/proc/sys/net/ipv4/icmp_ratelimit'])).stdout.trim(), '0');
+  // Control: another host keeps the kernel default.
+  assert.is((await inHost('dovelab-g2-h1', ['cat', '/proc/sys/net/ipv4/icmp_ratelimit'])).stdout.trim(), '1000');
 });
 
 test('concurrent live changes wait for each other (one writer) and all land', async () => {
@@ -199,6 +201,17 @@ test('a Faucet restart costs at most a few packets; a removed port is repaired',
   assert.is(again.code, 0, again.stderr);
   assert.match(again.stdout, /attach dovelab-g2-h2:eth0/);
   assert.not.match(again.stdout, /create-host|attach dovelab-g1/);
+  assert.is(await pingLoss('dovelab-g2-h1', '198.51.100.12', 3), 0);
+});
+
+test('an OVS container restart: ports come back from its database, traffic resumes', async () => {
+  const ping = longPing('dovelab-g1-h1', '198.51.100.12', 120);
+  await sleep(1000);
+  await docker.getContainer(INFRA.ovs).restart({ t: 1 });
+  const r = await ping;
+  assert.ok(r.sent - r.received <= 40, `lost ${r.sent - r.received} of ${r.sent} at 10/s`);
+  const again = await dovelab(['status']);
+  assert.is(again.code, 0, again.stdout);
   assert.is(await pingLoss('dovelab-g2-h1', '198.51.100.12', 3), 0);
 });
 
