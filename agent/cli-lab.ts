@@ -8,7 +8,8 @@ import { runAgent } from './lab/agent.js';
 import { diagramDot, renderSvg } from './lab/diagram.js';
 import { isSharedHost, PlanError } from './lab/desired.js';
 import type { ReconcileReport } from './lab/engine.js';
-import { addHost, desiredOf, labDown, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
+import { addHost, desiredOf, labDown, labReset, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
+import { formatChecks, runChecks } from './lab/check-run.js';
 import { readLabState } from './lab/state.js';
 import { formatLabStatus, labStatus } from './lab/status.js';
 import { labSummary } from './lab/summary.js';
@@ -103,6 +104,28 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
     const r = await removeHost(await ctx(), name);
     log(`host ${name} removed; ${reportLine(r)}`);
   }));
+
+  program.command('reset').description('recreate one group from the lesson (others untouched)')
+    .requiredOption('--group <n>', 'the group to reset')
+    .action(action(async (o: { group: string }) => {
+      const t0 = Date.now();
+      const r = await labReset(await ctx(), int('--group', o.group)!);
+      log(`group ${o.group} reset in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${reportLine(r)}`);
+    }));
+
+  program.command('check').description("run the lesson's task checks")
+    .option('--group <n>', 'only this group').option('--json', 'machine-readable')
+    .action(action(async (o: { group?: string; json?: boolean }) => {
+      const c = cfg();
+      const st = readLabState(paths(c).labState);
+      if (!st) throw new LabError('no lab is running: `dovelab up <lesson>` first');
+      const g = int('--group', o.group);
+      if (g !== undefined && g > st.groups) throw new LabError(`--group ${g}: the lab has groups 1..${st.groups}`);
+      const report = await runChecks(await ctx(), st, desiredOf(c, st), g === undefined ? undefined : [g]);
+      if (o.json) log(JSON.stringify(report, null, 2));
+      else log(formatChecks(report, Object.fromEntries(st.topology.tasks.map((t) => [t.id, t.title]))));
+      return report.results.some((r) => r.status === 'error') ? 2 : 0;
+    }));
 
   program.command('diagram').description('wiring diagram of the running lab (Graphviz)')
     .option('--format <fmt>', 'dot or svg', 'dot').option('-o, --output <file>', 'write to a file')

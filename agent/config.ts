@@ -60,6 +60,10 @@ export const paths = (c: Config) => ({
   ovsDbDir: `${c.dataDir}/ovs`,
   ovsRunDir: `${c.runDir}/ovs`,
   labState: `${c.dataDir}/lab.json`,
+  /** The running lab's own copy of its lesson pack (files, README). */
+  labPack: `${c.dataDir}/lab-pack`,
+  checks: `${c.dataDir}/checks.json`,
+  lessons: `${c.dataDir}/lessons`,
   lock: `${c.runDir}/agent.lock`,
 });
 

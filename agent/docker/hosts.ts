@@ -1,5 +1,7 @@
 // Lab host containers: unprivileged, --network none; the agent wires their interfaces.
+import { readFileSync, statSync } from 'node:fs';
 import type Docker from 'dockerode';
+import { pack as tarPack } from 'tar-stream';
 import { LABEL } from '../lab/diff.js';
 
 export interface HostContainer { container: string; running: boolean; pid: number; labels: Record<string, string> }
@@ -57,4 +59,15 @@ export async function startDhcpClient(docker: Docker, container: string, ifname:
   const stream = await exec.start({ Detach: true }) as unknown as { destroy?: () => void } | undefined;
   // Detached: nothing comes back; close the response so it cannot hold the process open.
   stream?.destroy?.();
+}
+
+/** Copies lesson files into a host (path inside -> file on the appliance), before its startup runs. */
+export async function copyFilesInto(docker: Docker, container: string, files: Record<string, string>): Promise<void> {
+  const tar = tarPack();
+  for (const [dest, src] of Object.entries(files)) {
+    const mode = statSync(src).mode & 0o777;
+    tar.entry({ name: dest.replace(/^\/+/, ''), mode }, readFileSync(src));
+  }
+  tar.finalize();
+  await docker.getContainer(container).putArchive(tar as unknown as NodeJS.ReadableStream, { path: '/' });
 }

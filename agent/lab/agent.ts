@@ -5,7 +5,10 @@ import { writeFileSync, rmSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { labContext } from '../context.js';
 import { dockerClient } from '../docker/client.js';
-import { labRepair } from './service.js';
+import { desiredOf, labRepair } from './service.js';
+import { runChecks } from './check-run.js';
+import { readLabState } from './state.js';
+import { paths } from '../config.js';
 
 export async function runAgent(c: Config, log: (s: string) => void, intervalMs: number): Promise<void> {
   const docker = dockerClient();
@@ -50,8 +53,18 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Task checks run on their own schedule, outside the lab lock: they never hold up a change.
+  let checking = false;
+  const check = async () => {
+    if (checking || stopping) return;
+    checking = true;
+    try {
+      const st = readLabState(paths(c).labState);
+      if (st?.topology.tasks.length) await runChecks(ctx, st, desiredOf(c, st));
+    } catch (e) { ctx.log(`checks failed: ${(e as Error).message}`); } finally { checking = false; }
+  };
   ctx.log(`agent ${process.pid} started; checking every ${intervalMs / 1000} s`);
   repair('start');
-  const timer = setInterval(() => repair('interval'), intervalMs);
+  const timer = setInterval(() => { repair('interval'); void check(); }, intervalMs);
   await new Promise<never>(() => {});
 }

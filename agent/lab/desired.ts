@@ -20,6 +20,8 @@ export interface PlanSettings {
   dpId: number;
   defaultImage: string;
   overrides?: LabOverrides;
+  /** The lab's copy of its lesson pack: where `files:` sources are read from. */
+  packDir?: string;
 }
 
 export interface DesiredHost {
@@ -32,6 +34,8 @@ export interface DesiredHost {
   hostname: string;
   sysctl: Record<string, string>;
   startup: string | undefined;
+  /** Path inside the host -> absolute path of the file in the lab's pack. */
+  files: Record<string, string>;
 }
 
 export interface DesiredPort {
@@ -128,6 +132,7 @@ function planHostsAndPorts(t: Topology, s: PlanSettings): { hosts: DesiredHost[]
         key, container, group: g, host: h, image: spec.image ?? s.defaultImage, hostname: key,
         sysctl: Object.fromEntries(Object.entries(spec.sysctl ?? {}).map(([k, v]) => [k, String(v)])),
         startup: spec.startup,
+        files: Object.fromEntries(Object.entries(spec.files ?? {}).map(([dest, src]) => [dest, `${s.packDir ?? '.'}/${src}`])),
       });
       for (const [ifname, iface] of Object.entries(spec.interfaces)) {
         const index = (indexIn.get(g) ?? 0) + 1;

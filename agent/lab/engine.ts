@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { paths, type Config } from '../config.js';
-import { hostPid, listLabHosts, removeLabHost, startDhcpClient, startLabHost } from '../docker/hosts.js';
+import { copyFilesInto, hostPid, listLabHosts, removeLabHost, startDhcpClient, startLabHost } from '../docker/hosts.js';
 import { applyFaucetConfig, checkCandidate, type ApplyResult, type FaucetIo } from '../net/faucet/apply.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
 import { onlyListsSwapped } from '../net/faucet/compare.js';
@@ -134,6 +134,7 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
         container: a.host.container, image: a.host.image, hostname: a.host.hostname,
         labels: hostLabels(desired.lab, a.host), sysctl: a.host.sysctl,
       });
+      if (Object.keys(a.host.files).length) await copyFilesInto(ctx.docker, a.host.container, a.host.files);
       return;
     case 'attach': {
       const p = a.port;

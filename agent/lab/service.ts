@@ -1,14 +1,15 @@
 // The lab's verbs (up, down, live ACL/mirror/host changes, repair), one writer at a time.
 // Each verb: read the desired state from disk, change it, plan it fully (errors before any
 // change), write it, reconcile. A change the switch refuses puts the previous state back.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { paths, type Config } from '../config.js';
 import type { Topology } from '../lesson/schema.js';
 import { lessonFile, loadTopology } from '../lesson/load.js';
 import { isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
 import { reconcile, teardown, type LabContext, type ReconcileReport } from './engine.js';
+import { removeLabHost } from '../docker/hosts.js';
 import { clearLabState, readLabState, writeLabState, type LabState } from './state.js';
 
 export class LabError extends Error {}
@@ -16,7 +17,34 @@ export class LabError extends Error {}
 export function desiredOf(c: Config, st: LabState): DesiredState {
   return planDesired(st.topology, {
     lab: st.lab, groups: st.groups, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost, overrides: st.overrides,
+    packDir: st.packDir,
   });
+}
+
+/**
+ * The running lab keeps its own copy of what it runs (lesson.yaml, README.md, the files it copies
+ * into hosts), so installing a new version of the lesson leaves it alone until it is restarted.
+ */
+function snapshotPack(lessonYaml: string, t: Topology, dest: string): void {
+  const src = dirname(lessonYaml);
+  const wanted = new Set<string>(['README.md']);
+  for (const h of Object.values(t.hosts)) for (const f of Object.values(h.files ?? {})) wanted.add(f);
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = `${dest}.new-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  copyFileSync(lessonYaml, join(tmp, 'lesson.yaml'));
+  for (const rel of wanted) {
+    const from = resolve(src, rel);
+    if (relative(src, from).startsWith('..')) throw new LabError(`${lessonYaml}: ${rel} is outside the lesson pack`);
+    if (!existsSync(from)) {
+      if (rel === 'README.md') continue;
+      throw new LabError(`${lessonYaml}: file ${rel} (named in hosts.*.files) is missing`);
+    }
+    mkdirSync(dirname(join(tmp, rel)), { recursive: true });
+    copyFileSync(from, join(tmp, rel));
+  }
+  renameSync(tmp, dest);
 }
 
 /** Only one writer: commands wait here (up to two minutes) for the one before them. */
@@ -54,14 +82,27 @@ async function change(ctx: LabContext, prev: LabState | undefined, next: LabStat
 export async function labUp(ctx: LabContext, lesson: string, groups: number): Promise<{ state: LabState; report: ReconcileReport }> {
   const topology = loadTopology(lesson);
   const file = resolve(lessonFile(lesson));
-  const state: LabState = { lab: topology.id ?? 'lab', source: file, groups, topology, startedAt: new Date().toISOString(), overrides: {} };
+  const state: LabState = {
+    lab: topology.id ?? 'lab', source: file, groups, topology, startedAt: new Date().toISOString(), overrides: {},
+    packDir: join(paths(ctx.cfg).labPack, `${topology.id ?? 'lab'}-${Date.now()}`),
+  };
   try { desiredOf(ctx.cfg, state); } catch (e) {
     if (e instanceof PlanError) throw new LabError(`${file}: ${e.message}`);
     throw e;
   }
   return withLabLock(ctx.cfg, async () => {
     const prev = readLabState(paths(ctx.cfg).labState);
-    return { state, report: await change(ctx, prev, state) };
+    snapshotPack(file, topology, state.packDir!);
+    let report: ReconcileReport;
+    try { report = await change(ctx, prev, state); } catch (e) {
+      rmSync(state.packDir!, { recursive: true, force: true });
+      throw e;
+    }
+    // Older snapshots belong to labs that no longer run.
+    for (const d of readdirSync(paths(ctx.cfg).labPack)) {
+      if (join(paths(ctx.cfg).labPack, d) !== state.packDir) rmSync(join(paths(ctx.cfg).labPack, d), { recursive: true, force: true });
+    }
+    return { state, report };
   });
 }
 
@@ -156,3 +197,20 @@ export async function removeHost(ctx: LabContext, name: string): Promise<Reconci
   });
 }
 
+
+/** Recreates one group from the lesson (hosts, files, startup; its live ACL/mirror changes undone); other groups untouched. */
+export async function labReset(ctx: LabContext, group: number): Promise<ReconcileReport> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = current(ctx.cfg);
+    if (!Number.isInteger(group) || group < 1 || group > prev.groups) throw new LabError(`--group ${group}: the lab has groups 1..${prev.groups}`);
+    const inGroup = (port: string) => port.startsWith(`g${group}-`);
+    const overrides: LabOverrides = structuredClone(prev.overrides ?? {});
+    for (const port of Object.keys(overrides.acls ?? {})) if (inGroup(port)) delete overrides.acls![port];
+    for (const [m, ports] of Object.entries(overrides.mirrors ?? {})) overrides.mirrors![m] = ports.filter((p) => !inGroup(p));
+    const next = { ...prev, overrides };
+    const desired = desiredOf(ctx.cfg, next);
+    await Promise.all(desired.hosts.filter((h) => h.group === group).map((h) => removeLabHost(ctx.docker, h.container)));
+    writeLabState(paths(ctx.cfg).labState, next);
+    return reconcile(ctx, desired);
+  });
+}

@@ -13,6 +13,8 @@ export interface LabState {
   startedAt: string;
   /** Live changes: ACLs applied, mirrors switched. */
   overrides?: LabOverrides;
+  /** The lab's own copy of its lesson pack (see service.snapshotPack). */
+  packDir?: string;
 }
 
 export function readLabState(file: string): LabState | undefined {

@@ -41,7 +41,9 @@ export const HostSchema = z.strictObject({
   interfaces: z.record(ifname, InterfaceSchema).describe('interface name -> its network'),
   sysctl: z.record(z.string().regex(/^net\.[a-z0-9_.-]+$/, 'only net.* sysctls (they are per network namespace)'),
     z.union([z.number(), z.string()])).optional().describe('network sysctls inside the host'),
-  startup: z.string().optional().describe('shell run once after the interfaces are wired'),
+  startup: z.string().optional().describe('shell run once after the interfaces are wired (like Kathará .startup)'),
+  files: z.record(z.string().regex(/^\/[^\0]*$/, 'expected an absolute path inside the host, e.g. /etc/motd'),
+    z.string().min(1)).optional().describe('path inside the host -> file in the pack (e.g. files/motd.txt), copied before startup'),
 });
 
 export const UplinkSchema = z.strictObject({
@@ -74,10 +76,46 @@ export const AclRuleSchema = z.strictObject({
   action: z.enum(['allow', 'drop']),
 });
 
+const hostRef = z.string().regex(NAME, `a host name (${NAME_MSG})`);
+
+export const ReachSchema = z.strictObject({
+  from: hostRef.describe('host that sends (in the group being checked)'),
+  to: z.string().min(1).describe("a host of the lesson (its address in that group) or an IPv4 address"),
+  tcp: port.optional().describe('TCP port: a connection instead of ICMP'),
+  timeout: z.number().positive().max(30).default(3).describe('seconds'),
+});
+
+export const CheckSchema = z.strictObject({
+  reach: ReachSchema.optional().describe('passes when from reaches to (ICMP echo, or TCP connect with tcp:)'),
+  no_reach: ReachSchema.optional().describe('passes when from can NOT reach to'),
+  command: z.strictObject({
+    on: hostRef, run: z.string().min(1).describe('shell; exit 0 = done'),
+    timeout: z.number().positive().max(60).default(5).describe('seconds'),
+  }).optional().describe('passes when the command exits 0 inside the host'),
+}).refine((c) => [c.reach, c.no_reach, c.command].filter(Boolean).length === 1,
+  'a check has exactly one kind: reach, no_reach or command');
+
+export const TaskSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'task ids: lowercase letters, digits and dashes'),
+  title: z.string().optional(),
+  hint: z.string().optional(),
+  check: CheckSchema,
+});
+
 export const TopologySchema = z.strictObject({
   dovelab: z.literal(1).describe('format version'),
   id: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes').optional(),
   title: z.string().optional(),
+  summary: z.string().optional().describe('one line for the lesson list'),
+  minutes: z.number().int().positive().max(600).optional(),
+  level: z.enum(['beginner', 'intermediate', 'advanced']).optional(),
+  authors: z.array(z.string()).optional(),
+  version: z.string().optional().describe('the pack\'s own version, shown in the lesson list'),
+  groups: z.strictObject({
+    default: z.number().int().min(1).max(30).default(1),
+    max: z.number().int().min(1).max(30).default(30),
+  }).optional(),
+  tasks: z.array(TaskSchema).default([]),
   networks: z.record(name('network'), NetworkSchema),
   uplinks: z.record(name('uplink'), UplinkSchema).default({}),
   mirrors: z.record(name('mirror'), MirrorSchema).default({}),
@@ -89,6 +127,11 @@ export const TopologySchema = z.strictObject({
 });
 
 export type Topology = z.infer<typeof TopologySchema>;
+/** lesson.yaml: the topology plus metadata and tasks (one format). */
+export const LessonSchema = TopologySchema;
+export type Lesson = Topology;
+export type Task = z.infer<typeof TaskSchema>;
+export type Check = z.infer<typeof CheckSchema>;
 export type AclRule = z.infer<typeof AclRuleSchema>;
 export type AclMatch = z.infer<typeof AclMatchSchema>;
 export type Uplink = z.infer<typeof UplinkSchema>;
