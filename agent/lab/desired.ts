@@ -102,7 +102,7 @@ const perGroupNetworks = (t: Topology) => Object.entries(t.networks).filter(([, 
 
 /** A host whose interfaces are all on shared networks exists once (group 0); others per group. */
 export const isSharedHost = (t: Topology, h: string) =>
-  Object.values(t.hosts[h]?.interfaces ?? {}).every((i) => t.networks[i.network]?.shared);
+  !t.hosts[h]?.per_group && Object.values(t.hosts[h]?.interfaces ?? {}).every((i) => t.networks[i.network]?.shared);
 
 /** Faucet VLAN name and id of a network in a group: literal for shared networks, N*100+k per group. */
 export function vlanOf(t: Topology, network: string, group: number): { vlan: string; vid: number } {

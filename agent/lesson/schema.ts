@@ -42,6 +42,8 @@ export const HostSchema = z.strictObject({
   sysctl: z.record(z.string().regex(/^net\.[a-z0-9_.-]+$/, 'only net.* sysctls (they are per network namespace)'),
     z.union([z.number(), z.string()])).optional().describe('network sysctls inside the host'),
   startup: z.string().optional().describe('shell run once after the interfaces are wired (like Kathará .startup)'),
+  per_group: z.boolean().optional()
+    .describe('one copy per group even when all its networks are shared (default: only hosts on a per-group network are copied)'),
   files: z.record(z.string().regex(/^\/[^\0]*$/, 'expected an absolute path inside the host, e.g. /etc/motd'),
     z.string().min(1)).optional().describe('path inside the host -> file in the pack (e.g. files/motd.txt), copied before startup'),
 });

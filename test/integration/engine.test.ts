@@ -35,8 +35,8 @@ async function captureWith(prefix: string[], iface: string, filter: string, seco
 function longPing(container: string, address: string, count: number, interval = '0.1') {
   return inHost(container, ['ping', '-c', String(count), '-i', interval, '-W', '1', address]).then((r) => {
     const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
-    if (!m) throw new Error(`no ping summary: ${r.stdout}${r.stderr}`);
-    return { sent: Number(m[1]), received: Number(m[2]) };
+    // No summary (ping could not even start) counts as everything lost; the test then says so.
+    return m ? { sent: Number(m[1]), received: Number(m[2]) } : { sent: count, received: 0 };
   });
 }
 

@@ -1,0 +1,73 @@
+// Helpers both importers use while building hosts: addresses and gateways read from the startup
+// script, environment variables as exports, and images that may not exist on the appliance.
+import { scanScript } from './script.js';
+import type { DraftHost } from './types.js';
+
+const ipNum = (ip: string) => ip.split('.').reduce((v, o) => v * 256 + Number(o), 0);
+const sameSubnet = (a: string, b: string, prefix: number) => Math.floor(ipNum(a) / 2 ** (32 - prefix)) === Math.floor(ipNum(b) / 2 ** (32 - prefix));
+
+/**
+ * Sets each interface's static `ip` from the first IPv4 address the script gives it, and the
+ * `gateway` of the interface whose subnet holds the script's default route. The script itself is
+ * kept as it is. Returns warnings (bridges built inside the host, extra addresses).
+ */
+export function addressesFromScript(host: DraftHost, name: string, script: string): string[] {
+  const facts = scanScript(script);
+  const warnings: string[] = [];
+  const seen = new Set<string>();
+  for (const { iface, cidr } of facts.addresses) {
+    const i = host.interfaces[iface];
+    if (!i) continue;
+    if (seen.has(iface)) { warnings.push(`${name}'s startup gives ${iface} more than one address: the lesson shows the first (${i.ip}); the script still sets ${cidr}`); continue; }
+    seen.add(iface);
+    i.ip = cidr;
+  }
+  const gw = facts.gateways[0];
+  if (gw) {
+    const on = Object.values(host.interfaces).find((i) => {
+      if (!i.ip) return false;
+      const [a, p] = i.ip.split('/');
+      return a !== gw && sameSubnet(a!, gw, Number(p));
+    });
+    if (on) on.gateway = gw;
+  }
+  if (facts.buildsBridge) warnings.push(`host ${name} builds a bridge inside its container; consider making it a network`);
+  return warnings;
+}
+
+/** `export K='V'` lines for a startup script (values single-quoted for the shell). */
+export function exportLines(env: [string, string][]): string {
+  return env.map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`).join('\n');
+}
+
+/** The warning for hosts whose environment variables became exports, e.g. ["pc1 (A, B)"]. */
+export const envWarning = (hosts: string[]) =>
+  `environment variables became export lines at the top of the startup (the startup sees them, the terminals do not): ${hosts.join(', ')}`;
+
+/** Parts of a startup script joined; each part under a comment naming its source when there are several. */
+export function joinScript(parts: { from: string; text: string }[]): string | undefined {
+  const real = parts.filter((p) => p.text.trim() !== '');
+  if (!real.length) return undefined;
+  if (real.length === 1) return ensureNewline(real[0]!.text);
+  return real.map((p) => `# --- ${p.from} ---\n${ensureNewline(p.text)}`).join('');
+}
+const ensureNewline = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
+
+export const DEFAULT_IMAGE = 'dovelab/labhost';
+export const defaultImageAvailable = (name: string) => name.startsWith('dovelab/');
+
+/**
+ * Keeps an image only where it can be used; the others fall back to dovelab/labhost (the default,
+ * so `image` is left out), one warning per missing image naming its hosts.
+ */
+export function settleImages(hosts: Record<string, DraftHost>, wanted: Record<string, string>, available: (name: string) => boolean): string[] {
+  const missing = new Map<string, string[]>();
+  for (const [h, image] of Object.entries(wanted)) {
+    const host = hosts[h];
+    if (!host) continue;
+    if (available(image)) host.image = image;
+    else missing.set(image, [...(missing.get(image) ?? []), h]);
+  }
+  return [...missing].map(([image, hs]) =>
+    `image "${image}" is not available here: ${hs.join(', ')} use${hs.length === 1 ? 's' : ''} ${DEFAULT_IMAGE} instead; software the startup expects from that image may be missing (load the image and set image: ${image} to use it)`);
+}
