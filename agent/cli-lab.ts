@@ -14,6 +14,12 @@ import { readLabState } from './lab/state.js';
 import { formatLabStatus, labStatus } from './lab/status.js';
 import { labSummary } from './lab/summary.js';
 import { lessonFile, loadTopology } from './lesson/load.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { findLesson, installPack, listLessons, removeLesson } from './lesson/store.js';
+import { findUsbLessonDirs } from './lesson/usb.js';
+import { loadPack } from './lesson/pack.js';
+import { importLab, importSummary, writePack } from './lesson/import/index.js';
 import { InterfaceSchema, topologyJsonSchema } from './lesson/schema.js';
 
 type Action = <A extends unknown[]>(fn: (...a: A) => Promise<void | number>) => (...a: A) => Promise<void>;
@@ -37,13 +43,20 @@ function reportLine(r: ReconcileReport): string {
 export function registerLabVerbs(program: Command, cfg: () => Config, action: Action, log: (s: string) => void): void {
   const ctx = () => labContext(cfg(), log);
 
-  program.command('up').description('bring up a lab from a lesson (lesson.yaml or its directory); returns when it is ready')
-    .argument('<lesson>').option('--groups <n>', 'student groups', '1')
-    .action(action(async (lesson: string, o: { groups: string }) => {
-      const { state, report } = await labUp(await ctx(), lesson, int('--groups', o.groups)!);
-      log(labSummary(desiredOf(cfg(), state)));
-      for (const w of report.warnings) log(`warning: ${w}`);
-      log(`ready: ${reportLine(report)}`);
+  program.command('up').description('bring up a lab: an installed or bundled lesson id, a pack (dir or archive) or a lesson.yaml; returns when it is ready')
+    .argument('<lesson>').option('--groups <n>', "student groups (default: the lesson's default)")
+    .action(action(async (lesson: string, o: { groups?: string }) => {
+      const c = cfg();
+      const found = /\.ya?ml$/i.test(lesson) ? { dir: lesson, dispose: () => {} } : await findLesson(lesson, c.dataDir);
+      try {
+        const t = loadTopology(found.dir);
+        const groups = int('--groups', o.groups) ?? t.groups?.default ?? 1;
+        if (t.groups && groups > t.groups.max) throw new LabError(`--groups ${groups}: lesson ${t.id ?? lesson} allows at most ${t.groups.max}`);
+        const { state, report } = await labUp(await ctx(), found.dir, groups);
+        log(labSummary(desiredOf(c, state)));
+        for (const w of report.warnings) log(`warning: ${w}`);
+        log(`ready: ${groups} group(s); ${reportLine(report)}`);
+      } finally { found.dispose(); }
     }));
 
   program.command('down').description('remove the running lab (hosts and ports); infra stays up')
@@ -149,20 +162,60 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
     }));
 
   const lesson = program.command('lesson').description('lesson packs');
-  lesson.command('validate').argument('<path>').description('check a lesson without applying anything')
+  lesson.command('list').description('installed and bundled lessons (and packs on USB sticks)').option('--json')
+    .action(action(async (o: { json?: boolean }) => {
+      const entries = listLessons(cfg().dataDir);
+      const usb = findUsbLessonDirs();
+      if (o.json) { log(JSON.stringify({ lessons: entries, usb }, null, 2)); return; }
+      for (const e of entries) {
+        log(`${e.id.padEnd(18)} ${(e.version || '-').padEnd(13)} ${(e.bundled ? 'bundled' : 'installed').padEnd(9)} ${e.error ? `BROKEN: ${e.error}` : `${e.title}${e.minutes ? ` (${e.minutes} min, ${e.level ?? ''})` : ''}`}`);
+      }
+      if (usb.length) log(`on USB sticks (install with \`dovelab lesson install <path>\` or --usb):\n  ${usb.join('\n  ')}`);
+    }));
+  lesson.command('install').argument('[path]', 'pack directory, .zip or .tar.gz').option('--usb', 'install every pack found on USB sticks')
+    .description('install (or replace) a lesson pack; a running lab keeps its version until restarted')
+    .action(action(async (path: string | undefined, o: { usb?: boolean }) => {
+      const sources = o.usb ? findUsbLessonDirs() : path ? [path] : [];
+      if (!sources.length) throw new LabError(o.usb ? 'no dovelab-lessons/ folder on any mounted USB stick' : 'give a path, or --usb');
+      for (const s of sources) {
+        const r = await installPack(s, cfg().dataDir);
+        log(`installed ${r.id} version ${r.version}${r.replaced ? ` (replaced ${r.replaced.version})` : ''}: ${r.title}`);
+      }
+    }));
+  lesson.command('remove').argument('<id>').action(action(async (id: string) => {
+    await removeLesson(id, cfg().dataDir);
+    log(`removed ${id}`);
+  }));
+  lesson.command('import').argument('<lab>', 'Kathará lab (dir or lab.conf) or containerlab .clab.yml')
+    .requiredOption('-o, --output <dir>', 'where to write the lesson pack').option('--id <id>', 'lesson id')
+    .action(action(async (lab: string, o: { output: string; id?: string }) => {
+      // Images the importer may keep: those this appliance has.
+      const images = new Set((await dockerClient().listImages().catch(() => [])).flatMap((i) => i.RepoTags ?? []));
+      const available = (name: string) => images.has(name) || images.has(`${name}:latest`);
+      const r = importLab(lab, { imageAvailable: available, ...(o.id ? { id: o.id } : {}) });
+      const { dir } = writePack(r, o.output);
+      log(importSummary(r, dir));
+    }));
+  lesson.command('validate').argument('<path>').description('check a lesson (pack dir, archive, id or lesson.yaml) without applying anything')
     .option('--groups <n>', 'also plan it for N groups', '1')
     .action(action(async (path: string, o: { groups: string }) => {
-      const t = loadTopology(path);
       const c = cfg();
-      // Planning catches what depends on the group count (e.g. an untagged uplink of a per-group network).
-      let d;
+      const found = /\.ya?ml$/i.test(path) ? undefined : await findLesson(path, c.dataDir);
       try {
-        d = desiredOf(c, { lab: t.id ?? 'lab', source: path, groups: int('--groups', o.groups)!, topology: t, startedAt: '' });
-      } catch (e) {
-        if (e instanceof PlanError) throw new LabError(`${lessonFile(path)}: ${e.message}`);
-        throw e;
-      }
-      log(`${path}: valid (${Object.keys(t.hosts).length} hosts, ${d.ports.length} ports for ${o.groups} group(s))`);
+        const dir = found?.dir ?? path;
+        // A pack (a dir with README.md, or an archive) gets the full pack checks; a bare lesson.yaml the topology's.
+        if (found && (found.from === 'archive' || existsSync(join(dir, 'README.md')))) loadPack(dir, { name: path });
+        const t = loadTopology(dir);
+        // Planning catches what depends on the group count (e.g. an untagged uplink of a per-group network).
+        let d;
+        try {
+          d = desiredOf(c, { lab: t.id ?? 'lab', source: path, groups: int('--groups', o.groups)!, topology: t, startedAt: '' });
+        } catch (e) {
+          if (e instanceof PlanError) throw new LabError(`${lessonFile(dir)}: ${e.message}`);
+          throw e;
+        }
+        log(`${path}: valid (${Object.keys(t.hosts).length} hosts, ${t.tasks.length} tasks, ${d.ports.length} ports for ${o.groups} group(s))`);
+      } finally { found?.dispose(); }
     }));
   lesson.command('schema').description('print the lesson topology format as JSON Schema')
     .action(action(async () => { log(JSON.stringify(topologyJsonSchema(), null, 2)); }));

@@ -18,9 +18,14 @@ export interface CheckResult { task: string; group: number; status: CheckStatus;
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-/** The address of `host` in `group`: a static one from the plan, else one it learned (DHCP). */
-export function addressOf(d: DesiredState, host: string, group: number, learned: Record<string, string[]> = {}): string | undefined {
-  const ports = d.ports.filter((p) => p.host === host && (p.group === group || p.group === 0));
+/**
+ * The address of `host` in `group`: preferably on a network `from` is also on; a static one
+ * from the plan, else one it learned (DHCP).
+ */
+export function addressOf(d: DesiredState, host: string, group: number, learned: Record<string, string[]> = {}, from?: string): string | undefined {
+  const inGroup = (h: string) => d.ports.filter((p) => p.host === h && (p.group === group || p.group === 0));
+  const near = new Set(from ? inGroup(from).map((p) => p.vid) : []);
+  const ports = inGroup(host).sort((a, b) => Number(near.has(b.vid)) - Number(near.has(a.vid)));
   for (const p of ports) if (p.address) return p.address.split('/')[0];
   for (const p of ports) { const a = learned[p.faucetName]?.[0]; if (a) return a.split('/')[0]; }
   return undefined;
@@ -39,7 +44,7 @@ export function planChecks(t: Topology, d: DesiredState, group: number, learned:
     }
     const r = c.reach ?? c.no_reach;
     if (!r) return fail('the check has no kind');
-    const to = IPV4.test(r.to) ? r.to : addressOf(d, r.to, group, learned);
+    const to = IPV4.test(r.to) ? r.to : addressOf(d, r.to, group, learned, r.from);
     if (!to) return fail(`${r.to} has no address yet`);
     const seconds = String(Math.max(1, Math.round(r.timeout)));
     const argv = r.tcp !== undefined

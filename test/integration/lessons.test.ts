@@ -1,6 +1,10 @@
 // Every bundled lesson comes up for 4 groups; its checks fail before and pass after the reference
 // solution (which lives here, not in the pack students see), per group.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importLab, writePack } from '../../agent/lesson/import/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runChecks } from '../../agent/lab/check-run.js';
@@ -97,5 +101,19 @@ test('reset of one group: recreated from the lesson, the other groups keep pingi
   assert.match(motd.stdout, /your first switch/, 'files copied again');
   console.log(`    lesson timings: ${JSON.stringify(timings)}`);
 });
+
+const IMPORTS = fileURLToPath(new URL('../../../test/fixtures/import', import.meta.url));
+for (const lab of ['kathara-two-hosts', 'kathara-hub', 'kathara-routers', 'clab-triangle/triangle.clab.yml', 'clab-bridge/lan.clab.yml']) {
+  test(`imported lab ${lab} comes up and passes its reachability checks`, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'dovelab-import-')), 'pack');
+    try {
+      writePack(importLab(`${IMPORTS}/${lab}`), out);
+      state = (await labUp(await stack(), out, 1)).state;
+      const results = await checks();
+      assert.ok(results.length > 0, 'the import made reachability tasks');
+      assert.ok(results.every((r) => r.status === 'pass'), JSON.stringify(results, null, 1));
+    } finally { rmSync(dirname(out), { recursive: true, force: true }); }
+  });
+}
 
 test.run();
