@@ -109,7 +109,10 @@ export async function labUp(ctx: LabContext, lesson: string, groups: number): Pr
 export async function labDown(ctx: LabContext): Promise<ReconcileReport> {
   return withLabLock(ctx.cfg, async () => {
     const r = await teardown(ctx);
+    // Wipe what belonged to the lab: its state, its pack copy, its check results.
     clearLabState(paths(ctx.cfg).labState);
+    rmSync(paths(ctx.cfg).labPack, { recursive: true, force: true });
+    rmSync(paths(ctx.cfg).checks, { force: true });
     return r;
   });
 }

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { ArchiveError, archiveKind, unpackArchive, type ArchiveLimits } from '../../agent/lesson/archive.js';
 import { LessonError } from '../../agent/lesson/load.js';
 import { loadPack } from '../../agent/lesson/pack.js';
-import { dirItems, GOOD, lieAboutSizes, makeTarGz, makeZip, PACKS, tempDir } from '../fixtures/packs/build.js';
+import { dirItems, GOOD, lieAboutSizes, makeTarGz, makeZip, PACKS, tempDir, rejects } from '../fixtures/packs/build.js';
 
 const tmp = tempDir('archive-test');
 test.after(() => tmp.remove());
@@ -131,14 +131,5 @@ for (const [kind, cases, file] of [['zip', zips, 'bad.zip'], ['tar.gz', tars, 'b
   }
 }
 
-/** Awaits a promise that must reject with a message matching `why`; returns the error. */
-async function rejects(p: Promise<unknown>, why: RegExp): Promise<Error> {
-  try { await p; } catch (e) {
-    assert.match((e as Error).message, why);
-    return e as Error;
-  }
-  assert.unreachable(`resolved, but should have failed with ${why}`);
-  throw new Error('unreachable');
-}
 
 test.run();

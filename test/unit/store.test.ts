@@ -9,7 +9,7 @@ import { ArchiveError } from '../../agent/lesson/archive.js';
 import { PackError } from '../../agent/lesson/pack.js';
 import { BUNDLED_LESSONS_DIR, findLesson, installPack, listLessons, removeLesson, type InstallRecord } from '../../agent/lesson/store.js';
 import { findUsbLessonDirs, parseMounts } from '../../agent/lesson/usb.js';
-import { copyGood, dirItems, GOOD, makeZip, PACKS, tempDir } from '../fixtures/packs/build.js';
+import { copyGood, dirItems, GOOD, makeZip, PACKS, tempDir, rejects } from '../fixtures/packs/build.js';
 
 const tmp = tempDir('store-test');
 test.after(() => tmp.remove());
@@ -29,14 +29,6 @@ const record = (dataDir: string, id: string) => JSON.parse(readFileSync(join(dat
 /** Only finished packs in the store: no staging, old or unpack directories left over. */
 const storeNames = (dataDir: string) => readdirSync(join(dataDir, 'lessons')).sort();
 
-async function rejects(p: Promise<unknown>, why: RegExp): Promise<Error> {
-  try { await p; } catch (e) {
-    assert.match((e as Error).message, why);
-    return e as Error;
-  }
-  assert.unreachable(`resolved, but should have failed with ${why}`);
-  throw new Error('unreachable');
-}
 
 test('install from a directory: copied to lessons/<id> with an install record', async () => {
   const data = fresh('data');
