@@ -6,7 +6,7 @@ import { labContext } from './context.js';
 import { dockerClient, execIn } from './docker/client.js';
 import { runAgent } from './lab/agent.js';
 import { diagramDot, renderSvg } from './lab/diagram.js';
-import { isSharedHost, PlanError } from './lab/desired.js';
+import { containerOf, PlanError } from './lab/desired.js';
 import type { ReconcileReport } from './lab/engine.js';
 import { addHost, desiredOf, labDown, labReset, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
 import { formatChecks, runChecks } from './lab/check-run.js';
@@ -79,7 +79,7 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
       if (!(host in st.topology.hosts)) throw new LabError(`unknown host ${host} (hosts: ${Object.keys(st.topology.hosts).join(', ')})`);
       const group = int('--group', o.group)!;
       if (group > st.groups) throw new LabError(`--group ${group}: the lab has groups 1..${st.groups}`);
-      const container = `dovelab-${isSharedHost(st.topology, host) ? host : `g${group}-${host}`}`;
+      const container = containerOf(st.topology, host, group);
       const r = await execIn(dockerClient(), container, cmd, { allowFail: true });
       process.stdout.write(r.stdout); process.stderr.write(r.stderr);
       return r.code;

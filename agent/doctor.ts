@@ -44,12 +44,11 @@ export async function doctor(c: Config, docker: Docker): Promise<Check[]> {
     for (const img of [c.images.ovs, c.images.faucet, c.images.labhost]) {
       await add(`image ${img}`, async () => ({ ok: await imageExists(docker, img), detail: img, fix: '`dovelab images build`' }));
     }
-    for (const [role, name] of Object.entries(INFRA)) {
+    for (const name of Object.values(INFRA)) {
       await add(`container ${name}`, async () => {
         const s = await containerState(docker, name);
         return { ok: !!s?.State.Running, detail: s ? `${s.State.Status}${s.State.Running ? '' : `, exit ${s.State.ExitCode}`}` : 'absent', fix: `\`dovelab infra up\`; if it exits: \`docker logs ${name}\`` };
       });
-      void role;
     }
   }
   const ovs = new Ovs(vsctlVia(docker));

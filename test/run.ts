@@ -35,11 +35,25 @@ function runTier(tier: string): Promise<Tally> {
   });
 }
 
+/** Integration tests make a lab, the sim world and the switch: leave none of it behind. */
+function cleanUp(): Promise<boolean> {
+  const cli = join(here, '../agent/cli.js');
+  const steps = [['down'], ['sim', 'down'], ['infra', 'down']];
+  return steps.reduce<Promise<boolean>>((ok, args) => ok.then((prev) => new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('close', (code) => resolve(prev && code === 0));
+  })), Promise.resolve(true));
+}
+
 let passed = 0; let failed = 0;
 for (const tier of tiers) {
   const t = await runTier(tier);
   passed += t.passed; failed += t.failed;
   console.log(`tier ${tier}: ${t.passed} passed, ${t.failed} failed`);
+  if (tier === 'integration' && !(await cleanUp())) {
+    console.error('clean-up after the integration tier failed');
+    failed += 1;
+  }
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed ? 1 : 0;

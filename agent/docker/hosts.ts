@@ -4,14 +4,13 @@ import type Docker from 'dockerode';
 import { pack as tarPack } from 'tar-stream';
 import { LABEL } from '../lab/diff.js';
 
-export interface HostContainer { container: string; running: boolean; pid: number; labels: Record<string, string> }
+export interface HostContainer { container: string; running: boolean; labels: Record<string, string> }
 
 export async function listLabHosts(docker: Docker): Promise<HostContainer[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [LABEL.lab] } });
   return list.map((c) => ({
     container: (c.Names[0] ?? '').replace(/^\//, ''),
     running: c.State === 'running',
-    pid: 0,
     labels: c.Labels,
   }));
 }

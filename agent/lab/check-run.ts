@@ -4,7 +4,7 @@ import { paths } from '../config.js';
 import { execIn } from '../docker/client.js';
 import { hostPid } from '../docker/hosts.js';
 import { writeAtomic } from '../net/faucet/apply.js';
-import { runInNetns } from '../sys/run.js';
+import { addressesIn } from '../net/links.js';
 import { planChecks, verdict, type CheckResult, type Probe } from './checks.js';
 import type { DesiredState } from './desired.js';
 import type { LabContext } from './engine.js';
@@ -15,8 +15,7 @@ async function learnedAddresses(ctx: LabContext, d: DesiredState): Promise<Recor
   const out: Record<string, string[]> = {};
   await Promise.all(d.ports.filter((p) => p.dhcp).map(async (p) => {
     try {
-      const r = await runInNetns(await hostPid(ctx.docker, p.container), ['ip', '-j', '-4', 'addr', 'show', 'dev', p.ifname]);
-      out[p.faucetName] = (JSON.parse(r.stdout) as { addr_info: { local: string }[] }[]).flatMap((l) => l.addr_info.map((a) => a.local));
+      out[p.faucetName] = (await addressesIn(await hostPid(ctx.docker, p.container)))[p.ifname] ?? [];
     } catch { /* host down: its checks report it */ }
   }));
   return out;

@@ -1,6 +1,6 @@
 // Task checks -> concrete probes per group (which host runs what, what counts as done). Pure.
 import type { Check, Topology } from '../lesson/schema.js';
-import { hostKey, containerName, isSharedHost, type DesiredState } from './desired.js';
+import { containerOf, type DesiredState } from './desired.js';
 
 export interface Probe {
   task: string;
@@ -31,7 +31,6 @@ export function addressOf(d: DesiredState, host: string, group: number, learned:
   return undefined;
 }
 
-const containerIn = (t: Topology, host: string, group: number) => containerName(hostKey(isSharedHost(t, host) ? 0 : group, host));
 
 /** One probe per task for a group, or an error result when the task cannot be turned into one. */
 export function planChecks(t: Topology, d: DesiredState, group: number, learned: Record<string, string[]> = {}): (Probe | CheckResult)[] {
@@ -39,7 +38,7 @@ export function planChecks(t: Topology, d: DesiredState, group: number, learned:
     const c: Check = task.check;
     const fail = (reason: string): CheckResult => ({ task: task.id, group, status: 'error', reason, ms: 0 });
     if (c.command) {
-      return { task: task.id, group, container: containerIn(t, c.command.on, group), argv: ['sh', '-c', c.command.run],
+      return { task: task.id, group, container: containerOf(t, c.command.on, group), argv: ['sh', '-c', c.command.run],
         timeoutMs: c.command.timeout * 1000, passOnSuccess: true, what: `${c.command.on}: ${c.command.run}` };
     }
     const r = c.reach ?? c.no_reach;
@@ -51,7 +50,7 @@ export function planChecks(t: Topology, d: DesiredState, group: number, learned:
       ? ['nc', '-z', '-w', seconds, to, String(r.tcp)]
       : ['ping', '-c', '2', '-i', '0.2', '-W', seconds, to];
     const how = r.tcp !== undefined ? `TCP ${to}:${r.tcp}` : `ping ${to}`;
-    return { task: task.id, group, container: containerIn(t, r.from, group), argv, timeoutMs: (r.timeout + 3) * 1000,
+    return { task: task.id, group, container: containerOf(t, r.from, group), argv, timeoutMs: (r.timeout + 3) * 1000,
       passOnSuccess: !!c.reach, what: `${r.from}: ${how}${c.no_reach ? ' must fail' : ''}` };
   });
 }

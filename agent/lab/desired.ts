@@ -104,6 +104,9 @@ const perGroupNetworks = (t: Topology) => Object.entries(t.networks).filter(([, 
 export const isSharedHost = (t: Topology, h: string) =>
   !t.hosts[h]?.per_group && Object.values(t.hosts[h]?.interfaces ?? {}).every((i) => t.networks[i.network]?.shared);
 
+/** The container of a lesson host in a group (shared hosts exist once). */
+export const containerOf = (t: Topology, host: string, group: number) => containerName(hostKey(isSharedHost(t, host) ? 0 : group, host));
+
 /** Faucet VLAN name and id of a network in a group: literal for shared networks, N*100+k per group. */
 export function vlanOf(t: Topology, network: string, group: number): { vlan: string; vid: number } {
   const net = t.networks[network];

@@ -1,6 +1,6 @@
 // What runs: the desired lab joined with what OVS and Docker say (for `status` and the UI).
 import { hostPid } from '../docker/hosts.js';
-import { runInNetns } from '../sys/run.js';
+import { addressesIn } from '../net/links.js';
 import type { DesiredState } from './desired.js';
 import { observe, type LabContext } from './engine.js';
 import type { LabState } from './state.js';
@@ -16,16 +16,6 @@ export interface LabStatus {
   hosts: HostStatus[];
   uplinks: UplinkStatus[];
   problems: string[];
-}
-
-/** IPv4 addresses (CIDR) per interface inside a host. */
-async function addressesIn(pid: number): Promise<Record<string, string[]>> {
-  const r = await runInNetns(pid, ['ip', '-j', '-4', 'addr', 'show']);
-  const out: Record<string, string[]> = {};
-  for (const l of JSON.parse(r.stdout) as { ifname: string; addr_info: { local: string; prefixlen: number }[] }[]) {
-    out[l.ifname] = l.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
-  }
-  return out;
 }
 
 export async function labStatus(ctx: LabContext, st: LabState | undefined, desired: DesiredState | undefined): Promise<LabStatus> {

@@ -71,3 +71,13 @@ export async function linksInNetns(pid: number): Promise<string[]> {
 export async function setLinkUp(name: string): Promise<void> {
   await run(['ip', 'link', 'set', name, 'up']);
 }
+
+/** IPv4 addresses (CIDR) per interface inside a netns. */
+export async function addressesIn(pid: number): Promise<Record<string, string[]>> {
+  const r = await runInNetns(pid, ['ip', '-j', '-4', 'addr', 'show']);
+  const out: Record<string, string[]> = {};
+  for (const l of JSON.parse(r.stdout) as { ifname: string; addr_info: { local: string; prefixlen: number }[] }[]) {
+    out[l.ifname] = l.addr_info.map((a) => `${a.local}/${a.prefixlen}`);
+  }
+  return out;
+}
