@@ -3,6 +3,16 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
+export const HostLimitsSchema = z.strictObject({
+  /** Processes and threads (a fork bomb stops here). */
+  pids: z.number().int().min(16).max(32768).default(256),
+  /** Memory (no swap on top). */
+  memory_mb: z.number().int().min(16).max(65536).default(256),
+  /** CPU time, in cores (a hard cap). */
+  cpus: z.number().min(0.05).max(64).default(1),
+});
+export type HostLimits = z.infer<typeof HostLimitsSchema>;
+
 export const ConfigSchema = z.strictObject({
   /** Desired state on disk (lesson, parameters, faucet.yaml). */
   dataDir: z.string().default('/var/lib/dovelab'),
@@ -19,6 +29,18 @@ export const ConfigSchema = z.strictObject({
   gaugePromPort: z.number().int().default(9303),
   /** auto: kernel datapath when the openvswitch module is loaded, else netdev. */
   datapath: z.enum(['auto', 'system', 'netdev']).default('auto'),
+  /**
+   * The appliance's dongles and their roles: the only interfaces a lesson may use (uplinks need
+   * role uplink, mirrors role mirror). The sim world's three are the default on a dev machine;
+   * on the Pi, NIC discovery fills this map.
+   */
+  dongles: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'a Linux interface name'),
+    z.enum(['uplink', 'mirror', 'lab'])).default({ up0: 'uplink', up1: 'uplink', mir0: 'mirror' }),
+  /** Per lab host: what it gets by default, and the most a lesson may ask for. */
+  limits: z.strictObject({
+    default: HostLimitsSchema.prefault({}),
+    max: HostLimitsSchema.prefault({ pids: 2048, memory_mb: 2048, cpus: 2 }),
+  }).prefault({}),
   images: z.strictObject({
     ovs: z.string().default('dovelab/ovs'),
     faucet: z.string().default('dovelab/faucet'),

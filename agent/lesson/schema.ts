@@ -44,6 +44,11 @@ export const HostSchema = z.strictObject({
   startup: z.string().optional().describe('shell run once after the interfaces are wired (like Kathará .startup)'),
   per_group: z.boolean().optional()
     .describe('one copy per group even when all its networks are shared (default: only hosts on a per-group network are copied)'),
+  resources: z.strictObject({
+    pids: z.number().int().min(16).max(32768).optional(),
+    memory_mb: z.number().int().min(16).max(65536).optional(),
+    cpus: z.number().min(0.05).max(64).optional(),
+  }).optional().describe("more than the appliance's default limits for this host (up to the appliance's maximum)"),
   files: z.record(z.string().regex(/^\/[^\0]*$/, 'expected an absolute path inside the host, e.g. /etc/motd'),
     z.string().min(1)).optional().describe('path inside the host -> file in the pack (e.g. files/motd.txt), copied before startup'),
 });
