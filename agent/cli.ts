@@ -15,7 +15,7 @@ import { infraDown, infraStatus, infraUp } from './lab/infra.js';
 import { desiredOf, labUp } from './lab/service.js';
 import { labSummary } from './lab/summary.js';
 import { containerState, execIn } from './docker/client.js';
-import { vsctlVia } from './docker/infra.js';
+import { vsctlVia } from './net/ovs-exec.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => console.log(s);

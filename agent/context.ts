@@ -1,15 +1,34 @@
-// Wires the real adapters together for one CLI invocation (or the agent process).
+// The composition root: wires the real adapters into one set for a CLI invocation or the agent.
+import { readdirSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Config } from './config.js';
 import { dockerClient, pingDocker } from './docker/client.js';
-import { vsctlVia } from './docker/infra.js';
-import { chooseDatapath } from './lab/infra.js';
+import { dockerLabHosts } from './docker/hosts.js';
+import { LABEL } from './lab/diff.js';
 import type { LabContext } from './lab/engine.js';
+import { chooseDatapath } from './lab/infra.js';
 import { faucetIo } from './net/faucet/docker-io.js';
+import { faucetPort } from './net/faucet/apply.js';
+import { ensureLabFirewall } from './net/firewall.js';
+import { addressesIn, attachVeth, deleteLink, hardenHostEnd, linksInNetns, setLinkUp } from './net/links.js';
 import { Ovs } from './net/ovs.js';
+import { vsctlVia } from './net/ovs-exec.js';
+import { paths } from './config.js';
 
 export async function labContext(cfg: Config, log: (s: string) => void, docker: Docker = dockerClient()): Promise<LabContext> {
   await pingDocker(docker);
   const ovs = new Ovs(vsctlVia(docker));
-  return { cfg, docker, ovs, faucet: faucetIo(docker, cfg), datapath: await chooseDatapath(cfg, ovs), log };
+  return {
+    cfg, log, datapath: await chooseDatapath(cfg, ovs),
+    hosts: dockerLabHosts(docker, { label: LABEL.lab }),
+    ovs,
+    links: { attachVeth, deleteLink, setLinkUp, linksInNetns, addressesIn },
+    dongles: {
+      present: async () => readdirSync('/sys/class/net'),
+      harden: async (ifname) => { hardenHostEnd(ifname); },
+      release: async () => false,
+    },
+    firewall: { ensure: ensureLabFirewall },
+    faucet: faucetPort(faucetIo(docker, cfg), paths(cfg).faucetYaml, cfg.bridge),
+  };
 }

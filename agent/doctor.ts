@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { INFRA, paths, type Config } from './config.js';
 import { containerState, imageExists, pingDocker } from './docker/client.js';
-import { vsctlVia } from './docker/infra.js';
+import { vsctlVia } from './net/ovs-exec.js';
 import { HOST_END_PATTERN } from './lab/desired.js';
 import { sha256 } from './net/faucet/apply.js';
 import { faucetStatus } from './net/faucet/status.js';

@@ -1,72 +1,124 @@
-// Lab host containers: unprivileged, --network none; the agent wires their interfaces.
+// Lab host containers: unprivileged, --network none, limited; the agent wires their interfaces.
+// Every Docker call has a deadline, and its error names the host.
 import { readFileSync, statSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { pack as tarPack } from 'tar-stream';
-import { LABEL } from '../lab/diff.js';
+import type { HostContainer, HostCreate, LabHosts, StartupOutcome } from '../lab/adapters.js';
+import { DeadlineExceeded } from '../sys/deadline.js';
+import { dockerCall, execIn } from './client.js';
 
-export interface HostContainer { container: string; running: boolean; labels: Record<string, string> }
+export type { HostContainer, HostCreate };
 
-export async function listLabHosts(docker: Docker): Promise<HostContainer[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: [LABEL.lab] } });
-  return list.map((c) => ({
-    container: (c.Names[0] ?? '').replace(/^\//, ''),
-    running: c.State === 'running',
-    labels: c.Labels,
-  }));
-}
+/** Where a host's startup output is kept, inside the host. */
+export const STARTUP_LOG = '/var/log/dovelab-startup.log';
 
-export async function hostPid(docker: Docker, container: string): Promise<number> {
-  const info = await docker.getContainer(container).inspect();
-  if (!info.State.Running || !info.State.Pid) throw new Error(`lab host ${container} is not running`);
-  return info.State.Pid;
-}
+/** Capabilities of a lab host: its own netns only (students set addresses and routes), nothing privileged. */
+export const HOST_CAP_ADD = ['NET_ADMIN', 'NET_RAW'];
+/** Docker's defaults a lab host never needs (device nodes, file capabilities). */
+export const HOST_CAP_DROP = ['MKNOD', 'SETFCAP', 'SETPCAP'];
 
-export interface HostCreate { container: string; image: string; hostname: string; labels: Record<string, string>; sysctl?: Record<string, string> }
+const MiB = 1024 * 1024;
 
-/** Creates and starts a lab host; returns the pid whose netns gets the interfaces. */
-export async function startLabHost(docker: Docker, h: HostCreate): Promise<number> {
-  const c = await docker.createContainer({
+/** The container spec of a lab host (pure: tested without Docker). */
+export function hostContainerSpec(h: HostCreate): Docker.ContainerCreateOptions {
+  return {
     name: h.container,
     Image: h.image,
     Hostname: h.hostname,
     Labels: h.labels,
     HostConfig: {
       NetworkMode: 'none',
-      // Its own netns only: students set addresses and routes; nothing privileged.
-      CapAdd: ['NET_ADMIN', 'NET_RAW'],
+      CapAdd: HOST_CAP_ADD,
+      CapDrop: HOST_CAP_DROP,
+      SecurityOpt: ['no-new-privileges'],
+      // One group must not starve OVS, Faucet or the other groups.
+      PidsLimit: h.limits.pids,
+      Memory: h.limits.memory_mb * MiB,
+      MemorySwap: h.limits.memory_mb * MiB,
+      NanoCpus: Math.round(h.limits.cpus * 1e9),
       RestartPolicy: { Name: 'no' },
       // net.* sysctls are per netns, so Docker may set them for an unprivileged container.
       Sysctls: h.sysctl ?? {},
     },
-  });
-  await c.start();
-  return hostPid(docker, h.container);
+  };
 }
 
-export async function removeLabHost(docker: Docker, container: string): Promise<void> {
-  try { await docker.getContainer(container).remove({ force: true }); } catch (e) {
-    if ((e as { statusCode?: number }).statusCode !== 404) throw e;
-  }
-}
+const notFound = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
 
-/** busybox udhcpc inside the host: sends the host name, renews, keeps running in the background. */
-export async function startDhcpClient(docker: Docker, container: string, ifname: string, hostname: string): Promise<void> {
-  const exec = await docker.getContainer(container).exec({
-    Cmd: ['udhcpc', '-i', ifname, '-x', `hostname:${hostname}`, '-F', hostname, '-b', '-p', `/run/udhcpc.${ifname}.pid`],
-    AttachStdout: false, AttachStderr: false,
-  });
-  const stream = await exec.start({ Detach: true }) as unknown as { destroy?: () => void } | undefined;
-  // Detached: nothing comes back; close the response so it cannot hold the process open.
-  stream?.destroy?.();
-}
+export function dockerLabHosts(docker: Docker, opts: { label: string }): LabHosts {
+  const ctr = (name: string) => docker.getContainer(name);
+  const self: LabHosts = {
+    async list(): Promise<HostContainer[]> {
+      const list = await dockerCall('list lab hosts', (signal) =>
+        docker.listContainers({ all: true, filters: { label: [opts.label] }, abortSignal: signal } as Docker.ContainerListOptions));
+      return list.map((c) => ({ container: (c.Names[0] ?? '').replace(/^\//, ''), running: c.State === 'running', labels: c.Labels }));
+    },
 
-/** Copies lesson files into a host (path inside -> file on the appliance), before its startup runs. */
-export async function copyFilesInto(docker: Docker, container: string, files: Record<string, string>): Promise<void> {
-  const tar = tarPack();
-  for (const [dest, src] of Object.entries(files)) {
-    const mode = statSync(src).mode & 0o777;
-    tar.entry({ name: dest.replace(/^\/+/, ''), mode }, readFileSync(src));
-  }
-  tar.finalize();
-  await docker.getContainer(container).putArchive(tar as unknown as NodeJS.ReadableStream, { path: '/' });
+    async pid(container) {
+      const info = await dockerCall(`inspect ${container}`, (signal) => ctr(container).inspect({ abortSignal: signal } as object));
+      if (!info.State.Running || !info.State.Pid) throw new Error(`lab host ${container} is not running`);
+      return info.State.Pid;
+    },
+
+    async create(h) {
+      const c = await dockerCall(`create ${h.container}`, (signal) => docker.createContainer({ ...hostContainerSpec(h), abortSignal: signal } as Docker.ContainerCreateOptions));
+      await dockerCall(`start ${h.container}`, (signal) => c.start({ abortSignal: signal } as object));
+    },
+
+    async remove(container) {
+      try {
+        await dockerCall(`remove ${container}`, (signal) => ctr(container).remove({ force: true, abortSignal: signal } as object));
+      } catch (e) { if (!notFound(e)) throw e; }
+    },
+
+    async copyFiles(container, files) {
+      const tar = tarPack();
+      for (const [dest, src] of Object.entries(files)) {
+        const mode = statSync(src).mode & 0o777;
+        tar.entry({ name: dest.replace(/^\/+/, ''), mode }, readFileSync(src));
+      }
+      tar.finalize();
+      await dockerCall(`copy files into ${container}`, (signal) =>
+        ctr(container).putArchive(tar as unknown as NodeJS.ReadableStream, { path: '/', abortSignal: signal } as object));
+    },
+
+    exec: (container, argv, o = {}) => execIn(docker, container, argv, { allowFail: true, ...o }),
+
+    async startup(container, script, budgetMs): Promise<StartupOutcome> {
+      // The script's output goes to a log inside the host, so it survives our leaving early.
+      const argv = ['sh', '-c',
+        `mkdir -p /var/log; exec >${STARTUP_LOG} 2>&1 </dev/null; sh -c "$1"; rc=$?; echo "dovelab: startup exited $rc"; exit $rc`,
+        'dovelab-startup', script];
+      const t0 = Date.now();
+      try {
+        const r = await execIn(docker, container, argv, { allowFail: true, timeoutMs: budgetMs, keepOnTimeout: true });
+        let tail = '';
+        if (r.code !== 0) {
+          const log = await execIn(docker, container, ['tail', '-n', '3', STARTUP_LOG], { allowFail: true, timeoutMs: 5_000 }).catch(() => undefined);
+          tail = (log?.stdout ?? '').split('\n').filter((l) => l.trim() && !l.startsWith('dovelab: startup exited')).slice(-2).join(' | ');
+        }
+        return { state: 'exited', code: r.code, tail };
+      } catch (e) {
+        // Still running (a server in the foreground): it keeps running; we carry on.
+        if (e instanceof DeadlineExceeded) return { state: 'running', afterMs: Date.now() - t0, log: STARTUP_LOG };
+        throw e;
+      }
+    },
+
+    async startDhcp(container, ifname, hostname) {
+      // busybox udhcpc sends the host name and renews in the background. A client from an earlier
+      // attach (bound to a veth that is gone) is stopped first: one client per interface.
+      const script = 'p=/run/udhcpc.$1.pid; [ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null; ' +
+        'command -v pkill >/dev/null && pkill -f "^udhcpc -i $1 " ; ' +
+        'exec udhcpc -i "$1" -x "hostname:$2" -F "$2" -b -p "$p"';
+      const exec = await dockerCall(`exec udhcpc in ${container}`, (signal) => ctr(container).exec({
+        Cmd: ['sh', '-c', script, 'dovelab-dhcp', ifname, hostname], AttachStdout: false, AttachStderr: false, abortSignal: signal,
+      } as Docker.ExecCreateOptions));
+      const stream = await dockerCall(`start udhcpc in ${container}`, (signal) =>
+        exec.start({ Detach: true, abortSignal: signal } as Docker.ExecStartOptions)) as unknown as { destroy?: () => void } | undefined;
+      // Detached: nothing comes back; close the response so it cannot hold the process open.
+      stream?.destroy?.();
+    },
+  };
+  return self;
 }

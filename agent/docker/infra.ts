@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { INFRA, paths, type Config } from '../config.js';
-import { containerState, execIn, imageExists } from './client.js';
+import { containerState, imageExists } from './client.js';
 
 export type InfraRole = keyof typeof INFRA;
 
@@ -76,23 +76,3 @@ export async function removeInfraContainer(docker: Docker, role: InfraRole): Pro
     if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
 }
-
-export class OvsUnavailable extends Error {}
-
-/** Runs a command in the OVS container; a missing or stopped container becomes a clear error. */
-async function inOvs(docker: Docker, argv: string[]) {
-  try {
-    return await execIn(docker, INFRA.ovs, argv);
-  } catch (e) {
-    const code = (e as { statusCode?: number }).statusCode;
-    if (code === 404 || code === 409) {
-      throw new OvsUnavailable(`OVS is not running (container ${INFRA.ovs} ${code === 404 ? 'absent' : 'stopped'}): run \`dovelab infra up\``);
-    }
-    throw e;
-  }
-}
-
-/** ovs-vsctl inside the OVS container, with a timeout so a dead ovs-vswitchd cannot hang us. */
-export const vsctlVia = (docker: Docker) => (args: string[]) => inOvs(docker, ['ovs-vsctl', '--timeout=10', ...args]);
-
-export const ofctlVia = (docker: Docker) => (args: string[]) => inOvs(docker, ['ovs-ofctl', '-O', 'OpenFlow13', ...args]);

@@ -1,10 +1,7 @@
 // Runs task checks inside the lab hosts (docker exec), in parallel, each with a timeout.
 // A check that cannot run is an error of that task, never a crash of the agent.
 import { paths } from '../config.js';
-import { execIn } from '../docker/client.js';
-import { hostPid } from '../docker/hosts.js';
-import { writeAtomic } from '../net/faucet/apply.js';
-import { addressesIn } from '../net/links.js';
+import { writeAtomic } from '../sys/files.js';
 import { planChecks, verdict, type CheckResult, type Probe } from './checks.js';
 import type { DesiredState } from './desired.js';
 import type { LabContext } from './engine.js';
@@ -15,7 +12,7 @@ async function learnedAddresses(ctx: LabContext, d: DesiredState): Promise<Recor
   const out: Record<string, string[]> = {};
   await Promise.all(d.ports.filter((p) => p.dhcp).map(async (p) => {
     try {
-      out[p.faucetName] = (await addressesIn(await hostPid(ctx.docker, p.container)))[p.ifname] ?? [];
+      out[p.faucetName] = (await ctx.links.addressesIn(await ctx.hosts.pid(p.container)))[p.ifname] ?? [];
     } catch { /* host down: its checks report it */ }
   }));
   return out;
@@ -26,7 +23,7 @@ async function runProbe(ctx: LabContext, p: Probe): Promise<CheckResult> {
   const seconds = Math.ceil(p.timeoutMs / 1000);
   let timer: NodeJS.Timeout | undefined;
   try {
-    const run = execIn(ctx.docker, p.container, ['timeout', '-k', '1', String(seconds), ...p.argv], { allowFail: true });
+    const run = ctx.hosts.exec(p.container, ['timeout', '-k', '1', String(seconds), ...p.argv], { timeoutMs: (seconds + 5) * 1000 });
     const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${seconds + 2} s`)), (seconds + 2) * 1000); });
     const r = await Promise.race([run, late]);
     if (r.code === 124 || r.code === 137) return { task: p.task, group: p.group, status: 'error', reason: `${p.what}: timed out after ${seconds} s`, ms: Date.now() - t0 };

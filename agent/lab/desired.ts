@@ -2,6 +2,7 @@
 // VLANs, ACLs and the Faucet DP. Pure.
 import { createHash } from 'node:crypto';
 import type { Topology } from '../lesson/schema.js';
+import type { HostLimits } from './adapters.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetAclRule, type FaucetInterface, type FaucetModel } from '../net/faucet/model.js';
 import { compileAcl } from './acl.js';
 
@@ -22,7 +23,15 @@ export interface PlanSettings {
   overrides?: LabOverrides;
   /** The lab's copy of its lesson pack: where `files:` sources are read from. */
   packDir?: string;
+  /** Per-host limits: the appliance's default, and the most a lesson may ask for. */
+  limits?: { default: HostLimits; max: HostLimits };
 }
+
+/** Used when no limits are given (tests, tools): the appliance config's defaults. */
+export const DEFAULT_LIMITS: { default: HostLimits; max: HostLimits } = {
+  default: { pids: 256, memory_mb: 256, cpus: 1 },
+  max: { pids: 2048, memory_mb: 2048, cpus: 2 },
+};
 
 export interface DesiredHost {
   /** g1-h1, or h1 for a host of a shared network only (group 0). */
@@ -36,6 +45,7 @@ export interface DesiredHost {
   startup: string | undefined;
   /** Path inside the host -> absolute path of the file in the lab's pack. */
   files: Record<string, string>;
+  limits: HostLimits;
 }
 
 export interface DesiredPort {
@@ -136,6 +146,7 @@ function planHostsAndPorts(t: Topology, s: PlanSettings): { hosts: DesiredHost[]
         sysctl: Object.fromEntries(Object.entries(spec.sysctl ?? {}).map(([k, v]) => [k, String(v)])),
         startup: spec.startup,
         files: Object.fromEntries(Object.entries(spec.files ?? {}).map(([dest, src]) => [dest, `${s.packDir ?? '.'}/${src}`])),
+        limits: hostLimits(h, spec.resources, s.limits ?? DEFAULT_LIMITS),
       });
       for (const [ifname, iface] of Object.entries(spec.interfaces)) {
         const index = (indexIn.get(g) ?? 0) + 1;
@@ -156,6 +167,18 @@ function planHostsAndPorts(t: Topology, s: PlanSettings): { hosts: DesiredHost[]
     }
   }
   return { hosts, ports };
+}
+
+/** The appliance's default, raised where the lesson asks for more, never above the maximum. */
+function hostLimits(h: string, asked: Topology['hosts'][string]['resources'], l: { default: HostLimits; max: HostLimits }): HostLimits {
+  const out = { ...l.default };
+  for (const k of ['pids', 'memory_mb', 'cpus'] as const) {
+    const want = asked?.[k];
+    if (want === undefined) continue;
+    if (want > l.max[k]) throw new PlanError(`hosts.${h}.resources.${k}: ${want} is more than this appliance allows (at most ${l.max[k]})`);
+    out[k] = Math.max(out[k], want);
+  }
+  return out;
 }
 
 /** Ports of lesson mirror sources (`host` or `host.iface`) in every group. */

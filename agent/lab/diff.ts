@@ -7,8 +7,10 @@ export interface ObservedHost {
   container: string;
   running: boolean;
   labels: Record<string, string>;
-  /** Interface names inside its netns (empty when not running). */
-  links: string[];
+  /** Interface names inside its netns (empty when not running; undefined when they could not be read). */
+  links: string[] | undefined;
+  /** Why its interfaces could not be read. */
+  unobserved?: string;
 }
 export interface ObservedPort { name: string; ofport: number; externalIds: Record<string, string>; error?: string }
 export interface ObservedState {
@@ -31,7 +33,7 @@ export type Action =
 export const LABEL = { lab: 'dovelab.lab', group: 'dovelab.group', host: 'dovelab.host', spec: 'dovelab.spec' } as const;
 
 export const hostSpecHash = (h: DesiredHost) =>
-  createHash('sha256').update(JSON.stringify([h.image, h.hostname, h.sysctl, h.startup ?? '', Object.keys(h.files).sort()])).digest('hex').slice(0, 16);
+  createHash('sha256').update(JSON.stringify([h.image, h.hostname, h.sysctl, h.startup ?? '', Object.keys(h.files).sort(), h.limits])).digest('hex').slice(0, 16);
 
 export function hostLabels(lab: string, h: DesiredHost): Record<string, string> {
   return { [LABEL.lab]: lab, [LABEL.group]: String(h.group), [LABEL.host]: h.host, [LABEL.spec]: hostSpecHash(h) };
@@ -54,7 +56,12 @@ const sameIds = (want: Record<string, string>, got: Record<string, string>) =>
 /** Observed ports that belong to Dovelab (others on the bridge, e.g. uplinks, are not ours here). */
 const isLabPort = (p: ObservedPort) => 'dovelab-lab' in p.externalIds;
 
-export function diff(desired: DesiredState, observed: ObservedState): Action[] {
+export interface DiffOptions {
+  /** Containers to make again even if they look right (reset of a group). */
+  recreate?: Set<string>;
+}
+
+export function diff(desired: DesiredState, observed: ObservedState, opts: DiffOptions = {}): Action[] {
   const actions: Action[] = [];
   const wantHosts = new Map(desired.hosts.map((h) => [h.container, h]));
   const wantPorts = new Map(desired.ports.map((p) => [p.hostEnd, p]));
@@ -65,7 +72,10 @@ export function diff(desired: DesiredState, observed: ObservedState): Action[] {
   for (const h of observed.hosts) {
     const want = wantHosts.get(h.container);
     if (!want) actions.push({ kind: 'remove-host', container: h.container, why: 'not in the lab' });
-    else if (!sameIds(hostLabels(desired.lab, want), h.labels)) {
+    else if (opts.recreate?.has(h.container)) {
+      actions.push({ kind: 'remove-host', container: h.container, why: 'reset' });
+      recreated.add(h.container);
+    } else if (!sameIds(hostLabels(desired.lab, want), h.labels)) {
       actions.push({ kind: 'remove-host', container: h.container, why: 'its image or settings changed' });
       recreated.add(h.container);
     } else if (!h.running) {
@@ -85,6 +95,14 @@ export function diff(desired: DesiredState, observed: ObservedState): Action[] {
       recreated.add(h.container);
     }
   }
+  // A host whose interfaces could not be read is left alone: "unknown" is not "absent".
+  const unobserved = new Set<string>();
+  for (const h of observed.hosts) {
+    if (h.running && h.links === undefined && wantHosts.has(h.container) && !recreated.has(h.container)) {
+      unobserved.add(h.container);
+      actions.push({ kind: 'warn', message: `could not read the interfaces of ${h.container}${h.unobserved ? ` (${h.unobserved})` : ''}: not repairing them this time` });
+    }
+  }
   for (const p of desired.ports) {
     const got = gotPorts.get(p.hostEnd);
     const why = recreated.has(p.container) ? 'host (re)created'
@@ -92,7 +110,8 @@ export function diff(desired: DesiredState, observed: ObservedState): Action[] {
       : got.ofport !== p.ofport ? `ofport ${got.ofport} != ${p.ofport}`
       : got.error ? `port error: ${got.error}`
       : !sameIds(portExternalIds(desired.lab, p), got.externalIds) ? 'port belongs to another host'
-      : !(gotHosts.get(p.container)?.links.includes(p.ifname)) ? `${p.ifname} missing in the host`
+      : unobserved.has(p.container) ? undefined
+      : !(gotHosts.get(p.container)?.links?.includes(p.ifname)) ? `${p.ifname} missing in the host`
       : undefined;
     if (why) actions.push({ kind: 'attach', port: p, why });
   }

@@ -1,40 +1,40 @@
 // Lab lifecycle: observe OVS/Docker, diff against the desired state, run the actions in order.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import type Docker from 'dockerode';
-import { paths, type Config } from '../config.js';
-import { copyFilesInto, hostPid, listLabHosts, removeLabHost, startDhcpClient, startLabHost } from '../docker/hosts.js';
-import { applyFaucetConfig, checkCandidate, type ApplyResult, type FaucetIo } from '../net/faucet/apply.js';
+// Every effect goes through the injected adapter set (ctx); this module only orders and reports.
+import type { Config } from '../config.js';
+import type { ApplyResult } from '../net/faucet/apply.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
 import { onlyListsSwapped } from '../net/faucet/compare.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
-import { ensureLabFirewall } from '../net/firewall.js';
-import { attachVeth, deleteLink, hardenHostEnd, linksInNetns, setLinkUp } from '../net/links.js';
-import { execIn } from '../docker/client.js';
-import type { Ovs } from '../net/ovs.js';
+import type { LabAdapters } from './adapters.js';
 import { HOST_END_PATTERN, type DesiredState } from './desired.js';
 import { diff, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
 
-export interface LabContext {
+export interface LabContext extends LabAdapters {
   cfg: Config;
-  docker: Docker;
-  ovs: Ovs;
-  faucet: FaucetIo;
   datapath: 'system' | 'netdev';
   log: (line: string) => void;
 }
 
+/** How long a startup script may run before `up` carries on without it. */
+export const STARTUP_BUDGET_MS = 20_000;
+
+/** What runs now. A host whose interfaces could not be read has `links: undefined`, never []. */
 export async function observe(ctx: LabContext): Promise<ObservedState> {
-  const hosts = await Promise.all((await listLabHosts(ctx.docker)).map(async (h) => {
-    let links: string[] = [];
+  const hosts = await Promise.all((await ctx.hosts.list()).map(async (h) => {
+    let links: string[] | undefined = [];
+    let why: string | undefined;
     if (h.running) {
-      try { links = await linksInNetns(await hostPid(ctx.docker, h.container)); } catch { /* exited meanwhile */ }
+      try { links = await ctx.links.linksInNetns(await ctx.hosts.pid(h.container)); } catch (e) {
+        links = undefined;
+        why = (e as Error).message;
+      }
     }
-    return { container: h.container, running: h.running, labels: h.labels, links };
+    return { container: h.container, running: h.running, labels: h.labels, links, ...(why ? { unobserved: why } : {}) };
   }));
   const ports = (await ctx.ovs.ports(ctx.cfg.bridge)).map((p) => ({
     name: p.name, ofport: p.ofport, externalIds: p.externalIds, error: p.error,
   }));
-  return { hosts, ports, interfaces: readdirSync('/sys/class/net') };
+  return { hosts, ports, interfaces: await ctx.dongles.present() };
 }
 
 /** The Faucet config with no lab: the DP and the ACL every lab port will carry. */
@@ -44,34 +44,48 @@ export function idleFaucetModel(cfg: Config): FaucetModel {
 
 export interface ReconcileReport { actions: Action[]; faucet?: ApplyResult; warnings: string[]; ms: number }
 
+export interface ReconcileOptions {
+  /** Containers to remove and make again even if they look right (reset of a group). */
+  recreate?: Set<string>;
+}
+
+/** Several things failed in one phase: all of them are reported, not only the first. */
+export class PhaseError extends Error {
+  constructor(readonly errors: Error[]) {
+    super(errors.length === 1 ? errors[0]!.message : `${errors.length} actions failed:\n  ${errors.map((e) => e.message).join('\n  ')}`);
+    this.name = 'PhaseError';
+  }
+}
+
 /** Brings the running lab to `desired`; touches only what differs. All Faucet changes: one reload. */
-export async function reconcile(ctx: LabContext, desired: DesiredState): Promise<ReconcileReport> {
+export async function reconcile(ctx: LabContext, desired: DesiredState, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const t0 = Date.now();
   await preflight(ctx);
   // Faucet's own check runs before anything changes: a config it rejects changes nothing.
   const faucetText = emitFaucetYaml(desired.faucet);
-  const faucetFile = paths(ctx.cfg).faucetYaml;
-  const liveText = existsSync(faucetFile) ? readFileSync(faucetFile, 'utf8') : undefined;
+  const liveText = ctx.faucet.liveConfig();
   // A pure swap of ACL lists or mirror sources against the checked live config skips the ~0.6 s check.
   if (liveText !== faucetText && !(liveText && onlyListsSwapped(liveText, faucetText))) {
-    await checkCandidate(ctx.faucet, faucetFile, faucetText);
+    await ctx.faucet.check(faucetText);
   }
-  await ensureLabFirewall([HOST_END_PATTERN, ...desired.uplinks.map((u) => u.iface)]);
-  const actions = diff(desired, await observe(ctx));
+  await ctx.firewall.ensure([HOST_END_PATTERN, ...desired.uplinks.map((u) => u.iface)]);
+  const actions = diff(desired, await observe(ctx), opts);
   let faucet: ApplyResult | undefined;
   const warnings: string[] = [];
   // Actions run in phases (the diff's order); within a phase, independent hosts go in parallel.
   for (const phase of phases(actions)) {
-    await inParallel(phase, PARALLEL, async (a) => {
+    await inParallel(phase, parallelism(phase[0]!.kind), async (a) => {
       if (a.kind === 'warn') { warnings.push(a.message); ctx.log(`warning: ${a.message}`); return; }
       if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)}${'why' in a ? ` (${a.why})` : ''}`);
-      faucet = (await execute(ctx, desired, a)) ?? faucet;
+      const r = await execute(ctx, desired, a);
+      if (r && 'warning' in r) { warnings.push(r.warning); ctx.log(`warning: ${r.warning}`); } else if (r) faucet = r;
     });
   }
   return { actions, faucet, warnings, ms: Date.now() - t0 };
 }
 
-const PARALLEL = 4;
+/** Startups wait on their hosts, not on the appliance: run them all at once. */
+const parallelism = (kind: Action['kind']) => (kind === 'startup' ? 64 : 4);
 
 /** Consecutive actions of the same kind form a phase. */
 export function phases(actions: Action[]): Action[][] {
@@ -83,17 +97,19 @@ export function phases(actions: Action[]): Action[][] {
   return out;
 }
 
-async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+/** Runs fn over items, `limit` at a time; every item runs; all failures are reported together. */
+export async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  const errors: unknown[] = [];
+  const errors: Error[] = [];
   const worker = async () => {
     while (next < items.length) {
       const item = items[next++]!;
-      try { await fn(item); } catch (e) { errors.push(e); }
+      try { await fn(item); } catch (e) { errors.push(e instanceof Error ? e : new Error(String(e))); }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length) throw errors[0];
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new PhaseError(errors);
 }
 
 /** Every component answers before the first change, so a dead one stops us before anything is applied. */
@@ -101,7 +117,7 @@ export async function preflight(ctx: LabContext): Promise<void> {
   if (!(await ctx.ovs.bridgeExists(ctx.cfg.bridge))) {
     throw new Error(`OVS has no bridge ${ctx.cfg.bridge}: run \`dovelab infra up\``);
   }
-  await ctx.faucet.metrics();
+  await ctx.faucet.ping();
 }
 
 function describe(a: Action): string {
@@ -117,57 +133,80 @@ function describe(a: Action): string {
   }
 }
 
-async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promise<ApplyResult | undefined> {
+/** Adds what was being done to an error, so a failure (or a timeout) names the action and the host. */
+async function doing<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try { return await fn(); } catch (e) {
+    const err = e as Error;
+    if (!err.message.startsWith(what)) err.message = `${what}: ${err.message}`;
+    throw err;
+  }
+}
+
+async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promise<ApplyResult | { warning: string } | undefined> {
   const bridge = ctx.cfg.bridge;
   switch (a.kind) {
     case 'remove-host':
-      await removeLabHost(ctx.docker, a.container);
+      await doing(`remove host ${a.container}`, () => ctx.hosts.remove(a.container));
       return;
     case 'remove-port':
-      await ctx.ovs.deletePort(bridge, a.port);
-      // A dongle stays; only our veths go.
-      if (a.veth) await deleteLink(a.port);
+      await doing(`remove port ${a.port}`, async () => {
+        await ctx.ovs.deletePort(bridge, a.port);
+        // A dongle stays (and gets back what hardening changed); only our veths go.
+        if (a.veth) await ctx.links.deleteLink(a.port);
+        else await ctx.dongles.release(a.port);
+      });
       return;
     case 'create-host':
-      await removeLabHost(ctx.docker, a.host.container);
-      await startLabHost(ctx.docker, {
-        container: a.host.container, image: a.host.image, hostname: a.host.hostname,
-        labels: hostLabels(desired.lab, a.host), sysctl: a.host.sysctl,
+      await doing(`create host ${a.host.container}`, async () => {
+        await ctx.hosts.remove(a.host.container);
+        await ctx.hosts.create({
+          container: a.host.container, image: a.host.image, hostname: a.host.hostname,
+          labels: hostLabels(desired.lab, a.host), sysctl: a.host.sysctl, limits: a.host.limits,
+        });
+        if (Object.keys(a.host.files).length) await ctx.hosts.copyFiles(a.host.container, a.host.files);
       });
-      if (Object.keys(a.host.files).length) await copyFilesInto(ctx.docker, a.host.container, a.host.files);
       return;
     case 'attach': {
       const p = a.port;
-      const pid = await hostPid(ctx.docker, p.container);
-      await ctx.ovs.deletePort(bridge, p.hostEnd);
-      await attachVeth({ hostEnd: p.hostEnd, pid, ifname: p.ifname, mac: p.mac, address: p.address, gateway: p.gateway, txOff: ctx.datapath === 'netdev' });
-      try {
-        await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, portExternalIds(desired.lab, p));
-      } catch (e) {
-        await deleteLink(p.hostEnd);
-        throw e;
-      }
-      // The DHCP client runs inside the host (docker exec -d), so it outlives agent restarts.
-      if (p.dhcp) await startDhcpClient(ctx.docker, p.container, p.ifname, desired.hosts.find((h) => h.container === p.container)?.hostname ?? p.host);
+      await doing(`attach ${p.container}:${p.ifname}`, async () => {
+        const pid = await ctx.hosts.pid(p.container);
+        await ctx.ovs.deletePort(bridge, p.hostEnd);
+        await ctx.links.attachVeth({ hostEnd: p.hostEnd, pid, ifname: p.ifname, mac: p.mac, address: p.address, gateway: p.gateway, txOff: ctx.datapath === 'netdev' });
+        try {
+          await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, portExternalIds(desired.lab, p));
+        } catch (e) {
+          await ctx.links.deleteLink(p.hostEnd);
+          throw e;
+        }
+        // The DHCP client runs inside the host, so it outlives agent restarts; one per interface.
+        if (p.dhcp) await ctx.hosts.startDhcp(p.container, p.ifname, desired.hosts.find((h) => h.container === p.container)?.hostname ?? p.host);
+      });
       return;
     }
     case 'add-uplink': {
       const u = a.uplink;
-      hardenHostEnd(u.iface);
-      await ctx.ovs.deletePort(bridge, u.iface);
-      await ctx.ovs.addPort(bridge, u.iface, u.ofport, uplinkExternalIds(desired.lab, u));
-      await setLinkUp(u.iface);
+      await doing(`${u.role} ${u.name} (${u.iface})`, async () => {
+        await ctx.dongles.harden(u.iface);
+        await ctx.ovs.deletePort(bridge, u.iface);
+        await ctx.ovs.addPort(bridge, u.iface, u.ofport, uplinkExternalIds(desired.lab, u));
+        await ctx.links.setLinkUp(u.iface);
+      });
       return;
     }
     case 'startup': {
-      const r = await execIn(ctx.docker, a.host.container, ['sh', '-c', a.host.startup ?? ''], { allowFail: true });
-      if (r.code !== 0) ctx.log(`warning: startup of ${a.host.key} exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+      const h = a.host;
+      const r = await doing(`startup of ${h.key}`, () => ctx.hosts.startup(h.container, h.startup ?? '', STARTUP_BUDGET_MS));
+      if (r.state === 'running') {
+        return { warning: `startup of ${h.key} still runs after ${Math.round(r.afterMs / 1000)} s (a server in the foreground?); carrying on without it. ` +
+          `Its output: dovelab exec ${h.host}${h.group ? ` --group ${h.group}` : ''} -- cat ${r.log}` };
+      }
+      if (r.code !== 0) return { warning: `startup of ${h.key} exited ${r.code}${r.tail ? `: ${r.tail}` : ''}` };
       return;
     }
     case 'warn':
       return;
     case 'faucet':
-      return applyFaucetConfig(ctx.faucet, paths(ctx.cfg).faucetYaml, emitFaucetYaml(a.model), bridge, { alreadyChecked: true });
+      return ctx.faucet.apply(emitFaucetYaml(a.model), { alreadyChecked: true });
   }
 }
 

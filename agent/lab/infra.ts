@@ -4,7 +4,8 @@ import type Docker from 'dockerode';
 import { stringify } from 'yaml';
 import { INFRA, paths, type Config } from '../config.js';
 import { containerState, pingDocker } from '../docker/client.js';
-import { ensureInfraContainer, removeInfraContainer, vsctlVia } from '../docker/infra.js';
+import { ensureInfraContainer, removeInfraContainer } from '../docker/infra.js';
+import { vsctlVia } from '../net/ovs-exec.js';
 import { sha256, waitForConfirm, writeAtomic } from '../net/faucet/apply.js';
 import { faucetIo } from '../net/faucet/docker-io.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
@@ -13,7 +14,8 @@ import { ensureLabFirewall, removeLabFirewall } from '../net/firewall.js';
 import { HOST_END_PATTERN } from './desired.js';
 import { Ovs } from '../net/ovs.js';
 import { sleep } from '../sys/run.js';
-import { listLabHosts, removeLabHost } from '../docker/hosts.js';
+import { dockerLabHosts } from '../docker/hosts.js';
+import { LABEL } from './diff.js';
 import { deleteLink } from '../net/links.js';
 import { idleFaucetModel } from './engine.js';
 
@@ -97,7 +99,8 @@ export async function infraDown(c: Config, docker: Docker, log: (s: string) => v
   if (ovsState?.State.Running) {
     const ovs = new Ovs(vsctlVia(docker));
     // Lab hosts and their ports go without a Faucet reload: Faucet goes away too.
-    for (const h of await listLabHosts(docker)) { await removeLabHost(docker, h.container); log(`removed ${h.container}`); }
+    const hosts = dockerLabHosts(docker, { label: LABEL.lab });
+    for (const h of await hosts.list()) { await hosts.remove(h.container); log(`removed ${h.container}`); }
     for (const p of await ovs.ports(c.bridge).catch(() => [])) {
       if ('dovelab-lab' in p.externalIds) { await ovs.deletePort(c.bridge, p.name); await deleteLink(p.name); }
     }

@@ -8,8 +8,7 @@ import { paths, type Config } from '../config.js';
 import type { Topology } from '../lesson/schema.js';
 import { lessonFile, loadTopology } from '../lesson/load.js';
 import { isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
-import { reconcile, teardown, type LabContext, type ReconcileReport } from './engine.js';
-import { removeLabHost } from '../docker/hosts.js';
+import { reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
 import { clearLabState, readLabState, writeLabState, type LabState } from './state.js';
 
 export class LabError extends Error {}
@@ -17,7 +16,7 @@ export class LabError extends Error {}
 export function desiredOf(c: Config, st: LabState): DesiredState {
   return planDesired(st.topology, {
     lab: st.lab, groups: st.groups, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost, overrides: st.overrides,
-    packDir: st.packDir,
+    packDir: st.packDir, limits: c.limits,
   });
 }
 
@@ -64,12 +63,12 @@ function current(c: Config): LabState {
 }
 
 /** Plans `next` (throws before any change), then applies it; on failure goes back to `prev`. */
-async function change(ctx: LabContext, prev: LabState | undefined, next: LabState): Promise<ReconcileReport> {
+async function change(ctx: LabContext, prev: LabState | undefined, next: LabState, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const desired = desiredOf(ctx.cfg, next);
   const file = paths(ctx.cfg).labState;
   writeLabState(file, next);
   try {
-    return await reconcile(ctx, desired);
+    return await reconcile(ctx, desired, opts);
   } catch (e) {
     if (prev) {
       writeLabState(file, prev);
@@ -201,7 +200,11 @@ export async function removeHost(ctx: LabContext, name: string): Promise<Reconci
 }
 
 
-/** Recreates one group from the lesson (hosts, files, startup; its live ACL/mirror changes undone); other groups untouched. */
+/**
+ * Recreates one group from the lesson (hosts, files, startup; its live ACL/mirror changes undone);
+ * other groups untouched. Planned and checked (Faucet's own check too) before anything is removed;
+ * if it fails, the previous state is put back.
+ */
 export async function labReset(ctx: LabContext, group: number): Promise<ReconcileReport> {
   return withLabLock(ctx.cfg, async () => {
     const prev = current(ctx.cfg);
@@ -211,9 +214,7 @@ export async function labReset(ctx: LabContext, group: number): Promise<Reconcil
     for (const port of Object.keys(overrides.acls ?? {})) if (inGroup(port)) delete overrides.acls![port];
     for (const [m, ports] of Object.entries(overrides.mirrors ?? {})) overrides.mirrors![m] = ports.filter((p) => !inGroup(p));
     const next = { ...prev, overrides };
-    const desired = desiredOf(ctx.cfg, next);
-    await Promise.all(desired.hosts.filter((h) => h.group === group).map((h) => removeLabHost(ctx.docker, h.container)));
-    writeLabState(paths(ctx.cfg).labState, next);
-    return reconcile(ctx, desired);
+    const recreate = new Set(desiredOf(ctx.cfg, next).hosts.filter((h) => h.group === group).map((h) => h.container));
+    return change(ctx, prev, next, { recreate });
   });
 }

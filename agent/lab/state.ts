@@ -1,8 +1,13 @@
-// The lab's desired state on disk (/var/lib/dovelab/lab.json): survives agent restarts.
+// The lab's desired state on disk (/var/lib/dovelab/lab.json): survives agent restarts and power
+// cuts (written durably), and is read back through its schema: a damaged file is a clear error.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { writeAtomic } from '../net/faucet/apply.js';
-import type { Topology } from '../lesson/schema.js';
+import { z } from 'zod';
+import { TopologySchema, type Topology } from '../lesson/schema.js';
+import { writeAtomic } from '../sys/files.js';
 import type { LabOverrides } from './desired.js';
+
+/** Format version of lab.json; bump it (and read the old one) when the format changes. */
+export const LAB_STATE_VERSION = 1;
 
 export interface LabState {
   lab: string;
@@ -13,13 +18,46 @@ export interface LabState {
   startedAt: string;
   /** Live changes: ACLs applied, mirrors switched. */
   overrides?: LabOverrides;
-  /** The lab's own copy of its lesson pack (see service.snapshotPack). */
+  /** The lab's own copy of its lesson pack (see lesson/snapshot.ts). */
   packDir?: string;
 }
 
+const LabStateSchema = z.object({
+  // Files written before the version field existed are version 1.
+  version: z.literal(LAB_STATE_VERSION).default(LAB_STATE_VERSION),
+  lab: z.string().min(1),
+  source: z.string(),
+  groups: z.number().int().min(1).max(30),
+  topology: TopologySchema,
+  startedAt: z.string(),
+  overrides: z.object({
+    acls: z.record(z.string(), z.array(z.string())).optional(),
+    mirrors: z.record(z.string(), z.array(z.string())).optional(),
+  }).optional(),
+  packDir: z.string().optional(),
+});
+
+export class LabStateError extends Error {}
+
+const damaged = (file: string, why: string) =>
+  new LabStateError(`${file}: the lab's state is damaged (${why}); \`dovelab down\` removes the lab and this file`);
+
 export function readLabState(file: string): LabState | undefined {
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  let doc: unknown;
+  try { doc = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw damaged(file, `not JSON: ${(e as Error).message}`); }
+  if (doc && typeof doc === 'object' && 'version' in doc && doc.version !== LAB_STATE_VERSION) {
+    throw new LabStateError(`${file}: lab state version ${String(doc.version)} is not one this Dovelab reads (${LAB_STATE_VERSION}); \`dovelab down\` removes it`);
+  }
+  const parsed = LabStateSchema.safeParse(doc);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw damaged(file, `${i.path.join('.') || '(top)'}: ${i.message}`);
+  }
+  const { version: _v, ...st } = parsed.data;
+  return st as LabState;
 }
-export const writeLabState = (file: string, s: LabState) => writeAtomic(file, JSON.stringify(s, null, 2) + '\n');
+
+export const writeLabState = (file: string, s: LabState) =>
+  writeAtomic(file, JSON.stringify({ version: LAB_STATE_VERSION, ...s }, null, 2) + '\n');
 export const clearLabState = (file: string) => rmSync(file, { force: true });

@@ -1,6 +1,4 @@
 // What runs: the desired lab joined with what OVS and Docker say (for `status` and the UI).
-import { hostPid } from '../docker/hosts.js';
-import { addressesIn } from '../net/links.js';
 import type { DesiredState } from './desired.js';
 import { observe, type LabContext } from './engine.js';
 import type { LabState } from './state.js';
@@ -28,7 +26,7 @@ export async function labStatus(ctx: LabContext, st: LabState | undefined, desir
     const running = o.hosts.find((x) => x.container === h.container)?.running ?? false;
     if (!running) problems.push(`${h.key}: not running`);
     let addrs: Record<string, string[]> = {};
-    if (running) { try { addrs = await addressesIn(await hostPid(ctx.docker, h.container)); } catch { /* exited meanwhile */ } }
+    if (running) { try { addrs = await ctx.links.addressesIn(await ctx.hosts.pid(h.container)); } catch { /* exited meanwhile */ } }
     const interfaces = desired.ports.filter((p) => p.container === h.container).map((p): InterfaceStatus => {
       const ovs = ports.get(p.hostEnd);
       const ok = !!ovs && ovs.ofport === p.ofport && !ovs.error;

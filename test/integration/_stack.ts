@@ -10,7 +10,7 @@ import { infraUp } from '../../agent/lab/infra.js';
 import { simUp } from '../../agent/hardware/sim/world.js';
 import { TopologySchema } from '../../agent/lesson/schema.js';
 import { run, type RunResult } from '../../agent/sys/run.js';
-import { vsctlVia } from '../../agent/docker/infra.js';
+import { vsctlVia } from '../../agent/net/ovs-exec.js';
 
 export const docker = dockerClient();
 export const cfg: Config = loadConfig();

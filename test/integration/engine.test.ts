@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { INFRA } from '../../agent/config.js';
-import { vsctlVia } from '../../agent/docker/infra.js';
+import { vsctlVia } from '../../agent/net/ovs-exec.js';
 import { removeTrainingHost, simStatus, trainingHost } from '../../agent/hardware/sim/world.js';
 import { desiredOf, labDown, labUp, setAcls } from '../../agent/lab/service.js';
 import type { DesiredState } from '../../agent/lab/desired.js';

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { simDown, simStatus, simUp } from '../../agent/hardware/sim/world.js';
 import { cfg, docker, hostPidOf, inHost, run, stack } from './_stack.js';
-import { vsctlVia } from '../../agent/docker/infra.js';
+import { vsctlVia } from '../../agent/net/ovs-exec.js';
 
 const CLIENT = 'dovelab-simtest';
 

@@ -1,8 +1,9 @@
 // Faucet adapter: validate a candidate faucet.yaml, swap it in atomically, reload, confirm by hash.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { sleep } from '../../sys/run.js';
+import { fsyncDir, writeAtomic } from '../../sys/files.js';
 import type { Sample } from '../../metrics/prometheus.js';
 import { confirms, faucetStatus, type FaucetStatus } from './status.js';
 
@@ -21,24 +22,14 @@ export class FaucetNotConfirmed extends Error {}
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** temp + rename in the same directory, so Faucet never reads a half-written file. */
-export function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
+export { writeAtomic };
 
 export interface ApplyResult { changed: boolean; sha256: string; ms: number; before?: FaucetStatus; after: FaucetStatus }
 
-/**
- * Makes `text` Faucet's live config. A config Faucet rejects never stays in place: the check runs
- * on a candidate file first, and if the live reload still fails the last good file is restored.
- */
 /** Runs Faucet's own check on `text` (as a candidate file next to the live one); throws FaucetRejected. */
 export async function checkCandidate(io: FaucetIo, file: string, text: string): Promise<string> {
   const candidate = join(dirname(file), `.candidate-${basename(file)}`);
-  writeFileSync(candidate, text);
+  writeAtomic(candidate, text);
   const verdict = await io.check(candidate);
   if (!verdict.ok) {
     rmSync(candidate, { force: true });
@@ -47,6 +38,10 @@ export async function checkCandidate(io: FaucetIo, file: string, text: string): 
   return candidate;
 }
 
+/**
+ * Makes `text` Faucet's live config. A config Faucet rejects never stays in place: the check runs
+ * on a candidate file first, and if the live reload still fails the last good file is restored.
+ */
 export async function applyFaucetConfig(io: FaucetIo, file: string, text: string, dpName: string,
   opts: { timeoutMs?: number; alreadyChecked?: boolean } = {}): Promise<ApplyResult> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -62,11 +57,12 @@ export async function applyFaucetConfig(io: FaucetIo, file: string, text: string
   let candidate: string;
   if (opts.alreadyChecked) {
     candidate = join(dirname(file), `.candidate-${basename(file)}`);
-    writeFileSync(candidate, text);
+    writeAtomic(candidate, text);
   } else candidate = await checkCandidate(io, file, text);
   const lastGood = `${file}.last-good`;
-  if (existsSync(file)) copyFileSync(file, lastGood);
+  if (existsSync(file)) writeAtomic(lastGood, readFileSync(file));
   renameSync(candidate, file);
+  fsyncDir(dirname(file));
   let failure: Error | undefined;
   let after: FaucetStatus | undefined;
   try {
@@ -76,6 +72,7 @@ export async function applyFaucetConfig(io: FaucetIo, file: string, text: string
   if (!after) {
     if (existsSync(lastGood)) {
       renameSync(lastGood, file);
+      fsyncDir(dirname(file));
       await io.reload().catch(() => {});
     }
     throw failure ?? new FaucetNotConfirmed(`Faucet did not confirm config ${hash.slice(0, 12)} within ${timeoutMs / 1000} s ` +
@@ -94,4 +91,25 @@ export async function waitForConfirm(io: FaucetIo, hash: string, dpName: string,
     await sleep(50);
   }
   return undefined;
+}
+
+/** The engine's Faucet: the live file, Faucet's own check, and apply with confirmation. */
+export interface FaucetPort {
+  /** Text of the live faucet.yaml, or undefined when there is none. */
+  liveConfig(): string | undefined;
+  /** Faucet's check_faucet_config on `text`; throws FaucetRejected. */
+  check(text: string): Promise<void>;
+  /** Makes `text` live and confirms it (see applyFaucetConfig). */
+  apply(text: string, opts?: { alreadyChecked?: boolean }): Promise<ApplyResult>;
+  /** Throws when Faucet does not answer. */
+  ping(): Promise<void>;
+}
+
+export function faucetPort(io: FaucetIo, file: string, dpName: string): FaucetPort {
+  return {
+    liveConfig: () => (existsSync(file) ? readFileSync(file, 'utf8') : undefined),
+    check: async (text) => { rmSync(await checkCandidate(io, file, text), { force: true }); },
+    apply: (text, opts = {}) => applyFaucetConfig(io, file, text, dpName, opts),
+    ping: async () => { await io.metrics(); },
+  };
 }

@@ -1,0 +1,79 @@
+// The engine's imperative shell: every effect the lab engine has goes through one of these,
+// handed in as one set (agent/context.ts wires the real ones; unit tests a recording fake).
+// Planning never does I/O; these never decide.
+import type { FaucetPort } from '../net/faucet/apply.js';
+import type { OvsPort as OvsPortRow } from '../net/ovs.js';
+import type { VethAttachment } from '../net/links.js';
+import type { RunResult } from '../sys/run.js';
+
+export interface HostContainer { container: string; running: boolean; labels: Record<string, string> }
+
+export interface HostLimits { pids: number; memory_mb: number; cpus: number }
+
+export interface HostCreate {
+  container: string; image: string; hostname: string; labels: Record<string, string>;
+  sysctl?: Record<string, string>; limits: HostLimits;
+}
+
+/** How a startup script ended within its time budget. */
+export type StartupOutcome =
+  | { state: 'exited'; code: number; tail: string }
+  | { state: 'running'; afterMs: number; /** its output so far, inside the host */ log: string };
+
+/** Lab host containers (Docker). Every call has a deadline; a timeout names the host. */
+export interface LabHosts {
+  list(): Promise<HostContainer[]>;
+  /** Pid whose netns is the host's; throws when it is not running. */
+  pid(container: string): Promise<number>;
+  /** Creates and starts the host (limits, no-new-privileges, few capabilities). */
+  create(h: HostCreate): Promise<void>;
+  remove(container: string): Promise<void>;
+  /** Copies files (path inside -> file on the appliance) into the host. */
+  copyFiles(container: string, files: Record<string, string>): Promise<void>;
+  exec(container: string, argv: string[], opts?: { timeoutMs?: number; input?: string }): Promise<RunResult>;
+  /** Runs the startup script detached, its output kept in the host's log; waits at most budgetMs. */
+  startup(container: string, script: string, budgetMs: number): Promise<StartupOutcome>;
+  /** Starts the interface's DHCP client, stopping one that ran before: one client per interface. */
+  startDhcp(container: string, ifname: string, hostname: string): Promise<void>;
+}
+
+/** The OVS bridge's ports. */
+export interface LabOvs {
+  bridgeExists(bridge: string): Promise<boolean>;
+  ports(bridge: string): Promise<OvsPortRow[]>;
+  addPort(bridge: string, name: string, ofport: number, externalIds: Record<string, string>): Promise<void>;
+  deletePort(bridge: string, name: string): Promise<void>;
+}
+
+/** veth pairs and the netns view of a host. */
+export interface LabLinks {
+  attachVeth(a: VethAttachment): Promise<void>;
+  deleteLink(name: string): Promise<void>;
+  setLinkUp(name: string): Promise<void>;
+  linksInNetns(pid: number): Promise<string[]>;
+  addressesIn(pid: number): Promise<Record<string, string[]>>;
+}
+
+/** Appliance interfaces (dongles) that join and leave the lab. */
+export interface LabDongles {
+  /** Interfaces present in the appliance's own netns. */
+  present(): Promise<string[]>;
+  /** Makes it invisible to the appliance's own stack, remembering what it was. */
+  harden(ifname: string): Promise<void>;
+  /** Puts back what harden changed; false when it had not been hardened. */
+  release(ifname: string): Promise<boolean>;
+}
+
+export interface LabFirewall {
+  /** Drops INPUT/FORWARD from exactly these interfaces (`+` wildcards allowed). */
+  ensure(ifaces: string[]): Promise<void>;
+}
+
+export interface LabAdapters {
+  hosts: LabHosts;
+  ovs: LabOvs;
+  links: LabLinks;
+  dongles: LabDongles;
+  firewall: LabFirewall;
+  faucet: FaucetPort;
+}
