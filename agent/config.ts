@@ -87,6 +87,8 @@ export const paths = (c: Config) => ({
   checks: `${c.dataDir}/checks.json`,
   lessons: `${c.dataDir}/lessons`,
   lock: `${c.runDir}/agent.lock`,
+  /** What hardening changed on each dongle in the lab (tmpfs: the settings reset at reboot too). */
+  dongleState: `${c.runDir}/dongles`,
 });
 
 /** Names of the infrastructure containers. */

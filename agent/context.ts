@@ -10,7 +10,9 @@ import { chooseDatapath } from './lab/infra.js';
 import { faucetIo } from './net/faucet/docker-io.js';
 import { faucetPort } from './net/faucet/apply.js';
 import { ensureLabFirewall } from './net/firewall.js';
-import { addressesIn, attachVeth, deleteLink, hardenHostEnd, linksInNetns, setLinkUp } from './net/links.js';
+import { addressesIn, attachVeth, deleteLink, linksInNetns, setLinkUp } from './net/links.js';
+import { hardenDongle, heldDongles, releaseDongle } from './net/dongle.js';
+import { readInterfaceFacts } from './hardware/interfaces.js';
 import { Ovs } from './net/ovs.js';
 import { vsctlVia } from './net/ovs-exec.js';
 import { paths } from './config.js';
@@ -25,8 +27,10 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
     links: { attachVeth, deleteLink, setLinkUp, linksInNetns, addressesIn },
     dongles: {
       present: async () => readdirSync('/sys/class/net'),
-      harden: async (ifname) => { hardenHostEnd(ifname); },
-      release: async () => false,
+      facts: readInterfaceFacts,
+      held: async () => heldDongles(paths(cfg).dongleState),
+      harden: (ifname) => hardenDongle(ifname, paths(cfg).dongleState),
+      release: (ifname) => releaseDongle(ifname, paths(cfg).dongleState),
     },
     firewall: { ensure: ensureLabFirewall },
     faucet: faucetPort(faucetIo(docker, cfg), paths(cfg).faucetYaml, cfg.bridge),

@@ -5,6 +5,7 @@ import type { FaucetPort } from '../net/faucet/apply.js';
 import type { OvsPort as OvsPortRow } from '../net/ovs.js';
 import type { VethAttachment } from '../net/links.js';
 import type { RunResult } from '../sys/run.js';
+import type { InterfaceFacts } from './interfaces.js';
 
 export interface HostContainer { container: string; running: boolean; labels: Record<string, string> }
 
@@ -58,6 +59,10 @@ export interface LabLinks {
 export interface LabDongles {
   /** Interfaces present in the appliance's own netns. */
   present(): Promise<string[]>;
+  /** Addresses, default routes and kinds of the appliance's interfaces (what a lesson may not take). */
+  facts(): Promise<InterfaceFacts>;
+  /** Interfaces hardened now (their original settings recorded). */
+  held(): Promise<string[]>;
   /** Makes it invisible to the appliance's own stack, remembering what it was. */
   harden(ifname: string): Promise<void>;
   /** Puts back what harden changed; false when it had not been hardened. */

@@ -18,6 +18,8 @@ export interface ObservedState {
   ports: ObservedPort[];
   /** Interfaces present in the appliance's own netns (dongles plugged in). */
   interfaces: string[];
+  /** Dongles hardened now (their settings recorded), whether or not still on the bridge. */
+  held?: string[];
 }
 
 export type Action =
@@ -88,6 +90,10 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
     const veth = (p.externalIds['dovelab-role'] ?? 'host') === 'host';
     const wanted = veth ? wantPorts.has(p.name) : wantUplinks.has(p.name);
     if (isLabPort(p) && !wanted) actions.push({ kind: 'remove-port', port: p.name, veth, why: 'not in the lab' });
+  }
+  // A dongle hardened earlier but no longer on the bridge (OVS lost it) still gets its settings back.
+  for (const d of observed.held ?? []) {
+    if (!wantUplinks.has(d) && !gotPorts.has(d)) actions.push({ kind: 'remove-port', port: d, veth: false, why: 'hardened but not in the lab' });
   }
   for (const h of desired.hosts) {
     if (!gotHosts.has(h.container) || recreated.has(h.container)) {

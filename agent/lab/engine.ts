@@ -34,7 +34,7 @@ export async function observe(ctx: LabContext): Promise<ObservedState> {
   const ports = (await ctx.ovs.ports(ctx.cfg.bridge)).map((p) => ({
     name: p.name, ofport: p.ofport, externalIds: p.externalIds, error: p.error,
   }));
-  return { hosts, ports, interfaces: await ctx.dongles.present() };
+  return { hosts, ports, interfaces: await ctx.dongles.present(), held: await ctx.dongles.held() };
 }
 
 /** The Faucet config with no lab: the DP and the ACL every lab port will carry. */
@@ -68,8 +68,12 @@ export async function reconcile(ctx: LabContext, desired: DesiredState, opts: Re
   if (liveText !== faucetText && !(liveText && onlyListsSwapped(liveText, faucetText))) {
     await ctx.faucet.check(faucetText);
   }
-  await ctx.firewall.ensure([HOST_END_PATTERN, ...desired.uplinks.map((u) => u.iface)]);
-  const actions = diff(desired, await observe(ctx), opts);
+  const observed = await observe(ctx);
+  const wanted = [HOST_END_PATTERN, ...desired.uplinks.map((u) => u.iface)];
+  // A dongle that leaves keeps its DROP rule until it is off the bridge (no gap), then loses it.
+  const leaving = observed.ports.filter((p) => p.externalIds['dovelab-role'] && p.externalIds['dovelab-role'] !== 'host' && !wanted.includes(p.name)).map((p) => p.name);
+  await ctx.firewall.ensure([...wanted, ...leaving]);
+  const actions = diff(desired, observed, opts);
   let faucet: ApplyResult | undefined;
   const warnings: string[] = [];
   // Actions run in phases (the diff's order); within a phase, independent hosts go in parallel.
@@ -81,6 +85,7 @@ export async function reconcile(ctx: LabContext, desired: DesiredState, opts: Re
       if (r && 'warning' in r) { warnings.push(r.warning); ctx.log(`warning: ${r.warning}`); } else if (r) faucet = r;
     });
   }
+  if (leaving.length) await ctx.firewall.ensure(wanted);
   return { actions, faucet, warnings, ms: Date.now() - t0 };
 }
 

@@ -6,7 +6,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { paths, type Config } from '../config.js';
 import type { Topology } from '../lesson/schema.js';
-import { lessonFile, loadTopology } from '../lesson/load.js';
+import { LessonError, lessonFile, loadTopology } from '../lesson/load.js';
+import { lessonInterfaceProblems } from './interfaces.js';
 import { isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
 import { reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
 import { clearLabState, readLabState, writeLabState, type LabState } from './state.js';
@@ -89,6 +90,9 @@ export async function labUp(ctx: LabContext, lesson: string, groups: number): Pr
     if (e instanceof PlanError) throw new LabError(`${file}: ${e.message}`);
     throw e;
   }
+  // Only the appliance's dongles of the right role: never its own network (eth0, wlan0, …).
+  const problems = lessonInterfaceProblems(topology, ctx.cfg.dongles, await ctx.dongles.facts(), ctx.cfg.bridge);
+  if (problems.length) throw new LessonError(file, problems);
   return withLabLock(ctx.cfg, async () => {
     const prev = readLabState(paths(ctx.cfg).labState);
     snapshotPack(file, topology, state.packDir!);

@@ -11,9 +11,10 @@
 // unplugged and plugged in again it comes back with the defaults), so the record lives exactly as
 // long as the values it undoes. A record on persistent storage would "restore" stale values after
 // a reboot.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run } from '../sys/run.js';
+import { fsyncDir, writeAtomic } from '../sys/files.js';
 
 export interface DongleOptions {
   /** Where the interface sysctls are (tests may point elsewhere). Default /proc/sys/net. */
@@ -57,21 +58,6 @@ function isUp(sysfs: string, ifname: string): boolean {
   return (flags & IFF_UP) !== 0;
 }
 
-/** temp + fsync + rename + fsync of the directory: the record is either whole or absent. */
-function writeFileDurable(path: string, text: string): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o644);
-  try { writeSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
-  renameSync(tmp, path);
-  syncDir(dir);
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
-}
-
 function readRecord(file: string): DongleRecord {
   let r: Partial<DongleRecord>;
   try { r = JSON.parse(readFileSync(file, 'utf8')) as Partial<DongleRecord>; } catch (e) {
@@ -102,7 +88,7 @@ export async function hardenDongle(ifname: string, stateDir: string, opts: Dongl
     }
     const record: DongleRecord = { version: 1, ifname, sysctls, up: isUp(sysfs, ifname), savedAt: new Date().toISOString() };
     mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-    writeFileDurable(file, `${JSON.stringify(record, null, 2)}\n`);
+    writeAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
   }
   for (const h of HARDENED) {
     const p = sysctlFile(sysctl, h.family, ifname, h.key);
@@ -132,7 +118,7 @@ export async function releaseDongle(ifname: string, stateDir: string, opts: Dong
     if (!record.up && isUp(sysfs, ifname)) await run(['ip', 'link', 'set', 'dev', ifname, 'down'], { timeoutMs: 10_000 });
   }
   rmSync(file);
-  syncDir(stateDir);
+  fsyncDir(stateDir);
   return true;
 }
 
