@@ -145,3 +145,24 @@ test('diff: removes hosts and ports that are not in the lab, leaves foreign port
 });
 
 test.run();
+
+test('host limits: the appliance default, more where the lesson asks, never above the maximum', () => {
+  const limits = { default: { pids: 256, memory_mb: 256, cpus: 1 }, max: { pids: 1024, memory_mb: 1024, cpus: 2 } };
+  const t = topo(`
+dovelab: 1
+networks: {lab: {}}
+hosts:
+  h1: {interfaces: {eth0: {network: lab}}}
+  big: {interfaces: {eth0: {network: lab}}, resources: {memory_mb: 768, pids: 64}}
+`);
+  const d = planDesired(t, { ...settings(), limits });
+  assert.equal(d.hosts.find((h) => h.host === 'h1')!.limits, limits.default);
+  // More memory than the default is granted; fewer pids than the default is not a reduction.
+  assert.equal(d.hosts.find((h) => h.host === 'big')!.limits, { pids: 256, memory_mb: 768, cpus: 1 });
+  const greedy = topo(`
+dovelab: 1
+networks: {lab: {}}
+hosts: {h1: {interfaces: {eth0: {network: lab}}, resources: {cpus: 4}}}
+`);
+  assert.throws(() => planDesired(greedy, { ...settings(), limits }), (e: Error) => e instanceof PlanError && /hosts\.h1\.resources\.cpus: 4 is more than this appliance allows \(at most 2\)/.test(e.message));
+});
