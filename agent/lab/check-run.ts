@@ -59,12 +59,12 @@ async function learnedAddresses(io: CheckIo, d: DesiredState): Promise<Record<st
 
 /**
  * io.exec with our own deadline: resolves with the result or with why there is none. The timer is
- * cleared whichever way it ends, and a late rejection of the exec is swallowed, so nothing dangles.
+ * cleared whichever way it ends; Promise.race has subscribed to the exec, so its late rejection is
+ * handled (ignored), never an unhandled rejection.
  */
 async function execWithin(io: CheckIo, p: Probe, argv: string[], limitMs: number): Promise<ExecResult | { fault: string }> {
   let timer: NodeJS.Timeout | undefined;
   const run = Promise.resolve().then(() => io.exec(p.container, argv, limitMs));
-  run.catch(() => { /* reported below, or too late to matter */ });
   const late = new Promise<{ fault: string }>((resolve) => {
     timer = setTimeout(() => resolve({ fault: `${p.host} gave no answer within ${Math.round(limitMs / 1000)} s (task ${p.task}); the exec in ${p.container} hung` }), limitMs);
   });
