@@ -8,7 +8,7 @@ import { runAgent } from './lab/agent.js';
 import { diagramDot, renderSvg } from './lab/diagram.js';
 import { containerOf, PlanError } from './lab/desired.js';
 import type { ReconcileReport } from './lab/engine.js';
-import { addHost, desiredOf, labDown, labReset, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
+import { addHost, checkIo, desiredOf, labDown, labReset, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
 import { formatChecks, runChecks } from './lab/check-run.js';
 import { readLabState } from './lab/state.js';
 import { formatLabStatus, labStatus } from './lab/status.js';
@@ -134,7 +134,8 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
       if (!st) throw new LabError('no lab is running: `dovelab up <lesson>` first');
       const g = int('--group', o.group);
       if (g !== undefined && g > st.groups) throw new LabError(`--group ${g}: the lab has groups 1..${st.groups}`);
-      const report = await runChecks(await ctx(), st, desiredOf(c, st), g === undefined ? undefined : [g]);
+      const lctx = await ctx();
+      const report = await runChecks(checkIo(lctx), st, desiredOf(c, st), g === undefined ? undefined : [g]);
       if (o.json) log(JSON.stringify(report, null, 2));
       else log(formatChecks(report, Object.fromEntries(st.topology.tasks.map((t) => [t.id, t.title]))));
       return report.results.some((r) => r.status === 'error') ? 2 : 0;

@@ -5,7 +5,7 @@ import { writeFileSync, rmSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { labContext } from '../context.js';
 import { dockerClient } from '../docker/client.js';
-import { desiredOf, labRepair } from './service.js';
+import { checkIo, desiredOf, labRepair } from './service.js';
 import { runChecks } from './check-run.js';
 import { readLabState } from './state.js';
 import { paths } from '../config.js';
@@ -60,7 +60,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     checking = true;
     try {
       const st = readLabState(paths(c).labState);
-      if (st?.topology.tasks.length) await runChecks(ctx, st, desiredOf(c, st));
+      if (st?.topology.tasks.length) await runChecks(checkIo(ctx), st, desiredOf(c, st));
     } catch (e) { ctx.log(`checks failed: ${(e as Error).message}`); } finally { checking = false; }
   };
   ctx.log(`agent ${process.pid} started; checking every ${intervalMs / 1000} s`);

@@ -1,44 +1,106 @@
-// Runs task checks inside the lab hosts (docker exec), in parallel, each with a timeout.
-// A check that cannot run is an error of that task, never a crash of the agent.
-import { paths } from '../config.js';
-import { writeAtomic } from '../sys/files.js';
-import { planChecks, verdict, type CheckResult, type Probe } from './checks.js';
+// Runs task checks inside the lab hosts, in parallel, each with a deadline.
+// A check that cannot run is an error of that task, never a pass and never a crash of the agent.
+// All I/O goes through a CheckIo, so the runner is tested without Docker.
+import {
+  afterRouteCheck, outcome, planChecks, routeCheckArgv, verdict, wrappedArgv, wrapperSeconds,
+  type CheckResult, type ExecResult, type Outcome, type Probe,
+} from './checks.js';
 import type { DesiredState } from './desired.js';
 import type { LabContext } from './engine.js';
 import type { LabState } from './state.js';
 
+export interface CheckIo {
+  /**
+   * Runs argv in the container and resolves with its exit code and output; a non-zero exit is a
+   * result, not a rejection. Rejects with `statusCode` 404 (no such container) or 409 (not
+   * running / paused) like dockerode. Should give up by itself after timeoutMs (runChecks also
+   * stops waiting then, but cannot free what the exec holds).
+   */
+  exec(container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  /** The container's IPv4 addresses by interface name, e.g. { eth0: ['100.64.0.150/24'] }. */
+  addresses(container: string): Promise<Record<string, string[]>>;
+  /** Persists a full run's report (checks.json), under the lab lock and only if sameRun(lab on disk, report). */
+  saveResults(report: CheckReport): Promise<void>;
+  log(s: string): void;
+}
+
+/** Results of one run; `lab` and `startedAt` say which run of which lab they belong to. */
+export interface CheckReport { lab: string; startedAt: string; updated_at: string; results: CheckResult[] }
+
+export interface RunOptions {
+  /** How long past the `timeout` wrapper's seconds we wait for an exec before calling it hung. */
+  slackMs?: number;
+  /** Probes running at once. */
+  parallel?: number;
+}
+
+type Run = Pick<LabState, 'lab' | 'startedAt'>;
+
+/** True when `b` is the same run of the same lab as `a` (the lab on disk); false when `a` is gone. */
+export function sameRun(a: Run | undefined, b: Run): boolean {
+  return !!a && a.lab === b.lab && a.startedAt === b.startedAt;
+}
+
 /** Addresses hosts learned (DHCP), by faucet port name, for checks that name a DHCP host. */
-async function learnedAddresses(ctx: LabContext, d: DesiredState): Promise<Record<string, string[]>> {
+async function learnedAddresses(io: CheckIo, d: DesiredState): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   await Promise.all(d.ports.filter((p) => p.dhcp).map(async (p) => {
     try {
-      out[p.faucetName] = (await ctx.links.addressesIn(await ctx.hosts.pid(p.container)))[p.ifname] ?? [];
+      out[p.faucetName] = (await io.addresses(p.container))[p.ifname] ?? [];
     } catch { /* host down: its checks report it */ }
   }));
   return out;
 }
 
-async function runProbe(ctx: LabContext, p: Probe): Promise<CheckResult> {
-  const t0 = Date.now();
-  const seconds = Math.ceil(p.timeoutMs / 1000);
+/**
+ * io.exec with our own deadline: resolves with the result or with why there is none. The timer is
+ * cleared whichever way it ends; Promise.race has subscribed to the exec, so its late rejection is
+ * handled (ignored), never an unhandled rejection.
+ */
+async function execWithin(io: CheckIo, p: Probe, argv: string[], limitMs: number): Promise<ExecResult | { fault: string }> {
   let timer: NodeJS.Timeout | undefined;
+  const run = Promise.resolve().then(() => io.exec(p.container, argv, limitMs));
+  const late = new Promise<{ fault: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ fault: `${p.host} gave no answer within ${Math.round(limitMs / 1000)} s (task ${p.task}); the exec in ${p.container} hung` }), limitMs);
+  });
   try {
-    const run = ctx.hosts.exec(p.container, ['timeout', '-k', '1', String(seconds), ...p.argv], { timeoutMs: (seconds + 5) * 1000 });
-    const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${seconds + 2} s`)), (seconds + 2) * 1000); });
-    const r = await Promise.race([run, late]);
-    if (r.code === 124 || r.code === 137) return { task: p.task, group: p.group, status: 'error', reason: `${p.what}: timed out after ${seconds} s`, ms: Date.now() - t0 };
-    return verdict(p, r.code, r.stdout + r.stderr, Date.now() - t0);
+    return await Promise.race([run, late]);
   } catch (e) {
-    const msg = (e as { statusCode?: number }).statusCode === 404 ? `host ${p.container} does not exist`
-      : (e as { statusCode?: number }).statusCode === 409 ? `host ${p.container} is not running` : (e as Error).message;
-    return { task: p.task, group: p.group, status: 'error', reason: msg, ms: Date.now() - t0 };
+    const err = e as { statusCode?: number; message?: string };
+    if (err.statusCode === 404) return { fault: `host ${p.host} does not exist (no container ${p.container})` };
+    if (err.statusCode === 409) return { fault: /paused/i.test(err.message ?? '') ? `host ${p.host} is paused` : `host ${p.host} is not running` };
+    return { fault: `exec in ${p.container} failed: ${err.message ?? String(e)}` };
   } finally { clearTimeout(timer); }
 }
 
-export interface CheckReport { lab: string; updated_at: string; results: CheckResult[] }
+async function runProbe(io: CheckIo, p: Probe, slackMs: number): Promise<CheckResult> {
+  const t0 = Date.now();
+  const r = await execWithin(io, p, wrappedArgv(p), wrapperSeconds(p) * 1000 + slackMs);
+  let o: Outcome = 'fault' in r ? { is: 'error', why: r.fault } : outcome(p, r);
+  if (o.is === 'route?' && p.to) {
+    const rc = await execWithin(io, p, routeCheckArgv(p.to), 3000 + slackMs);
+    o = afterRouteCheck(p.host, p.to, 'fault' in rc ? undefined : rc);
+  }
+  return verdict(p, o, Date.now() - t0);
+}
 
-export async function runChecks(ctx: LabContext, st: LabState, d: DesiredState, groups?: number[]): Promise<CheckReport> {
-  const learned = await learnedAddresses(ctx, d);
+/** A CheckIo over the lab's adapter set; `save` persists a full run (see service.saveCheckResults). */
+export function labCheckIo(ctx: LabContext, save: (report: CheckReport) => Promise<void>): CheckIo {
+  return {
+    exec: (container, argv, timeoutMs) => ctx.hosts.exec(container, argv, { timeoutMs }),
+    addresses: async (container) => ctx.links.addressesIn(await ctx.hosts.pid(container)),
+    saveResults: save,
+    log: (s) => ctx.log(s),
+  };
+}
+
+/**
+ * Runs the lab's task checks (all groups, or `groups`); results keep task order within group
+ * order. A full run is handed to io.saveResults.
+ */
+export async function runChecks(cio: CheckIo, st: LabState, d: DesiredState, groups?: number[], opts: RunOptions = {}): Promise<CheckReport> {
+  const slackMs = opts.slackMs ?? 2000;
+  const learned = await learnedAddresses(cio, d);
   const which = groups ?? Array.from({ length: st.groups }, (_, i) => i + 1);
   const planned = which.flatMap((g) => planChecks(st.topology, d, g, learned));
   const results: CheckResult[] = new Array(planned.length);
@@ -47,12 +109,14 @@ export async function runChecks(ctx: LabContext, st: LabState, d: DesiredState, 
     while (next < planned.length) {
       const i = next++;
       const item = planned[i]!;
-      results[i] = 'argv' in item ? await runProbe(ctx, item) : item;
+      results[i] = 'argv' in item ? await runProbe(cio, item, slackMs) : item;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(6, planned.length) }, worker));
-  const report = { lab: st.lab, updated_at: new Date().toISOString(), results };
-  if (!groups) writeAtomic(`${paths(ctx.cfg).checks}`, JSON.stringify(report, null, 2) + '\n');
+  await Promise.all(Array.from({ length: Math.min(opts.parallel ?? 6, planned.length) }, worker));
+  const report: CheckReport = { lab: st.lab, startedAt: st.startedAt, updated_at: new Date().toISOString(), results };
+  if (!groups) {
+    try { await cio.saveResults(report); } catch (e) { cio.log(`checks: results not saved: ${(e as Error).message}`); }
+  }
   return report;
 }
 

@@ -2,19 +2,41 @@
 import type { Check, Topology } from '../lesson/schema.js';
 import { containerOf, type DesiredState } from './desired.js';
 
+export type ProbeKind = 'ping' | 'tcp' | 'command';
+
 export interface Probe {
   task: string;
   group: number;
   container: string;
+  /** The lesson host the probe runs in (what students and teachers call it). */
+  host: string;
+  kind: ProbeKind;
+  /** reach / no_reach: the address probed. */
+  to?: string;
   argv: string[];
   timeoutMs: number;
-  /** Exit 0 means done (reach, command) or means NOT done (no_reach). */
+  /** A "yes" outcome (reached, command exit 0) means done; false for no_reach. */
   passOnSuccess: boolean;
   what: string;
 }
 
 export type CheckStatus = 'pass' | 'fail' | 'error';
 export interface CheckResult { task: string; group: number; status: CheckStatus; reason: string; ms: number }
+
+/** What came back from running a probe's argv in its host. */
+export interface ExecResult { code: number; stdout: string; stderr: string }
+
+/**
+ * What a probe found, before reach / no_reach / command turn it into pass or fail.
+ * yes: reached / command exit 0. no: ran and got an answer that is not yes (no reply within the
+ * deadline, refused, ICMP unreachable, command exit != 0). error: the probe could not run or its
+ * result means nothing. route?: nc said "Network is unreachable", which is either a missing route
+ * in the sender (error) or an ICMP net-unreachable from a router on the wire (no); a route check
+ * (`routeCheckArgv`) decides.
+ */
+export type Outcome =
+  | { is: 'yes' | 'no' | 'error'; why: string }
+  | { is: 'route?'; why: string };
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
@@ -38,27 +60,135 @@ export function planChecks(t: Topology, d: DesiredState, group: number, learned:
     const c: Check = task.check;
     const fail = (reason: string): CheckResult => ({ task: task.id, group, status: 'error', reason, ms: 0 });
     if (c.command) {
-      return { task: task.id, group, container: containerOf(t, c.command.on, group), argv: ['sh', '-c', c.command.run],
-        timeoutMs: c.command.timeout * 1000, passOnSuccess: true, what: `${c.command.on}: ${c.command.run}` };
+      return { task: task.id, group, container: containerOf(t, c.command.on, group), host: c.command.on, kind: 'command',
+        argv: ['sh', '-c', c.command.run], timeoutMs: c.command.timeout * 1000, passOnSuccess: true,
+        what: `${c.command.on}: ${c.command.run}` };
     }
     const r = c.reach ?? c.no_reach;
     if (!r) return fail('the check has no kind');
     const to = IPV4.test(r.to) ? r.to : addressOf(d, r.to, group, learned, r.from);
     if (!to) return fail(`${r.to} has no address yet`);
     const seconds = String(Math.max(1, Math.round(r.timeout)));
+    // -v: nc says why it failed (refused, timed out, no route); -n: the address is numeric, no DNS.
     const argv = r.tcp !== undefined
-      ? ['nc', '-z', '-w', seconds, to, String(r.tcp)]
+      ? ['nc', '-v', '-n', '-z', '-w', seconds, to, String(r.tcp)]
       : ['ping', '-c', '2', '-i', '0.2', '-W', seconds, to];
     const how = r.tcp !== undefined ? `TCP ${to}:${r.tcp}` : `ping ${to}`;
-    return { task: task.id, group, container: containerOf(t, r.from, group), argv, timeoutMs: (r.timeout + 3) * 1000,
-      passOnSuccess: !!c.reach, what: `${r.from}: ${how}${c.no_reach ? ' must fail' : ''}` };
+    return { task: task.id, group, container: containerOf(t, r.from, group), host: r.from, kind: r.tcp !== undefined ? 'tcp' : 'ping',
+      to, argv, timeoutMs: (r.timeout + 3) * 1000, passOnSuccess: !!c.reach, what: `${r.from}: ${how}${c.no_reach ? ' must fail' : ''}` };
   });
 }
 
-/** Turns a probe's exit code into a verdict with a reason a student can read. */
-export function verdict(p: Probe, code: number, output: string, ms: number): CheckResult {
-  const done = p.passOnSuccess ? code === 0 : code !== 0;
-  const tail = output.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
-  return { task: p.task, group: p.group, status: done ? 'pass' : 'fail', ms,
-    reason: `${p.what}: ${code === 0 ? 'succeeded' : `failed (exit ${code})`}${tail ? ` — ${tail.slice(0, 160)}` : ''}` };
+// ---- Classification: exit code AND output (wording checked against iputils-ping 20221126,
+// netcat-openbsd 1.219, coreutils timeout, dash; busybox wording where it differs).
+
+/** The seconds of the `timeout -k 1 N` wrapper a probe runs under. */
+export const wrapperSeconds = (p: Pick<Probe, 'timeoutMs'>) => Math.max(1, Math.ceil(p.timeoutMs / 1000));
+
+/** The argv actually executed in the host: the probe under coreutils `timeout`. */
+export const wrappedArgv = (p: Probe) => ['timeout', '-k', '1', String(wrapperSeconds(p)), ...p.argv];
+
+const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const lastLine = (s: string) => (lines(s).slice(-1)[0] ?? '').slice(0, 160);
+
+/**
+ * Exit 126/127: something could not be executed. Names it from the message when it can:
+ *   timeout: failed to run command 'nc': No such file or directory      (coreutils, 127)
+ *   sh: 1: nc: not found / sh: nc: not found / bash: nc: command not found (127)
+ *   OCI runtime exec failed: ... exec: "timeout": executable file not found in $PATH (docker)
+ *   ...: Permission denied (126)
+ */
+export function notRunnable(code: number, output: string, fallback: string, host: string): string | undefined {
+  const docker = /exec: "([^"]+)": executable file not found/.exec(output);
+  if (code !== 126 && code !== 127 && !docker) return undefined;
+  const name = docker?.[1]
+    ?? /failed to run command [‘'`"]([^’'"]+)[’'"]/.exec(output)?.[1]
+    ?? /(?:^|\n)\S+?: (?:\d+: )?(?:line \d+: )?([^\s:]+): (?:command )?not found/.exec(output)?.[1]
+    ?? /(?:^|\n)\S+?: (?:\d+: )?(?:line \d+: )?([^\s:]+): Permission denied/.exec(output)?.[1]
+    ?? fallback;
+  if (code === 126 || /Permission denied/.test(output)) return `${name} cannot be executed in ${host} (permission denied)`;
+  return `${name} is not installed in ${host}`;
 }
+
+/** Exit codes of the `timeout -k 1 N` wrapper when it had to stop the probe (143: busybox timeout). */
+export const killedByWrapper = (code: number) => code === 124 || code === 137 || code === 143;
+
+/** ping (iputils): 0 some reply; 1 no reply within the deadline; 2 any other error. */
+export function pingOutcome(r: ExecResult, host: string, to: string): Outcome {
+  const out = `${r.stdout}\n${r.stderr}`;
+  if (r.code === 0) return { is: 'yes', why: 'replies' };
+  // strerror wording, never a reply line ("Destination Net Unreachable"): the sender's own route.
+  if (/Network is unreachable/.test(out)) return { is: 'error', why: `${host} has no route to ${to} (Network is unreachable)` };
+  if (/Name or service not known|name resolution|bad address|unknown host/i.test(out)) return { is: 'error', why: `${to} is not a valid address or known host name` };
+  if (r.code === 1) {
+    // A reply line from a router or from the sender itself (neighbour did not answer ARP), e.g.
+    //   From 10.9.0.254 icmp_seq=1 Destination Net Unreachable / Destination Host Unreachable / Packet filtered
+    const from = /From (\S+) icmp_seq=\d+ (.+)$/m.exec(r.stdout);
+    if (from) return { is: 'no', why: `no reply: ${from[2]!.trim()} (from ${from[1]})` };
+    return { is: 'no', why: 'no reply' };
+  }
+  return { is: 'error', why: `ping failed (exit ${r.code})${lastLine(out) ? `: ${lastLine(out)}` : ''}` };
+}
+
+/** nc -v -z (netcat-openbsd): 0 connected; 1 with the reason on stderr. */
+export function ncOutcome(r: ExecResult, host: string, to: string, port: string): Outcome {
+  const out = `${r.stdout}\n${r.stderr}`;
+  if (r.code === 0) return { is: 'yes', why: 'connected' };
+  if (r.code === 1) {
+    if (/Connection refused/.test(out)) return { is: 'no', why: 'connection refused' };
+    if (/timed out|Connection timed out/.test(out)) return { is: 'no', why: 'no answer (timed out)' };
+    // ICMP host unreachable / admin prohibited from a router, or a neighbour that did not answer ARP.
+    if (/No route to host/.test(out)) return { is: 'no', why: 'no route to host (unreachable)' };
+    // The sender's own packet filter or a local prohibit route refused it: a policy answer.
+    if (/Operation not permitted|Permission denied/.test(out)) return { is: 'no', why: `blocked by a firewall in ${host}` };
+    // Local missing route and ICMP net-unreachable from a router read the same: needs a route check.
+    if (/Network is unreachable/.test(out)) return { is: 'route?', why: 'network is unreachable' };
+    if (/getaddrinfo|Name or service not known|name resolution/.test(out)) return { is: 'error', why: `${to} is not a valid address or known host name` };
+    if (/port number|port range|invalid port/i.test(out)) return { is: 'error', why: `${port} is not a valid port` };
+  }
+  return { is: 'error', why: `nc failed (exit ${r.code})${lastLine(out) ? `: ${lastLine(out)}` : ''}` };
+}
+
+/** Runs in the sender when nc said "Network is unreachable": does the sender itself have a route? */
+export const routeCheckArgv = (to: string) => ['timeout', '-k', '1', '3', 'ping', '-c', '1', '-W', '1', to];
+
+/**
+ * Settles nc's "Network is unreachable" by the route check's result: ping's own
+ * "connect: Network is unreachable" (exit 2) means no route in the sender (error); ping exit 0 or 1
+ * means the sender has a route, so the unreachable came from the wire (no).
+ */
+export function afterRouteCheck(host: string, to: string, r: ExecResult | undefined): Outcome {
+  if (r && (r.code === 0 || r.code === 1) && !/Network is unreachable/.test(r.stdout + r.stderr)) {
+    return { is: 'no', why: 'network unreachable (a router answered)' };
+  }
+  if (r && r.code === 2 && /Network is unreachable/.test(r.stdout + r.stderr)) {
+    return { is: 'error', why: `${host} has no route to ${to} (Network is unreachable)` };
+  }
+  return { is: 'error', why: `network unreachable, and whether ${host} has a route to ${to} could not be checked` };
+}
+
+/** What a probe's run says. `r` is the wrapped run (see `wrappedArgv`). */
+export function outcome(p: Probe, r: ExecResult): Outcome {
+  const out = `${r.stdout}\n${r.stderr}`;
+  const missing = notRunnable(r.code, out, p.kind === 'command' ? 'the command' : p.argv[0]!, p.host);
+  if (missing) return { is: 'error', why: missing };
+  if (killedByWrapper(r.code)) return { is: 'error', why: `it did not finish within ${wrapperSeconds(p)} s` };
+  if (r.code === 125) return { is: 'error', why: `the timeout wrapper failed in ${p.host}${lastLine(out) ? `: ${lastLine(out)}` : ''}` };
+  if (p.kind === 'ping') return pingOutcome(r, p.host, p.to ?? '?');
+  if (p.kind === 'tcp') return ncOutcome(r, p.host, p.to ?? '?', p.argv[p.argv.length - 1] ?? '?');
+  return r.code === 0 ? { is: 'yes', why: 'exit 0' }
+    : { is: 'no', why: `exit ${r.code}${lastLine(out) ? `: ${lastLine(out)}` : ''}` };
+}
+
+/** The task's result from an outcome: pass / fail only when the probe ran and got an answer. */
+export function verdict(p: Probe, o: Outcome, ms: number): CheckResult {
+  const base = { task: p.task, group: p.group, ms };
+  if (o.is === 'error' || o.is === 'route?') {
+    return { ...base, status: 'error', reason: `${p.host}: cannot run the check: ${o.why} — ${p.what}` };
+  }
+  const done = p.passOnSuccess ? o.is === 'yes' : o.is === 'no';
+  return { ...base, status: done ? 'pass' : 'fail', reason: `${p.what}: ${o.why}` };
+}
+
+/** verdict(outcome(...)): the whole classification of one run, for callers and tests. */
+export const judge = (p: Probe, r: ExecResult, ms: number): CheckResult => verdict(p, outcome(p, r), ms);

@@ -10,7 +10,8 @@ import { LessonError, lessonFile, loadTopology } from '../lesson/load.js';
 import { lessonInterfaceProblems } from './interfaces.js';
 import { isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
 import { reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
-import { clearLabState, readLabState, writeLabState, type LabState } from './state.js';
+import { clearLabState, readLabState, writeCheckReport, writeLabState, type LabState } from './state.js';
+import { labCheckIo, runChecks, sameRun, type CheckIo, type CheckReport } from './check-run.js';
 
 export class LabError extends Error {}
 
@@ -222,3 +223,22 @@ export async function labReset(ctx: LabContext, group: number): Promise<Reconcil
     return change(ctx, prev, next, { recreate });
   });
 }
+
+/**
+ * Saves a full check run (checks.json) under the lab lock, durably, and only while the lab that
+ * was checked still runs: a check round that ends after `down` never brings its results back.
+ */
+export async function saveCheckResults(ctx: LabContext, report: CheckReport): Promise<void> {
+  await withLabLock(ctx.cfg, async () => {
+    if (!sameRun(readLabState(paths(ctx.cfg).labState), report)) {
+      ctx.log(`checks: lab ${report.lab} (started ${report.startedAt}) no longer runs; results not saved`);
+      return;
+    }
+    writeCheckReport(paths(ctx.cfg).checks, report);
+  });
+}
+
+/** The lab's task checks over its adapters; a full run's results are saved by saveCheckResults. */
+export const checkIo = (ctx: LabContext): CheckIo => labCheckIo(ctx, (r) => saveCheckResults(ctx, r));
+
+export { runChecks };

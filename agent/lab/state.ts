@@ -61,3 +61,5 @@ export function readLabState(file: string): LabState | undefined {
 export const writeLabState = (file: string, s: LabState) =>
   writeAtomic(file, JSON.stringify({ version: LAB_STATE_VERSION, ...s }, null, 2) + '\n');
 export const clearLabState = (file: string) => rmSync(file, { force: true });
+/** checks.json: written under the same rule as lab.json (durably, whole or not at all). */
+export const writeCheckReport = (file: string, report: object) => writeAtomic(file, JSON.stringify(report, null, 2) + '\n');

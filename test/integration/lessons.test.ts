@@ -8,7 +8,7 @@ import { importLab, writePack } from '../../agent/lesson/import/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runChecks } from '../../agent/lab/check-run.js';
-import { desiredOf, labReset, labUp, setAcls } from '../../agent/lab/service.js';
+import { checkIo, desiredOf, labReset, labUp, setAcls } from '../../agent/lab/service.js';
 import type { LabState } from '../../agent/lab/state.js';
 import { cfg, inHost, run, stack } from './_stack.js';
 
@@ -57,7 +57,7 @@ const statusBy = (results: { task: string; group: number; status: string; reason
   Object.fromEntries(results.filter((r) => r.group === group).map((r) => [r.task, `${r.status}${r.status === 'pass' ? '' : `: ${r.reason}`}`]));
 
 let state: LabState;
-const checks = async (groups?: number[]) => (await runChecks(await stack(), state, desiredOf(cfg, state), groups)).results;
+const checks = async (groups?: number[]) => (await runChecks(checkIo(await stack()), state, desiredOf(cfg, state), groups)).results;
 
 for (const id of Object.keys(solutions)) {
   test(`lesson ${id}: checks fail before and pass after the solution, per group`, async () => {

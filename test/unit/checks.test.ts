@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
-import { addressOf, planChecks, verdict, type Probe } from '../../agent/lab/checks.js';
+import { addressOf, judge, planChecks, type Probe } from '../../agent/lab/checks.js';
 import { planDesired } from '../../agent/lab/desired.js';
 import { TopologySchema } from '../../agent/lesson/schema.js';
 
@@ -35,7 +35,7 @@ test('probes per group: containers, commands, pass conditions', () => {
   assert.equal(probes.slice(0, 5).map((p) => [p.task, p.container, p.argv.join(' '), p.passOnSuccess]), [
     ['ab', 'dovelab-g2-a', 'ping -c 2 -i 0.2 -W 3 198.51.100.140', true],
     ['br', 'dovelab-g2-b', 'ping -c 2 -i 0.2 -W 3 198.51.100.129', true],
-    ['web', 'dovelab-g2-a', 'nc -z -w 2 198.51.100.1 80', true],
+    ['web', 'dovelab-g2-a', 'nc -v -n -z -w 2 198.51.100.1 80', true],
     ['iso', 'dovelab-g2-a', 'ping -c 2 -i 0.2 -W 3 203.0.113.9', false],
     ['file', 'dovelab-pc', 'sh -c test -f /x', true],
   ]);
@@ -43,13 +43,21 @@ test('probes per group: containers, commands, pass conditions', () => {
   assert.equal(probes[5], { task: 'dhcp', group: 2, status: 'error', reason: 'pc has no address yet', ms: 0 });
 });
 
-test('verdicts: reach passes on exit 0, no_reach on failure', () => {
+test('probes know their host, kind and target', () => {
+  const [ab, , web, , file] = planChecks(t, d, 1) as Probe[];
+  assert.equal([ab!.host, ab!.kind, ab!.to], ['a', 'ping', '198.51.100.140']);
+  assert.equal([web!.host, web!.kind, web!.to], ['a', 'tcp', '198.51.100.1']);
+  assert.equal([file!.host, file!.kind, file!.to], ['pc', 'command', undefined]);
+});
+
+test('verdicts: reach passes on a reply, no_reach on no reply; the reason says what happened', () => {
   const [ab, , , iso] = planChecks(t, d, 1) as Probe[];
-  assert.is(verdict(ab!, 0, '', 5).status, 'pass');
-  assert.is(verdict(ab!, 1, '100% packet loss', 5).status, 'fail');
-  assert.match(verdict(ab!, 1, 'x\n100% packet loss\n', 5).reason, /failed \(exit 1\) — 100% packet loss/);
-  assert.is(verdict(iso!, 1, '', 5).status, 'pass');
-  assert.is(verdict(iso!, 0, '', 5).status, 'fail');
+  const noReply = { code: 1, stdout: 'PING x\n\n--- x ping statistics ---\n2 packets transmitted, 0 received, 100% packet loss, time 201ms\n', stderr: '' };
+  assert.is(judge(ab!, { code: 0, stdout: '', stderr: '' }, 5).status, 'pass');
+  assert.is(judge(ab!, noReply, 5).status, 'fail');
+  assert.is(judge(ab!, noReply, 5).reason, 'a: ping 198.51.100.140: no reply');
+  assert.is(judge(iso!, noReply, 5).status, 'pass');
+  assert.is(judge(iso!, { code: 0, stdout: '', stderr: '' }, 5).status, 'fail');
 });
 
 test.run();
