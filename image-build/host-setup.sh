@@ -2,12 +2,20 @@
 # Prepares a Debian bookworm host (dev VM, CI, or the Pi image build) to build and run Dovelab:
 # Debian packages, npm dependencies, the compiled agent. Idempotent; run as root.
 set -euo pipefail
+
+# Guards, before anything else: this installs Debian packages with apt and links
+# /usr/local/bin/dovelab. As non-root it could only fail half-way; elsewhere than Debian
+# (or a derivative: Raspberry Pi OS, Ubuntu) apt-get and dpkg-query do not exist.
+if [[ $(id -u) != 0 ]]; then echo "host-setup: run as root (nothing was changed)" >&2; exit 1; fi
+if [[ ! -f /etc/debian_version ]] || ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+  echo "host-setup: refusing to run: this is not a Debian system (no /etc/debian_version, apt-get or dpkg-query); nothing was changed" >&2
+  exit 1
+fi
+
 cd "$(dirname "$0")/.."
 
 PACKAGES=(docker.io debootstrap dnsmasq-base tcpdump ethtool iproute2 iptables util-linux procps
   iputils-ping curl ca-certificates time)
-
-if [[ $(id -u) != 0 ]]; then echo "host-setup: run as root" >&2; exit 1; fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -16,14 +24,17 @@ done
 if ((${#missing[@]})); then
   echo "host-setup: installing ${missing[*]}"
   # Without systemd, keep package scripts from starting services: the agent starts dockerd itself.
+  # Removed again even when apt-get fails: left behind, it would keep every later package
+  # install on this host from starting its services.
   made_policy=0
   if [[ ! -d /run/systemd/system && ! -e /usr/sbin/policy-rc.d ]]; then
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
-  ((made_policy)) && rm -f /usr/sbin/policy-rc.d
+  if ((made_policy)); then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 fi
 
 # npm ci only when the lockfile changed since the last install.

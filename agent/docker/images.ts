@@ -1,6 +1,6 @@
 // Builds our images from image-build/images/* without a registry; cached by a hash of each recipe.
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 import type Docker from 'dockerode';
@@ -61,6 +61,24 @@ function runWithProgress(argv: string[], onLine: (l: string) => void): Promise<v
   });
 }
 
+/**
+ * Runs the base recipe's setup.sh in a debootstrapped rootfs: `chroot <rootfs> /bin/sh
+ * /setup.sh <build id>`. setup.sh refuses to run unless /.dovelab-rootfs holds the id it is
+ * given, so it can never rewrite a host by mistake. Neither the marker nor setup.sh ships:
+ * both are gone when this returns (or throws), before docker import.
+ */
+export async function runBaseSetup(rootfs: string, setupSh: string, buildId: string): Promise<void> {
+  const marker = join(rootfs, '.dovelab-rootfs');
+  writeFileSync(marker, `${buildId}\n`);
+  copyFileSync(setupSh, join(rootfs, 'setup.sh'));
+  try {
+    await run(['chroot', rootfs, '/bin/sh', '/setup.sh', buildId], { timeoutMs: 600_000 });
+  } finally {
+    rmSync(marker, { force: true });
+    rmSync(join(rootfs, 'setup.sh'), { force: true });
+  }
+}
+
 async function buildBase(docker: Docker, recipes: string, workDir: string, force: boolean, log: (s: string) => void): Promise<BuildReport> {
   const t0 = Date.now();
   const dir = join(recipes, 'base');
@@ -78,9 +96,7 @@ async function buildBase(docker: Docker, recipes: string, workDir: string, force
   log(`${BASE_TAG}: debootstrap bookworm (minbase + ${packages.length} packages)`);
   await runWithProgress(['debootstrap', '--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', rootfs, mirror],
     (l) => log(`  ${BASE_TAG}: ${l}`));
-  copyFileSync(join(dir, 'setup.sh'), join(rootfs, 'setup.sh'));
-  await run(['chroot', rootfs, '/bin/sh', '/setup.sh'], { timeoutMs: 600_000 });
-  rmSync(join(rootfs, 'setup.sh'), { force: true });
+  await runBaseSetup(rootfs, join(dir, 'setup.sh'), `${hash}-${randomUUID()}`);
   log(`${BASE_TAG}: docker import`);
   const tar = spawn('tar', ['-C', rootfs, '--numeric-owner', '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [repo, tag] = BASE_TAG.split(':');

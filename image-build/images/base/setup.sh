@@ -1,8 +1,22 @@
 #!/bin/sh
-# Runs inside the freshly debootstrapped rootfs:  chroot <rootfs> /bin/sh /setup.sh
+# Runs inside the freshly debootstrapped rootfs:  chroot <rootfs> /bin/sh /setup.sh <build id>
 # Turns a minbase rootfs into a small container base image (dovelab/base:bookworm).
 # The apt source written by debootstrap (the mirror given to it) is kept: images
 # built FROM this base install their packages from the same mirror.
+
+# Guard, before anything else: this script rewrites apt and dpkg settings, upgrades every
+# package, empties /etc/resolv.conf and wipes /tmp of the system it runs on (run on a host by
+# mistake, it broke the host's name resolution). Only `dovelab images build`
+# (agent/docker/images.ts) runs it: it writes a build id to /.dovelab-rootfs in the rootfs and
+# passes the same id as $1. Anywhere else, stop here, having changed nothing (exit 3).
+dovelab_build_id=
+[ -f /.dovelab-rootfs ] && IFS= read -r dovelab_build_id < /.dovelab-rootfs
+if [ -z "$dovelab_build_id" ] || [ "$dovelab_build_id" != "${1-}" ]; then
+    echo "setup.sh: refusing to run: this is not a dovelab base rootfs being built (no /.dovelab-rootfs matching the build id given as the first argument)." >&2
+    echo "setup.sh: it rewrites apt/dpkg settings, upgrades all packages, empties /etc/resolv.conf and wipes /tmp; only 'dovelab images build' runs it, in a chroot. Nothing was changed." >&2
+    exit 3
+fi
+
 set -eu
 
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C

@@ -6,6 +6,20 @@
 #   OVS_LOG_LEVEL     console log level for both daemons (default: info)
 #   OVS_MLOCKALL      1 (default) = ovs-vswitchd --mlockall (needs CAP_IPC_LOCK), 0 = off
 #   OVS_DATAPATH      force the recorded datapath (system|netdev) instead of detecting it
+
+# Guard, before anything else: this script deletes pid files and sockets in
+# /var/run/openvswitch, creates or converts /etc/openvswitch/conf.db and starts its own
+# ovsdb-server and ovs-vswitchd; on a host that runs Open vSwitch it would break that switch.
+# It belongs only in the dovelab/ovs container, whose Dockerfile writes "dovelab/ovs" to
+# /.dovelab-image. Anywhere else, stop here, having changed nothing (exit 3).
+dovelab_image=
+[ -f /.dovelab-image ] && IFS= read -r dovelab_image < /.dovelab-image
+if [ "$dovelab_image" != dovelab/ovs ]; then
+    echo "ovs-entrypoint: refusing to run: this is not the dovelab/ovs container (/.dovelab-image does not say dovelab/ovs)." >&2
+    echo "ovs-entrypoint: it removes the OVS sockets and pid files in /var/run/openvswitch and starts its own OVS daemons. Nothing was changed." >&2
+    exit 3
+fi
+
 set -eu
 
 DB=/etc/openvswitch/conf.db
