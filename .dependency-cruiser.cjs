@@ -7,6 +7,8 @@ const ADAPTERS = '^agent/(net|docker|hardware|sys)/';
 /** File system and process APIs of Node (with or without the node: prefix). */
 const NODE_IO = '^(node:)?(fs|fs/promises|child_process)$';
 const TYPE_ONLY = ['type-only'];
+/** Faucet's config language (model, emitter, comparison): pure functions that live beside the Faucet adapter. */
+const FAUCET_FORMAT = '^agent/net/faucet/(model|emit|compare)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -23,16 +25,23 @@ module.exports = {
       comment: 'Pure planning (LabSpec -> desired state -> diff -> actions) does no I/O, so it is unit-testable without root: '
         + 'it imports no adapter and no fs/child_process. Sharing their types is fine.',
       severity: 'error',
-      from: { path: '^agent/lab/(desired|diff|acl|checks|diagram|summary|plan[^/]*)\\.ts$' },
-      to: { path: [ADAPTERS, NODE_IO], dependencyTypesNot: TYPE_ONLY },
+      from: { path: '^agent/lab/(desired|diff|acl|checks|diagram|summary|interfaces|plan[^/]*)\\.ts$' },
+      to: { path: [ADAPTERS, NODE_IO], pathNot: FAUCET_FORMAT, dependencyTypesNot: TYPE_ONLY },
     },
     {
       name: 'lab-io-is-injected',
       comment: 'The lab engine and service get their I/O as an injected adapter set (so tests can pass fakes): '
         + 'they never import an adapter module at run time. Types of adapters are fine.',
       severity: 'error',
-      from: { path: '^agent/lab/(engine|service)\\.ts$' },
-      to: { path: ADAPTERS, dependencyTypesNot: TYPE_ONLY },
+      from: { path: '^agent/lab/(engine|service|check-run|status)\\.ts$' },
+      to: { path: ADAPTERS, pathNot: FAUCET_FORMAT, dependencyTypesNot: TYPE_ONLY },
+    },
+    {
+      name: 'faucet-format-is-pure',
+      comment: 'The Faucet config language is shared by planning and the engine because it is pure: keep it so.',
+      severity: 'error',
+      from: { path: FAUCET_FORMAT },
+      to: { path: [ADAPTERS, NODE_IO], pathNot: FAUCET_FORMAT, dependencyTypesNot: TYPE_ONLY },
     },
     {
       name: 'adapters-never-decide',
