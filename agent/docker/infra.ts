@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { INFRA, paths, type Config } from '../config.js';
-import { containerState, imageExists } from './client.js';
+import { containerState, dockerCall, imageExists } from './client.js';
 
 export type InfraRole = keyof typeof INFRA;
 
@@ -53,7 +53,7 @@ export async function ensureInfraContainer(docker: Docker, c: Config, role: Infr
   if (!(await imageExists(docker, image))) {
     throw new MissingImage(`image ${image} is missing: build the images with \`dovelab images build\``);
   }
-  const imageId = (await docker.getImage(image).inspect()).Id;
+  const imageId = (await dockerCall(`inspect image ${image}`, (signal) => docker.getImage(image).inspect({ abortSignal: signal } as object))).Id;
   const hash = specHash(spec, imageId);
   mkdirSync(paths(c).ovsRunDir, { recursive: true });
   mkdirSync(paths(c).ovsDbDir, { recursive: true });
@@ -62,17 +62,18 @@ export async function ensureInfraContainer(docker: Docker, c: Config, role: Infr
   const state = await containerState(docker, name);
   if (state && state.Config.Labels?.['dovelab.spec'] === hash) {
     if (state.State.Running) return 'running';
-    await docker.getContainer(name).start();
+    await dockerCall(`start ${name}`, (signal) => docker.getContainer(name).start({ abortSignal: signal } as object));
     return 'started';
   }
-  if (state) await docker.getContainer(name).remove({ force: true });
-  const created = await docker.createContainer({ ...spec, name, Labels: { 'dovelab.role': role, 'dovelab.spec': hash } });
-  await created.start();
+  if (state) await dockerCall(`remove ${name}`, (signal) => docker.getContainer(name).remove({ force: true, abortSignal: signal } as object));
+  const created = await dockerCall(`create ${name}`, (signal) =>
+    docker.createContainer({ ...spec, name, Labels: { 'dovelab.role': role, 'dovelab.spec': hash }, abortSignal: signal } as Docker.ContainerCreateOptions));
+  await dockerCall(`start ${name}`, (signal) => created.start({ abortSignal: signal } as object));
   return 'created';
 }
 
 export async function removeInfraContainer(docker: Docker, role: InfraRole): Promise<void> {
-  try { await docker.getContainer(INFRA[role]).remove({ force: true }); } catch (e) {
+  try { await dockerCall(`remove ${INFRA[role]}`, (signal) => docker.getContainer(INFRA[role]).remove({ force: true, abortSignal: signal } as object)); } catch (e) {
     if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
 }

@@ -2,9 +2,12 @@
 import { basename, dirname } from 'node:path';
 import type Docker from 'dockerode';
 import { INFRA, type Config } from '../../config.js';
-import { containerState, execIn } from '../../docker/client.js';
+import { containerState, dockerCall, execIn } from '../../docker/client.js';
 import { scrape } from '../../metrics/prometheus.js';
 import type { FaucetIo } from './apply.js';
+
+/** Faucet's own check takes ≈0.6 s here; far slower means something hangs. */
+const CHECK_MS = 60_000;
 
 /** Runs check_faucet_config on a host file (in the running Faucet, or a throwaway container). */
 export async function checkFaucetConfig(docker: Docker, c: Config, hostPath: string): Promise<{ ok: boolean; error: string }> {
@@ -12,19 +15,19 @@ export async function checkFaucetConfig(docker: Docker, c: Config, hostPath: str
   const state = await containerState(docker, INFRA.faucet);
   let code: number; let output: string;
   if (state?.State.Running && dirname(hostPath) === `${c.dataDir}/faucet`) {
-    const r = await execIn(docker, INFRA.faucet, ['check_faucet_config', `/etc/faucet/${basename(hostPath)}`], { allowFail: true });
+    const r = await execIn(docker, INFRA.faucet, ['check_faucet_config', `/etc/faucet/${basename(hostPath)}`], { allowFail: true, timeoutMs: CHECK_MS });
     code = r.code; output = r.stdout + r.stderr;
   } else {
-    const ctr = await docker.createContainer({
+    const ctr = await dockerCall('create a check_faucet_config container', (signal) => docker.createContainer({
       Image: c.images.faucet, Cmd: ['check_faucet_config', inContainer],
-      HostConfig: { Binds: [`${dirname(hostPath)}:/etc/faucet-check:ro`], NetworkMode: 'none' },
-    });
+      HostConfig: { Binds: [`${dirname(hostPath)}:/etc/faucet-check:ro`], NetworkMode: 'none' }, abortSignal: signal,
+    } as Docker.ContainerCreateOptions));
     try {
-      await ctr.start();
-      code = (await ctr.wait()).StatusCode as number;
-      output = demux(await ctr.logs({ stdout: true, stderr: true }) as unknown as Buffer);
+      await dockerCall('start check_faucet_config', (signal) => ctr.start({ abortSignal: signal } as object));
+      code = (await dockerCall('check_faucet_config', (signal) => ctr.wait({ abortSignal: signal } as object), CHECK_MS)).StatusCode as number;
+      output = demux(await dockerCall('logs of check_faucet_config', (signal) => ctr.logs({ stdout: true, stderr: true, abortSignal: signal } as object)) as unknown as Buffer);
     } finally {
-      await ctr.remove({ force: true });
+      await dockerCall('remove check_faucet_config', (signal) => ctr.remove({ force: true, abortSignal: signal } as object)).catch(() => {});
     }
   }
   return { ok: code === 0, error: code === 0 ? '' : lastLines(output) };
@@ -49,7 +52,7 @@ export function faucetIo(docker: Docker, c: Config): FaucetIo {
   return {
     check: (hostPath) => checkFaucetConfig(docker, c, hostPath),
     reload: async () => {
-      try { await docker.getContainer(INFRA.faucet).kill({ signal: 'SIGHUP' }); } catch (e) {
+      try { await dockerCall(`SIGHUP ${INFRA.faucet}`, (abortSignal) => docker.getContainer(INFRA.faucet).kill({ signal: 'SIGHUP', abortSignal } as object)); } catch (e) {
         const code = (e as { statusCode?: number }).statusCode;
         if (code === 404 || code === 409) throw new FaucetUnavailable(`Faucet is not running (container ${INFRA.faucet}): run \`dovelab infra up\``);
         throw e;
