@@ -55,6 +55,9 @@ export class FakeWorld {
     return this;
   }
 
+  /** Nothing fails any more. */
+  heal(): this { this.failures = []; return this; }
+
   /** The calls that change something (reads left out). */
   changes(from = 0): string[] { return this.calls.slice(from).filter((c) => !isRead(c)); }
 
