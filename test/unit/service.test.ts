@@ -118,6 +118,25 @@ test('labUp that fails with no previous lab leaves no lab.json (and no pack copy
   });
 });
 
+test('labUp that fails after making hosts, with no lab before: the partial lab is taken down; the next up runs startups', async () => {
+  await withService(async ({ w, ctx, lesson, labJson }) => {
+    const dir = lesson(LESSON);
+    w.fail('faucet.apply', new FaucetNotConfirmed('Faucet did not confirm'), 1);
+    await fails(labUp(ctx, dir, 1));
+    assert.not.ok(existsSync(labJson));
+    assert.ok(w.has('hosts.create dovelab-g1-h1') && w.has('dongles.harden mir0'), 'the first try got as far as making hosts and taking mir0');
+    assert.not.ok(w.calls.some((c) => c.startsWith('hosts.startup')), 'and stopped before startup');
+    // "No lab" is put back: no hosts, no lab ports, the dongle released.
+    assert.equal([...w.hosts.keys()], []);
+    assert.equal([...w.ports.keys()], []);
+    assert.not.ok(w.held.has('mir0'));
+    const mark = w.calls.length;
+    await labUp(ctx, dir, 1);
+    assert.ok(existsSync(labJson));
+    assert.ok(w.has('hosts.startup dovelab-g1-h1', mark), 'h1\'s startup script ran once the lab came up');
+  });
+});
+
 const GROUPS = `
 dovelab: 1
 id: reset
