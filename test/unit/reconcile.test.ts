@@ -233,6 +233,20 @@ test('two of four attaches fail: PhaseError lists both, the other two still ran,
     assert.equal(w.changes(mark).filter((x) => x.startsWith('ovs.addPort')), ['ovs.addPort dl101 101', 'ovs.addPort dl103 103']);
     assert.ok(w.has('faucet.apply', mark));
   });
+  // More attaches than run at once (4): the ones queued behind two failures still run.
+  const six = topo(`
+dovelab: 1
+networks: {lab: {}}
+hosts: {${[1, 2, 3, 4, 5, 6].map((i) => `h${i}: {interfaces: {eth0: {network: lab}}}`).join(', ')}}
+`);
+  await withWorld(async (w, ctx) => {
+    // Their first call fails, while the other two running attaches are still busy.
+    w.fail('hosts.pid dovelab-g1-h1', 'boom 1').fail('hosts.pid dovelab-g1-h2', 'boom 2');
+    const err = await reconcile(ctx, plan(six)).then(() => undefined, (e: unknown) => e);
+    assert.instance(err, PhaseError);
+    assert.equal((err as PhaseError).errors.map((e) => e.message).sort(), ['attach dovelab-g1-h1:eth0: boom 1', 'attach dovelab-g1-h2:eth0: boom 2']);
+    assert.equal([...w.ports.keys()].sort(), ['dl103', 'dl104', 'dl105', 'dl106']);
+  });
 });
 
 test('could not observe is not absent: no attach for an unreadable host, a warning names it; an observable one is repaired', async () => {
