@@ -75,7 +75,12 @@ async function change(ctx: LabContext, prev: LabState | undefined, next: LabStat
     if (prev) {
       writeLabState(file, prev);
       await reconcile(ctx, desiredOf(ctx.cfg, prev)).catch((e2) => ctx.log(`warning: could not restore the previous lab: ${(e2 as Error).message}`));
-    } else clearLabState(file);
+    } else {
+      // The previous state is "no lab": take down what this attempt made, or its hosts would be
+      // reused by the next up without their startup scripts (and linger, unseen by status).
+      clearLabState(file);
+      await teardown(ctx).catch((e2) => ctx.log(`warning: could not take down the partial lab: ${(e2 as Error).message}`));
+    }
     throw e;
   }
 }
