@@ -77,13 +77,24 @@ export async function reconcile(ctx: LabContext, desired: DesiredState, opts: Re
   let faucet: ApplyResult | undefined;
   const warnings: string[] = [];
   // Actions run in phases (the diff's order); within a phase, independent hosts go in parallel.
-  for (const phase of phases(actions)) {
-    await inParallel(phase, parallelism(phase[0]!.kind), async (a) => {
-      if (a.kind === 'warn') { warnings.push(a.message); ctx.log(`warning: ${a.message}`); return; }
-      if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)}${'why' in a ? ` (${a.why})` : ''}`);
-      const r = await execute(ctx, desired, a);
-      if (r && 'warning' in r) { warnings.push(r.warning); ctx.log(`warning: ${r.warning}`); } else if (r) faucet = r;
-    });
+  // Hosts made now whose startup has not run yet: if we fail before it runs, they must go again,
+  // or no later reconcile would run it (it runs only on hosts it makes).
+  const awaitingStartup = new Set(actions.flatMap((a) => (a.kind === 'create-host' && a.host.startup ? [a.host.container] : [])));
+  try {
+    for (const phase of phases(actions)) {
+      await inParallel(phase, parallelism(phase[0]!.kind), async (a) => {
+        if (a.kind === 'warn') { warnings.push(a.message); ctx.log(`warning: ${a.message}`); return; }
+        if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)}${'why' in a ? ` (${a.why})` : ''}`);
+        if (a.kind === 'startup') awaitingStartup.delete(a.host.container);
+        const r = await execute(ctx, desired, a);
+        if (r && 'warning' in r) { warnings.push(r.warning); ctx.log(`warning: ${r.warning}`); } else if (r) faucet = r;
+      });
+    }
+  } catch (e) {
+    for (const c of awaitingStartup) {
+      await ctx.hosts.remove(c).catch((e2) => ctx.log(`warning: could not remove ${c} (its startup never ran): ${(e2 as Error).message}`));
+    }
+    throw e;
   }
   if (leaving.length) await ctx.firewall.ensure(wanted);
   return { actions, faucet, warnings, ms: Date.now() - t0 };

@@ -274,3 +274,18 @@ test('could not observe is not absent: no attach for an unreadable host, a warni
 });
 
 test.run();
+
+test('a reconcile that fails after making hosts removes those whose startup never ran, so the next one runs it', async () => {
+  await withWorld(async (w, ctx) => {
+    const d = plan(TWO);
+    w.fail('faucet.apply', new Error('Faucet did not confirm'), 1);
+    try { await reconcile(ctx, d); assert.unreachable('the failed apply passed'); } catch (e) { assert.match((e as Error).message, 'did not confirm'); }
+    // h1 has a startup that never ran: it is gone again; h2 has none and may stay.
+    assert.not.ok(w.hosts.has('dovelab-g1-h1'), 'h1 removed');
+    assert.ok(w.hosts.has('dovelab-g1-h2'), 'positive control: h2 (no startup) kept');
+    const mark = w.calls.length;
+    await reconcile(ctx, d);
+    assert.ok(w.has('hosts.create dovelab-g1-h1', mark), 'h1 made again');
+    assert.ok(w.has('hosts.startup dovelab-g1-h1', mark), "h1's startup ran this time");
+  });
+});
