@@ -38,9 +38,12 @@ interface ZodIssueLike { path: PropertyKey[]; message: string; code?: string; is
 export function zodProblems(issues: readonly ZodIssueLike[]): Problem[] {
   return issues.map((i) => {
     const inner = i.code === 'invalid_key' ? i.issues?.[0]?.message : undefined;
-    return { path: i.path.map(String).join('.'), message: inner ?? i.message };
+    return { path: i.path.map((k) => printable(String(k))).join('.'), message: inner ?? i.message };
   });
 }
+
+/** A key as it can be shown in a message: control characters (NUL from a hostile pack) escaped. */
+export const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 type Say = (path: string, message: string) => void;
 
