@@ -24,9 +24,9 @@ export class PackError extends LessonError {
   override readonly problems: PackProblem[];
   constructor(readonly pack: string, problems: PackProblem[]) {
     super(pack, problems);
-    this.problems = problems;
+    this.problems = problems.map((p) => ({ ...p, path: printable(p.path), message: printable(p.message) }));
     this.name = 'PackError';
-    this.message = problems.map((p) => `${join(pack, p.file)}: ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n');
+    this.message = this.problems.map((p) => `${join(pack, p.file)}: ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n');
   }
 }
 
