@@ -14,11 +14,11 @@ import { readLabState } from './lab/state.js';
 import { formatLabStatus, labStatus } from './lab/status.js';
 import { labSummary } from './lab/summary.js';
 import { lessonFile, loadTopology } from './lesson/load.js';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findLesson, installPack, listLessons, removeLesson } from './lesson/store.js';
 import { findUsbLessonDirs } from './lesson/usb.js';
 import { loadPack } from './lesson/pack.js';
+import { openLabLesson } from './lesson/snapshot.js';
 import { importLab, importSummary, writePack } from './lesson/import/index.js';
 import { InterfaceSchema, topologyJsonSchema } from './lesson/schema.js';
 
@@ -189,11 +189,12 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
   }));
   lesson.command('import').argument('<lab>', 'Kathará lab (dir or lab.conf) or containerlab .clab.yml')
     .requiredOption('-o, --output <dir>', 'where to write the lesson pack').option('--id <id>', 'lesson id')
-    .action(action(async (lab: string, o: { output: string; id?: string }) => {
+    .option('--allow-host-files', 'also copy bind sources outside the lab folder (absolute paths, ~, links out)')
+    .action(action(async (lab: string, o: { output: string; id?: string; allowHostFiles?: boolean }) => {
       // Images the importer may keep: those this appliance has.
       const images = new Set((await dockerClient().listImages().catch(() => [])).flatMap((i) => i.RepoTags ?? []));
       const available = (name: string) => images.has(name) || images.has(`${name}:latest`);
-      const r = importLab(lab, { imageAvailable: available, ...(o.id ? { id: o.id } : {}) });
+      const r = importLab(lab, { imageAvailable: available, ...(o.id ? { id: o.id } : {}), allowHostFiles: !!o.allowHostFiles });
       const { dir } = writePack(r, o.output);
       log(importSummary(r, dir));
     }));
@@ -204,9 +205,8 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
       const found = /\.ya?ml$/i.test(path) ? undefined : await findLesson(path, c.dataDir);
       try {
         const dir = found?.dir ?? path;
-        // A pack (a dir with README.md, or an archive) gets the full pack checks; a bare lesson.yaml the topology's.
-        if (found && (found.from === 'archive' || existsSync(join(dir, 'README.md')))) loadPack(dir, { name: path });
-        const t = loadTopology(dir);
+        // The checks `up` runs: an archive and a dir with README.md are packs; a bare lesson.yaml gets all but the README's.
+        const t = found?.from === 'archive' ? loadPack(dir, { name: path }).lesson : openLabLesson(dir).topology;
         // Planning catches what depends on the group count (e.g. an untagged uplink of a per-group network).
         let d;
         try {

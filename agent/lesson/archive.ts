@@ -11,6 +11,12 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { LessonError } from './load.js';
 
 const MiB = 1024 * 1024;
+const size = (n: number) => formatSize(n);
+/** "12.0 MiB, over the limit of 10.0 MiB"; exact bytes when rounding would show the same size twice. */
+export function overLimit(n: number, limit: number): string {
+  const [a, b] = formatSize(n) === formatSize(limit) ? [`${n} bytes`, `${limit} bytes`] : [formatSize(n), formatSize(limit)];
+  return `${a}, over the limit of ${b}`;
+}
 
 export interface ArchiveLimits {
   /** Entries of any kind (files and directories). */
@@ -83,7 +89,8 @@ type EntryKind = 'file' | 'dir' | 'link' | 'special' | 'unsupported';
 /** Left out while unpacking: macOS Finder's resource forks and folder settings. */
 const junk = (rel: string) => rel.split('/')[0] === '__MACOSX' || posix.basename(rel) === '.DS_Store';
 
-const size = (n: number) => (n >= MiB ? `${(n / MiB).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
+/** Bytes for people: 512 bytes, 1.5 KiB, 50.0 MiB. */
+export const formatSize = (n: number): string => (n >= MiB ? `${(n / MiB).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
 
 /** The rules for every entry, whatever the format: checked before an entry's data is written. */
 class Extractor {

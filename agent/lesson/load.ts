@@ -8,9 +8,18 @@ import { TopologySchema, type Topology } from './schema.js';
 /** One thing wrong: a dotted path inside the document and what is wrong and expected there. */
 export type Problem = { path: string; message: string };
 
+/** Text as it can be shown in one line of a message: control characters (NUL, newlines from a hostile pack) escaped. */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export class LessonError extends Error {
-  constructor(readonly file: string, readonly problems: Problem[]) {
-    super(problems.map((p) => `${file}: ${p.path || '(top)'}: ${p.message}`).join('\n'));
+  readonly problems: Problem[];
+  constructor(readonly file: string, problems: Problem[]) {
+    // One line per problem: a key or value from the document may hold newlines or NULs.
+    const shown = problems.map((p) => ({ ...p, path: printable(p.path), message: printable(p.message) }));
+    super(shown.map((p) => `${file}: ${p.path || '(top)'}: ${p.message}`).join('\n'));
+    this.problems = shown;
   }
 }
 
@@ -38,7 +47,7 @@ interface ZodIssueLike { path: PropertyKey[]; message: string; code?: string; is
 export function zodProblems(issues: readonly ZodIssueLike[]): Problem[] {
   return issues.map((i) => {
     const inner = i.code === 'invalid_key' ? i.issues?.[0]?.message : undefined;
-    return { path: i.path.map(String).join('.'), message: inner ?? i.message };
+    return { path: i.path.map((k) => printable(String(k))).join('.'), message: inner ?? i.message };
   });
 }
 

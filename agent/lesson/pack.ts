@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { LessonError, parseTopology, type Problem } from './load.js';
+import { DEFAULT_ARCHIVE_LIMITS, overLimit, type ArchiveLimits } from './archive.js';
+import { LessonError, parseTopology, printable, type Problem } from './load.js';
 import type { Lesson } from './schema.js';
 
 export interface Pack {
@@ -23,9 +24,9 @@ export class PackError extends LessonError {
   override readonly problems: PackProblem[];
   constructor(readonly pack: string, problems: PackProblem[]) {
     super(pack, problems);
-    this.problems = problems;
+    this.problems = problems.map((p) => ({ ...p, path: printable(p.path), message: printable(p.message) }));
     this.name = 'PackError';
-    this.message = problems.map((p) => `${join(pack, p.file)}: ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n');
+    this.message = this.problems.map((p) => `${join(pack, p.file)}: ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n');
   }
 }
 
@@ -45,39 +46,83 @@ export interface LoadPackOptions {
 export function loadPack(dir: string, opts: LoadPackOptions = {}): Pack {
   const root = resolve(dir);
   const name = opts.name ?? dir;
-  const problems: PackProblem[] = [];
-  const inFile = (file: string) => (path: string, message: string) => { problems.push({ file, path, message }); };
-
-  let lesson: Lesson | undefined;
-  const text = readText(join(root, 'lesson.yaml'));
-  if (text === undefined) {
-    inFile('lesson.yaml')('', 'missing: a lesson pack has lesson.yaml at its top');
-  } else {
-    try {
-      lesson = parseTopology(text, join(name, 'lesson.yaml'));
-    } catch (e) {
-      if (!(e instanceof LessonError)) throw e;
-      for (const p of e.problems) inFile('lesson.yaml')(p.path, p.message);
-    }
-  }
-  if (lesson) {
-    const say = inFile('lesson.yaml');
-    if (lesson.id === undefined) say('id', 'a lesson pack needs an id (lowercase letters, digits and dashes), e.g. id: first-switch');
-    checkHostFiles(lesson, root, say);
-    checkTasks(lesson, say);
-  }
-  const readme = readText(join(root, 'README.md'));
-  if (readme === undefined) inFile('README.md')('', "missing: a lesson pack has README.md, the students' instructions");
-
+  const { lesson, readme, problems } = checkPack(root, { name, lessonFile: 'lesson.yaml', readme: 'required', idRequired: true });
   if (problems.length || !lesson || readme === undefined) throw new PackError(name, problems);
   return { dir: root, lesson, readme, version: lesson.version ?? opts.version ?? contentHash(root) };
 }
 
-function readText(file: string): string | undefined {
+export interface CheckPackOptions {
+  /** How the pack is named in errors. */
+  name: string;
+  /** The topology file, relative to the pack (lesson.yaml, or a bare topology's own name). */
+  lessonFile: string;
+  /** A pack must have README.md; a bare topology file may go without. */
+  readme: 'required' | 'optional';
+  /** Installed packs are known by their id; a bare topology runs as "lab". */
+  idRequired: boolean;
+  limits?: Partial<ArchiveLimits>;
+}
+
+export interface CheckedPack { lesson?: Lesson; readme?: string; problems: PackProblem[] }
+
+/**
+ * The pack checks loadPack and the lab's openLabLesson share: lesson.yaml and README.md are
+ * regular files inside the pack, the topology is valid, host files are regular files inside the
+ * pack (after resolving links) within the size limits, tasks name hosts. Collects every problem.
+ */
+export function checkPack(root: string, o: CheckPackOptions): CheckedPack {
+  const problems: PackProblem[] = [];
+  const inFile = (file: string) => (path: string, message: string) => { problems.push({ file, path, message }); };
+  const limits = { ...DEFAULT_ARCHIVE_LIMITS, ...o.limits };
+  const realRoot = realRootOf(root);
+
+  let lesson: Lesson | undefined;
+  const text = readPackText(root, realRoot, o.lessonFile, limits);
+  if ('missing' in text) {
+    inFile(o.lessonFile)('', o.lessonFile === 'lesson.yaml' ? 'missing: a lesson pack has lesson.yaml at its top' : 'missing');
+  } else if ('why' in text) {
+    inFile(o.lessonFile)('', text.why);
+  } else {
+    try {
+      lesson = parseTopology(text.text, join(o.name, o.lessonFile));
+    } catch (e) {
+      if (!(e instanceof LessonError)) throw e;
+      for (const p of e.problems) inFile(o.lessonFile)(p.path, p.message);
+    }
+  }
+  if (lesson) {
+    const say = inFile(o.lessonFile);
+    if (o.idRequired && lesson.id === undefined) say('id', 'a lesson pack needs an id (lowercase letters, digits and dashes), e.g. id: first-switch');
+    checkHostFiles(lesson, root, realRoot, limits, say);
+    checkTasks(lesson, say);
+  }
+  let readme: string | undefined;
+  const r = readPackText(root, realRoot, 'README.md', limits);
+  if ('text' in r) readme = r.text;
+  else if ('why' in r) inFile('README.md')('', r.why);
+  else if (o.readme === 'required') inFile('README.md')('', "missing: a lesson pack has README.md, the students' instructions");
+  return { ...(lesson ? { lesson } : {}), ...(readme !== undefined ? { readme } : {}), problems };
+}
+
+const realRootOf = (root: string) => { try { return realpathSync(root); } catch { return root; } };
+
+
+/**
+ * A text file of the pack (lesson.yaml, README.md): missing, refused (a link out of the pack, not
+ * a regular file, too big) or its text. A link that stays inside the pack is followed.
+ */
+function readPackText(root: string, realRoot: string, rel: string, limits: ArchiveLimits): { text: string } | { missing: true } | { why: string } {
+  const path = join(root, rel);
+  try { lstatSync(path); } catch { return { missing: true }; }
+  let real: string;
+  try { real = realpathSync(path); } catch { return { why: 'is a link to nothing' }; }
+  if (!isInside(realRoot, real)) return { why: 'is a link to outside the pack: a pack carries its own files' };
   try {
-    if (!statSync(file).isFile()) return undefined;
-    return readFileSync(file, 'utf8');
-  } catch { return undefined; }
+    const st = statSync(real);
+    if (!st.isFile()) return rel === 'README.md' ? { missing: true } : { why: 'is not a regular file' };
+    if (st.size > limits.maxFileBytes) return { why: `is ${overLimit(st.size, limits.maxFileBytes)} per file` };
+    return { text: readFileSync(real, 'utf8') };
+  } catch (e) { return { why: `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }; }
 }
 
 /** Whether `path` is `root` or below it (both absolute, normalized). */
@@ -88,23 +133,37 @@ export function isInside(root: string, path: string): boolean {
 
 type Say = (path: string, message: string) => void;
 
-/** hosts.<h>.files: each source is a regular file inside the pack, also after resolving links. */
-function checkHostFiles(lesson: Lesson, root: string, say: Say): void {
-  let realRoot: string;
-  try { realRoot = realpathSync(root); } catch { realRoot = root; }
+/** Why a files: source (relative to the pack) cannot be used, or its real path and size. */
+export function hostFileSource(root: string, realRoot: string, src: string): { real: string; size: number } | { why: string } {
+  if (src.includes('\0')) return { why: `${printable(src)} has a NUL character` };
+  if (isAbsolute(src)) return { why: `${src} is an absolute path: give a file inside the pack, e.g. files/motd.txt` };
+  const path = resolve(root, src);
+  if (!isInside(root, path)) return { why: `${src} escapes the pack` };
+  try { lstatSync(path); } catch { return { why: `${src} is missing` }; }
+  let real: string;
+  try { real = realpathSync(path); } catch { return { why: `${src} is missing (a link to nothing)` }; }
+  if (!isInside(realRoot, real)) return { why: `${src} escapes the pack (a link to ${real})` };
+  let st;
+  try { st = statSync(real); } catch (e) { return { why: `${src} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }; }
+  if (!st.isFile()) return { why: `${src} is not a regular file` };
+  return { real, size: st.size };
+}
+
+/** hosts.<h>.files: each source is a regular file inside the pack, also after resolving links, within the size limits. */
+function checkHostFiles(lesson: Lesson, root: string, realRoot: string, limits: ArchiveLimits, say: Say): void {
+  const counted = new Map<string, number>();
   for (const [h, host] of Object.entries(lesson.hosts)) {
     for (const [target, src] of Object.entries(host.files ?? {})) {
-      const at = `hosts.${h}.files.${target}`;
-      if (isAbsolute(src)) { say(at, `${src} is an absolute path: give a file inside the pack, e.g. files/motd.txt`); continue; }
-      const path = resolve(root, src);
-      if (!isInside(root, path)) { say(at, `${src} escapes the pack`); continue; }
-      try { lstatSync(path); } catch { say(at, `${src} is missing`); continue; }
-      let real: string;
-      try { real = realpathSync(path); } catch { say(at, `${src} is missing (a link to nothing)`); continue; }
-      if (!isInside(realRoot, real)) { say(at, `${src} escapes the pack`); continue; }
-      if (!statSync(real).isFile()) say(at, `${src} is not a regular file`);
+      const at = `hosts.${h}.files.${printable(target)}`;
+      const f = hostFileSource(root, realRoot, src);
+      if ('why' in f) { say(at, f.why); continue; }
+      if (f.size > limits.maxFileBytes) { say(at, `${src} is ${overLimit(f.size, limits.maxFileBytes)} per file`); continue; }
+      counted.set(f.real, f.size);
+      const total = [...counted.values()].reduce((a, b) => a + b, 0);
+      if (total > limits.maxBytes) { say(at, `${src} brings the host files to ${overLimit(total, limits.maxBytes)} in total`); counted.delete(f.real); }
     }
   }
+  if (counted.size > limits.maxFiles) say('hosts', `the hosts' files are ${counted.size} files, over the limit of ${limits.maxFiles}`);
 }
 
 const isIPv4 = (s: string) => {

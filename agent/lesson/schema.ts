@@ -19,6 +19,28 @@ const name = (what: string) => z.string().regex(NAME, `${what} names: ${NAME_MSG
 const ifname = z.string().regex(IFNAME, 'not a valid Linux interface name (letters, digits, _ . -; at most 15)');
 const port = z.number().int().min(0).max(65535);
 
+/** Kernel filesystems: a copy there writes to the kernel (or the host's devices), not to a file. */
+const KERNEL_DIRS = ['/proc', '/sys', '/dev'];
+
+/** Why `p` is not a usable path for a file inside a host, or undefined. Segments are checked as written: no normalizing. */
+export function badHostPath(p: string): string | undefined {
+  if (p.includes('\0')) return 'has a NUL character';
+  if (!p.startsWith('/')) return 'expected an absolute path inside the host, e.g. /etc/motd';
+  const segs = p.slice(1).split('/');
+  if (segs.includes('..')) return 'has a ".." segment: give the path without it, e.g. /etc/motd';
+  if (segs.includes('.')) return 'has a "." segment: give the path without it, e.g. /etc/motd';
+  if (segs.includes('')) return p === '/' || p.endsWith('/') ? 'names a folder: give the path of a file, e.g. /etc/motd' : 'has an empty segment (//)';
+  const dir = KERNEL_DIRS.find((d) => p === d || p.startsWith(`${d}/`));
+  if (dir) return `is under ${dir}, a kernel filesystem: files are copied to ordinary paths only`;
+  return undefined;
+}
+
+const hostFilePath = z.string().regex(/^\//, 'expected an absolute path inside the host, e.g. /etc/motd')
+  .superRefine((p, ctx) => {
+    const why = p.startsWith('/') ? badHostPath(p) : undefined;
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  });
+
 export const NetworkSchema = z.strictObject({
   vlan: z.number().int().min(1).max(4093).optional()
     .describe('VLAN id of a shared network (1..4093; 4094 is reserved). Per-group networks get N*100+k.'),
@@ -49,8 +71,7 @@ export const HostSchema = z.strictObject({
     memory_mb: z.number().int().min(16).max(65536).optional(),
     cpus: z.number().min(0.05).max(64).optional(),
   }).optional().describe("more than the appliance's default limits for this host (up to the appliance's maximum)"),
-  files: z.record(z.string().regex(/^\/[^\0]*$/, 'expected an absolute path inside the host, e.g. /etc/motd'),
-    z.string().min(1)).optional().describe('path inside the host -> file in the pack (e.g. files/motd.txt), copied before startup'),
+  files: z.record(hostFilePath, z.string().min(1)).optional().describe('path inside the host -> file in the pack (e.g. files/motd.txt), copied before startup'),
 });
 
 export const UplinkSchema = z.strictObject({

@@ -1,9 +1,12 @@
 // containerlab topologies -> lesson packs: linux nodes become hosts, links and bridge nodes
 // become networks, exec becomes the startup; what has no Dovelab equivalent is named.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseTopology } from '../../agent/lesson/load.js';
-import { ImportError, importLab, lessonText, type ImportResult } from '../../agent/lesson/import/index.js';
+import { ImportError, importLab, lessonText, writePack, type ImportResult } from '../../agent/lesson/import/index.js';
 import { fixture, scratchLab } from '../fixtures/import/helpers.js';
 
 const hasWarning = (r: ImportResult, re: RegExp) => assert.ok(r.warnings.some((w) => re.test(w)), `no warning matching ${re}:\n${r.warnings.join('\n')}`);
@@ -206,6 +209,104 @@ topology:
     hasWarning(r, /bridge nodes \(as networks\) renamed .*: SW → sw/);
     hasWarning(r, /^ovs-bridge node SW is network "sw"/);
   } finally { lab.remove(); }
+});
+
+// ---- importers never read outside the lab folder (issue 7) -----------------------------------
+
+const OUTSIDE = /^outside the lab folder; pass --allow-host-files to copy it$/;
+/** A lab whose pc binds `binds`, with files/inside.txt in it; and a folder outside it (in os.tmpdir()). */
+function bindLab(binds: string[]) {
+  const outside = mkdtempSync(join(tmpdir(), 'dovelab-outside-'));
+  writeFileSync(join(outside, 'secret.txt'), 'not for the lab');
+  const lab = scratchLab({
+    'files/inside.txt': 'inside',
+    'lab.clab.yml': `name: binds\ntopology:\n  nodes:\n    pc:\n      kind: linux\n      binds: ${JSON.stringify(binds.map((b) => b.replace('OUT', outside)))}\n`,
+  });
+  return { lab: lab.dir, outside, remove: () => { lab.remove(); rmSync(outside, { recursive: true, force: true }); } };
+}
+
+test('binds: an absolute source outside the lab folder is not converted; a relative one inside is copied', () => {
+  const t = bindLab(['OUT/secret.txt:/etc/secret', 'files/inside.txt:/etc/inside']);
+  try {
+    const r = importLab(join(t.lab, 'lab.clab.yml'));
+    assert.equal(r.lesson.hosts.pc!.files, { '/etc/inside': 'files/files/inside.txt' }, 'positive control: the file inside is copied');
+    assert.equal(r.files.map((f) => f.to), ['files/files/inside.txt']);
+    const n = nc(r, `bind ${t.outside}/secret.txt:/etc/secret`);
+    assert.match(n!.why, OUTSIDE);
+    assert.is(n!.where, 'lab.clab.yml: topology.nodes.pc.binds.0');
+    assert.ok(r.files.every((f) => !f.from.startsWith(t.outside)), 'nothing is read from outside');
+    // With allowHostFiles the outside file IS copied, into the pack.
+    const a = importLab(join(t.lab, 'lab.clab.yml'), { allowHostFiles: true });
+    assert.is(a.lesson.hosts.pc!.files!['/etc/secret'], 'files/external/secret.txt');
+    assert.is(nc(a, `bind ${t.outside}/secret.txt:/etc/secret`), undefined);
+    const out = join(t.lab, '..', `${t.lab.split('/').pop()}-pack`);
+    try {
+      writePack(a, out);
+      assert.is(readFileSync(join(out, 'files/external/secret.txt'), 'utf8'), 'not for the lab');
+    } finally { rmSync(out, { recursive: true, force: true }); }
+  } finally { t.remove(); }
+});
+
+test('binds: ~ sources, relative paths out (..), links out and folders through links are not converted', () => {
+  const t = bindLab(['~/notes.txt:/etc/notes', '../x/secret.txt:/etc/dotdot', 'files/link-out.txt:/etc/link', 'conf:/etc/conf', 'files/link-in.txt:/etc/link-in']);
+  const home = process.env.HOME;
+  try {
+    process.env.HOME = t.outside; // os.homedir() reads HOME: ~ is a folder outside the lab
+    writeFileSync(join(t.outside, 'notes.txt'), 'home');
+    mkdirSync(join(t.lab, '..', 'x'), { recursive: true });
+    writeFileSync(join(t.lab, '..', 'x', 'secret.txt'), 'beside the lab');
+    symlinkSync(join(t.outside, 'secret.txt'), join(t.lab, 'files/link-out.txt'));
+    symlinkSync(t.outside, join(t.lab, 'conf'));
+    symlinkSync('inside.txt', join(t.lab, 'files/link-in.txt'));
+    const r = importLab(join(t.lab, 'lab.clab.yml'));
+    for (const b of ['~/notes.txt:/etc/notes', '../x/secret.txt:/etc/dotdot', 'files/link-out.txt:/etc/link', 'conf:/etc/conf']) assert.match(nc(r, `bind ${b}`)?.why ?? `${b} converted`, OUTSIDE);
+    assert.equal(r.lesson.hosts.pc!.files, { '/etc/link-in': 'files/files/inside.txt' }, 'positive control: a link inside the lab is copied as its target');
+    const a = importLab(join(t.lab, 'lab.clab.yml'), { allowHostFiles: true });
+    assert.equal(Object.keys(a.lesson.hosts.pc!.files!).sort(), ['/etc/conf/notes.txt', '/etc/conf/secret.txt', '/etc/dotdot', '/etc/link', '/etc/link-in', '/etc/notes']);
+  } finally {
+    if (home === undefined) delete process.env.HOME; else process.env.HOME = home;
+    rmSync(join(t.lab, '..', 'x'), { recursive: true, force: true });
+    t.remove();
+  }
+});
+
+test('binds: a folder inside the lab is walked without following its links out', () => {
+  const t = bindLab(['conf:/etc/conf']);
+  try {
+    mkdirSync(join(t.lab, 'conf'));
+    writeFileSync(join(t.lab, 'conf/a.conf'), 'a');
+    symlinkSync(join(t.outside, 'secret.txt'), join(t.lab, 'conf/leak.conf'));
+    const r = importLab(join(t.lab, 'lab.clab.yml'));
+    assert.equal(r.lesson.hosts.pc!.files, { '/etc/conf/a.conf': 'files/conf/a.conf' });
+    assert.match(nc(r, 'conf/leak.conf')!.why, /symbolic link \(not copied/);
+  } finally { t.remove(); }
+});
+
+test('binds: bad paths inside the host are not converted (the lesson would refuse them)', () => {
+  const t = bindLab(['files/inside.txt:/proc/sys/net/ipv4/ip_forward', 'files/inside.txt:/etc/../x', 'files/inside.txt:/etc/ok']);
+  try {
+    const r = importLab(join(t.lab, 'lab.clab.yml'));
+    validates(r);
+    assert.equal(r.lesson.hosts.pc!.files, { '/etc/ok': 'files/files/inside.txt' });
+    assert.match(nc(r, 'bind files/inside.txt:/proc/sys/net/ipv4/ip_forward')!.why, /is under \/proc/);
+    assert.match(nc(r, 'bind files/inside.txt:/etc/../x')!.why, /"\.\." segment/);
+  } finally { t.remove(); }
+});
+
+test('binds obey the pack limits: a file too big is left out with the reason; too many bytes or files is an error naming the file', () => {
+  const t = bindLab(['files/inside.txt:/etc/inside', 'files/big.bin:/etc/big', 'files/c.txt:/etc/c']);
+  try {
+    writeFileSync(join(t.lab, 'files/big.bin'), Buffer.alloc(2000));
+    writeFileSync(join(t.lab, 'files/c.txt'), 'c'.repeat(600));
+    const file = join(t.lab, 'lab.clab.yml');
+    const r = importLab(file, { limits: { maxFileBytes: 1000 } });
+    assert.equal(Object.keys(r.lesson.hosts.pc!.files!), ['/etc/inside', '/etc/c'], 'positive control: the small files are copied');
+    assert.match(nc(r, 'bind files/big.bin:/etc/big')!.why, /^2.0 KiB, over the limit of 1000 bytes per file in a lesson pack: not copied$/);
+    assert.throws(() => importLab(file, { limits: { maxFileBytes: 1000, maxBytes: 500 } }),
+      (e: Error) => e instanceof ImportError && e.message.startsWith(`${t.lab}/files/c.txt: copying it brings the pack to 606 bytes, over the limit of 500 bytes in total`));
+    assert.throws(() => importLab(file, { limits: { maxFiles: 3 } }),
+      (e: Error) => e instanceof ImportError && /big\.bin: one file too many: a lesson pack may have at most 3 files/.test(e.message));
+  } finally { t.remove(); }
 });
 
 test.run();

@@ -1,5 +1,8 @@
 // Kathará labs -> lesson packs: each fixture lab converts to concrete networks, interfaces,
 // addresses, startup and files, validates as a lesson, and names what it could not carry.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseTopology } from '../../agent/lesson/load.js';
@@ -207,6 +210,78 @@ test('no lab.conf, or an empty folder: a clear error', () => {
     assert.throws(() => importLab(lab.dir), /not a Kathará lab \(no lab\.conf\)/);
     assert.throws(() => importLab(`${lab.dir}/nope`), /no such file or folder/);
   } finally { lab.remove(); }
+});
+
+// ---- the importer never reads outside the lab folder (issue 7) --------------------------------
+
+/** A two-device lab, and a folder outside it (in os.tmpdir()) with things a link might reach. */
+function katharaLab(extra: Record<string, string> = {}) {
+  const outside = mkdtempSync(join(tmpdir(), 'dovelab-outside-'));
+  writeFileSync(join(outside, 'secret.txt'), 'not for the lab');
+  writeFileSync(join(outside, 'evil.startup'), 'echo evil');
+  const lab = scratchLab({ 'lab.conf': 'pc1[0]="A"\npc2[0]="A"\npc3[0]="A"\n', 'pc2/etc/motd': 'hello', ...extra });
+  return { lab: lab.dir, outside, remove: () => { lab.remove(); rmSync(outside, { recursive: true, force: true }); } };
+}
+const LINK_OUT = /^a link to outside the lab folder \(or to nothing\): not followed/;
+
+test('Kathará: device folders, startups and shared/ that link out of the lab are not followed; links inside are', () => {
+  const t = katharaLab({ 'pc2.startup': 'ip addr add 198.51.100.2/24 dev eth0\n', 'shared/notes.txt': 'notes' });
+  try {
+    symlinkSync(t.outside, join(t.lab, 'pc1'));
+    symlinkSync(join(t.outside, 'evil.startup'), join(t.lab, 'pc1.startup'));
+    symlinkSync(join(t.outside, 'evil.startup'), join(t.lab, 'shared.startup'));
+    symlinkSync('pc2.startup', join(t.lab, 'pc3.startup'));
+    symlinkSync(join(t.outside, 'secret.txt'), join(t.lab, 'shared/leak.txt'));
+    const r = importLab(t.lab);
+    validates(r);
+    assert.match(nc(r, 'pc1')!.why, LINK_OUT);
+    assert.match(nc(r, 'pc1.startup')!.why, LINK_OUT);
+    assert.match(nc(r, 'shared.startup')!.why, LINK_OUT);
+    assert.match(nc(r, 'shared/leak.txt')!.why, /symbolic link \(not copied/);
+    assert.ok(r.files.every((f) => !f.from.startsWith(t.outside)), 'nothing is read from outside');
+    assert.ok(Object.values(r.lesson.hosts).every((h) => !h.startup?.includes('evil')), 'no startup read from outside');
+    // Positive controls: the real folder, shared/ and a startup linked inside the lab come along.
+    assert.equal(r.lesson.hosts.pc2!.files, { '/etc/motd': 'files/pc2/etc/motd', '/shared/notes.txt': 'files/shared/notes.txt' });
+    assert.equal(r.lesson.hosts.pc1!.files, { '/shared/notes.txt': 'files/shared/notes.txt' });
+    assert.match(r.lesson.hosts.pc3!.startup!, /198\.51\.100\.2\/24/);
+  } finally { t.remove(); }
+});
+
+test('Kathará: shared/ itself a link out is not followed (positive control: a real shared/ is copied)', () => {
+  const t = katharaLab();
+  try {
+    symlinkSync(t.outside, join(t.lab, 'shared'));
+    const r = importLab(t.lab);
+    assert.match(nc(r, 'shared')!.why, LINK_OUT);
+    assert.equal(r.files.map((f) => f.to), ['files/pc2/etc/motd']);
+    rmSync(join(t.lab, 'shared'));
+    mkdirSync(join(t.lab, 'shared'));
+    writeFileSync(join(t.lab, 'shared/secret.txt'), 'ours');
+    assert.equal(importLab(t.lab).files.map((f) => f.to).sort(), ['files/pc2/etc/motd', 'files/shared/secret.txt']);
+  } finally { t.remove(); }
+});
+
+test('Kathará: device-folder files for /proc, /sys, /dev are not converted (the lesson would refuse them)', () => {
+  const t = katharaLab({ 'pc2/proc/sys/net/ipv4/ip_forward': '1' });
+  try {
+    const r = importLab(t.lab);
+    validates(r);
+    assert.match(nc(r, 'pc2/proc/sys/net/ipv4/ip_forward')!.why, /is under \/proc/);
+    assert.equal(r.lesson.hosts.pc2!.files, { '/etc/motd': 'files/pc2/etc/motd' });
+  } finally { t.remove(); }
+});
+
+test('Kathará: copies obey the pack limits: a file too big is left out with the reason; too many bytes or files is an error naming the file', () => {
+  const t = katharaLab({ 'pc2/var/big.pcap': 'x'.repeat(3000), 'shared/a.txt': 'a'.repeat(400) });
+  try {
+    const r = importLab(t.lab, { limits: { maxFileBytes: 1000 } });
+    assert.match(nc(r, 'pc2/var/big.pcap')!.why, /^2\.9 KiB, over the limit of 1000 bytes per file in a lesson pack: not copied$/);
+    assert.equal(r.files.map((f) => f.to).sort(), ['files/pc2/etc/motd', 'files/shared/a.txt'], 'positive control: the rest is copied');
+    assert.throws(() => importLab(t.lab, { limits: { maxFileBytes: 1000, maxBytes: 402 } }),
+      (e: Error) => e instanceof ImportError && e.message.startsWith(`${t.lab}/shared/a.txt: copying it brings the pack to 405 bytes, over the limit of 402 bytes in total`));
+    assert.throws(() => importLab(t.lab, { limits: { maxFiles: 4 } }),
+      (e: Error) => e instanceof ImportError && /shared\/a\.txt: one file too many: a lesson pack may have at most 4 files/.test(e.message));
+  } finally { t.remove(); }
 });
 
 test.run();

@@ -55,7 +55,7 @@ test('writePack: a failed copy leaves nothing behind', () => {
   try {
     const r = importLab(fixture('kathara-hub'));
     const broken = { ...r, files: [...r.files, { from: join(out.dir, 'gone.txt'), to: 'files/gone.txt' }] };
-    assert.throws(() => writePack(broken, join(out.dir, 'pack')), /ENOENT/);
+    assert.throws(() => writePack(broken, join(out.dir, 'pack')), /gone\.txt: disappeared while importing/);
     assert.equal(readdirSync(out.dir), []);
     const escaping = { ...r, files: [{ from: r.files[0]!.from, to: 'files/../../evil' }] };
     assert.throws(() => writePack(escaping, join(out.dir, 'pack')), /outside files\//);

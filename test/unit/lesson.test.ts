@@ -352,3 +352,43 @@ acls: {a: [{match: {tcp_dst: 80}, action: drop}]}
 });
 
 test.run();
+
+// hosts.<h>.files targets: paths inside the host, checked as written (issue 7).
+const withTarget = (target: string) => ok.replace('h1: {interfaces: {eth0: {network: lab, ip: 198.51.100.11/24}}}',
+  `h1:\n    interfaces: {eth0: {network: lab, ip: 198.51.100.11/24}}\n    files: {${JSON.stringify(target)}: files/motd.txt}`);
+
+const goodTargets = ['/etc/motd', '/root/notes.txt', '/var/www/html/index.html', '/devices/x', '/procfs.txt', '/etc/..hidden', '/etc/.profile', '/srv/a b/c'];
+const badTargets: [string, RegExp][] = [
+  ['/etc/../shadow', /has a "\.\." segment/],
+  ['/..', /has a "\.\." segment/],
+  ['/etc/./motd', /has a "\." segment/],
+  ['/etc//motd', /has an empty segment \(\/\/\)/],
+  ['/etc/', /names a folder/],
+  ['/', /names a folder/],
+  ['/etc/mo\0td', /has a NUL character/],
+  ['/proc/sys/net/ipv4/ip_forward', /under \/proc, a kernel filesystem/],
+  ['/proc', /under \/proc/],
+  ['/sys/class/net/eth0/mtu', /under \/sys/],
+  ['/dev/sda', /under \/dev/],
+  ['etc/motd', /expected an absolute path inside the host/],
+];
+
+test('files targets: ordinary absolute paths load (positive control for the table below)', () => {
+  for (const target of goodTargets) {
+    const t = parseTopology(withTarget(target), 'lesson.yaml');
+    assert.equal(Object.keys(t.hosts.h1!.files!), [target], target);
+  }
+});
+
+for (const [target, why] of badTargets) {
+  test(`files target ${JSON.stringify(target)} is refused with its path`, () => {
+    try { parseTopology(withTarget(target), 'lesson.yaml'); } catch (e) {
+      assert.instance(e, LessonError);
+      const shown = target.replace('\0', '\\u0000');
+      assert.ok((e as Error).message.startsWith(`lesson.yaml: hosts.h1.files.${shown}: `), (e as Error).message);
+      assert.match((e as Error).message, why);
+      return;
+    }
+    assert.unreachable(`${JSON.stringify(target)} loaded`);
+  });
+}

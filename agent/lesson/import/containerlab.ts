@@ -5,6 +5,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { addressesFromScript, defaultImageAvailable, envWarning, exportLines, joinScript, settleImages } from './build.js';
 import { BoundFiles } from './binds.js';
+import { CopyBudget } from './files.js';
 import { lessonId, Namer, pairName } from './names.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted } from './types.js';
 
@@ -145,7 +146,7 @@ export function importContainerlab(file: string, opts: ImportOptions = {}): Impo
   });
 
   // Hosts: image, env, exec, binds, sysctls, and whatever else their levels say.
-  const bound = new BoundFiles(labDir);
+  const bound = new BoundFiles(labDir, new CopyBudget(opts.limits), opts.allowHostFiles);
   const images: Record<string, string> = {};
   const reported = new Set<string>();
   const withEnv: string[] = [];

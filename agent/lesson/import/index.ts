@@ -1,6 +1,6 @@
 // `dovelab lesson import`: a Kathará lab or a containerlab topology -> a Dovelab lesson pack
 // (lesson.yaml, README.md, files/). importLab decides and validates; writePack writes atomically.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, normalize, resolve } from 'node:path';
 import { LessonError, parseTopology } from '../load.js';
 import { importContainerlab } from './containerlab.js';
@@ -104,8 +104,12 @@ export function writePack(result: ImportResult, outDir: string): { dir: string; 
     for (const f of result.files) {
       const to = normalize(f.to);
       if (!to.startsWith('files/') || to.split('/').includes('..')) throw new ImportError(f.from, undefined, `pack path ${f.to} is outside files/`);
+      // The importer checked each source; one that became something else since (a link) is not copied.
+      let st;
+      try { st = lstatSync(f.from); } catch { throw new ImportError(f.from, undefined, 'disappeared while importing'); }
+      if (!st.isFile()) throw new ImportError(f.from, undefined, 'is no longer a regular file (changed while importing): not copied');
       mkdirSync(dirname(join(tmp, to)), { recursive: true });
-      copyFileSync(f.from, join(tmp, to));
+      copyFileSync(f.from, join(tmp, to), constants.COPYFILE_EXCL);
     }
     renameSync(tmp, out);
   } catch (e) {

@@ -1,9 +1,10 @@
 // Kathará lab (lab.conf, <dev>.startup, <dev>/ folders, shared/) -> lesson draft.
 // lab.conf is parsed on its own (parseLabConf, pure); importKathara reads the folder around it.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { addressesFromScript, defaultImageAvailable, DEFAULT_IMAGE, envWarning, exportLines, joinScript, settleImages } from './build.js';
-import { PackPaths, walkFiles } from './files.js';
+import { badHostPath } from '../schema.js';
+import { CopyBudget, PackPaths, realInside, walkFiles } from './files.js';
 import { lessonId, Namer } from './names.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted, type PackFile } from './types.js';
 
@@ -89,6 +90,7 @@ const UNSUPPORTED: Record<string, string> = {
 };
 const BRIDGED_WHY = "Kathará's bridged connects the device to the computer's own network (Internet access); in Dovelab give the lesson an uplink for that";
 
+const isLink = (path: string) => { try { return lstatSync(path).isSymbolicLink(); } catch { return false; } };
 const readText = (file: string) => readFileSync(file, 'utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
 
 /** Imports a Kathará lab from its folder or its lab.conf. */
@@ -154,24 +156,48 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
   const pack = new PackPaths(dir);
   const files: PackFile[] = [];
   const startup: Record<string, string> = {};
-  const sharedStartup = existsSync(join(dir, 'shared.startup')) ? readText(join(dir, 'shared.startup')) : '';
+  const budget = new CopyBudget(opts.limits);
+  /** What an entry of the lab folder really is; a link is followed only while it stays in the folder. */
+  const kindOf = (entry: string): 'file' | 'folder' | 'other' | 'outside' => {
+    const path = join(dir, entry);
+    if (!lstatSync(path).isSymbolicLink()) { const st = lstatSync(path); return st.isDirectory() ? 'folder' : st.isFile() ? 'file' : 'other'; }
+    const real = realInside(dir, path);
+    if (!real) return 'outside';
+    const st = statSync(real);
+    return st.isDirectory() ? 'folder' : st.isFile() ? 'file' : 'other';
+  };
+  const LINK_OUT = 'a link to outside the lab folder (or to nothing): not followed; copy what it names into the lab folder';
+  let sharedStartup = '';
+  if (existsSync(join(dir, 'shared.startup')) || isLink(join(dir, 'shared.startup'))) {
+    if (kindOf('shared.startup') === 'file') sharedStartup = readText(join(dir, 'shared.startup'));
+    else notConverted.push({ what: 'shared.startup', where: 'shared.startup', why: LINK_OUT });
+  }
   const sharedFiles: [string, string][] = [];
   const addTree = (folder: string, target: (rel: string) => string, into: (inHost: string, packPath: string) => void) => {
     const walked = walkFiles(join(dir, folder));
     for (const rel of walked.files) {
       const from = join(dir, folder, rel);
+      const skip = (why: string) => notConverted.push({ what: `${folder}/${rel}`, where: `${folder}/`, why });
+      const inHost = target(rel);
+      const badTarget = badHostPath(inHost);
+      if (badTarget) { skip(`${inHost} ${badTarget}`); continue; }
+      const tooBig = budget.take(from, lstatSync(from).size);
+      if (tooBig) { skip(tooBig); continue; }
       const to = pack.for(from);
       files.push({ from, to });
-      into(target(rel), to);
+      into(inHost, to);
     }
     for (const s of walked.skipped) notConverted.push({ what: `${folder}/${s.rel}`, where: `${folder}/`, why: s.why });
   };
   for (const entry of readdirSync(dir).sort()) {
     if (entry.startsWith('.') || entry === 'lab.conf' || entry === 'shared.startup') continue;
-    const isFolder = statSync(join(dir, entry)).isDirectory();
+    const kind = kindOf(entry);
+    const isFolder = kind === 'folder';
     const stem = entry.replace(/\.(startup|shutdown)$/, '');
     const nc = (why: string) => notConverted.push({ what: isFolder ? `${entry}/` : entry, where: entry, why });
-    if (isFolder && entry === 'shared') addTree('shared', (rel) => `/shared/${rel}`, (p, to) => sharedFiles.push([p, to]));
+    if (kind === 'outside') nc(LINK_OUT);
+    else if (kind === 'other') nc('not a regular file or folder (e.g. a socket): not copied');
+    else if (isFolder && entry === 'shared') addTree('shared', (rel) => `/shared/${rel}`, (p, to) => sharedFiles.push([p, to]));
     else if (isFolder && deviceByName.has(entry)) {
       const h = deviceByName.get(entry)!;
       addTree(entry, (rel) => `/${rel}`, (p, to) => { (hosts[h]!.files ??= {})[p] = to; });

@@ -1,6 +1,7 @@
 // What an importer produces: a lesson draft, the files to copy into the pack, and an honest
 // account of what changed (warnings) and what could not come along (notConverted).
 import type { z } from 'zod';
+import type { ArchiveLimits } from '../archive.js';
 import type { TaskSchema } from '../schema.js';
 
 /** A task as written in lesson.yaml (defaults left out). */
@@ -57,6 +58,10 @@ export interface ImportOptions {
   imageAvailable?: (name: string) => boolean;
   /** The lesson id; default: from the lab's name. */
   id?: string;
+  /** Copy bind sources outside the lab folder (absolute, ~, or links out); default: list them as not converted. */
+  allowHostFiles?: boolean;
+  /** What the pack may carry; default DEFAULT_ARCHIVE_LIMITS (what installing it allows). */
+  limits?: Partial<ArchiveLimits>;
 }
 
 /** A source lab that cannot be read: the file, the line (when known) and the reason. */
