@@ -13,7 +13,9 @@ import { formatChecks, runChecks } from './lab/check-run.js';
 import { readLabState } from './lab/state.js';
 import { formatLabStatus, labStatus } from './lab/status.js';
 import { labSummary } from './lab/summary.js';
-import { lessonFile, loadTopology } from './lesson/load.js';
+import { LessonError, lessonFile, loadTopology } from './lesson/load.js';
+import { lessonInterfaceProblems } from './lab/interfaces.js';
+import { readInterfaceFacts } from './hardware/interfaces.js';
 import { join } from 'node:path';
 import { findLesson, installPack, listLessons, removeLesson } from './lesson/store.js';
 import { findUsbLessonDirs } from './lesson/usb.js';
@@ -215,6 +217,9 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
           if (e instanceof PlanError) throw new LabError(`${lessonFile(dir)}: ${e.message}`);
           throw e;
         }
+        // The interfaces it would take: only this appliance's dongles of the right role.
+        const problems = lessonInterfaceProblems(t, c.dongles, await readInterfaceFacts(), c.bridge);
+        if (problems.length) throw new LessonError(lessonFile(dir), problems);
         log(`${path}: valid (${Object.keys(t.hosts).length} hosts, ${t.tasks.length} tasks, ${d.ports.length} ports for ${o.groups} group(s))`);
       } finally { found?.dispose(); }
     }));

@@ -1,12 +1,13 @@
 // The lab's verbs (up, down, live ACL/mirror/host changes, repair), one writer at a time.
 // Each verb: read the desired state from disk, change it, plan it fully (errors before any
 // change), write it, reconcile. A change the switch refuses puts the previous state back.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { paths, type Config } from '../config.js';
 import type { Topology } from '../lesson/schema.js';
-import { LessonError, lessonFile, loadTopology } from '../lesson/load.js';
+import { LessonError } from '../lesson/load.js';
+import { openLabLesson, snapshotPack } from '../lesson/snapshot.js';
 import { lessonInterfaceProblems } from './interfaces.js';
 import { isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
 import { reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
@@ -20,32 +21,6 @@ export function desiredOf(c: Config, st: LabState): DesiredState {
     lab: st.lab, groups: st.groups, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost, overrides: st.overrides,
     packDir: st.packDir, limits: c.limits,
   });
-}
-
-/**
- * The running lab keeps its own copy of what it runs (lesson.yaml, README.md, the files it copies
- * into hosts), so installing a new version of the lesson leaves it alone until it is restarted.
- */
-function snapshotPack(lessonYaml: string, t: Topology, dest: string): void {
-  const src = dirname(lessonYaml);
-  const wanted = new Set<string>(['README.md']);
-  for (const h of Object.values(t.hosts)) for (const f of Object.values(h.files ?? {})) wanted.add(f);
-  mkdirSync(dirname(dest), { recursive: true });
-  const tmp = `${dest}.new-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  copyFileSync(lessonYaml, join(tmp, 'lesson.yaml'));
-  for (const rel of wanted) {
-    const from = resolve(src, rel);
-    if (relative(src, from).startsWith('..')) throw new LabError(`${lessonYaml}: ${rel} is outside the lesson pack`);
-    if (!existsSync(from)) {
-      if (rel === 'README.md') continue;
-      throw new LabError(`${lessonYaml}: file ${rel} (named in hosts.*.files) is missing`);
-    }
-    mkdirSync(dirname(join(tmp, rel)), { recursive: true });
-    copyFileSync(from, join(tmp, rel));
-  }
-  renameSync(tmp, dest);
 }
 
 /** Only one writer: commands wait here (up to two minutes) for the one before them. */
@@ -86,8 +61,10 @@ async function change(ctx: LabContext, prev: LabState | undefined, next: LabStat
 }
 
 export async function labUp(ctx: LabContext, lesson: string, groups: number): Promise<{ state: LabState; report: ReconcileReport }> {
-  const topology = loadTopology(lesson);
-  const file = resolve(lessonFile(lesson));
+  // The full pack checks, whatever the path (dir, lesson.yaml, unpacked archive or installed id).
+  const opened = openLabLesson(lesson);
+  const topology = opened.topology;
+  const file = resolve(opened.lessonFile);
   const state: LabState = {
     lab: topology.id ?? 'lab', source: file, groups, topology, startedAt: new Date().toISOString(), overrides: {},
     packDir: join(paths(ctx.cfg).labPack, `${topology.id ?? 'lab'}-${Date.now()}`),
@@ -101,7 +78,8 @@ export async function labUp(ctx: LabContext, lesson: string, groups: number): Pr
   if (problems.length) throw new LessonError(file, problems);
   return withLabLock(ctx.cfg, async () => {
     const prev = readLabState(paths(ctx.cfg).labState);
-    snapshotPack(file, topology, state.packDir!);
+    // The lab's own copy, checked again file by file while copying (no link leaves the pack).
+    snapshotPack(opened, state.packDir!);
     let report: ReconcileReport;
     try { report = await change(ctx, prev, state); } catch (e) {
       rmSync(state.packDir!, { recursive: true, force: true });
