@@ -11,7 +11,7 @@ import { dockerClient } from '../docker/client.js';
 import { desiredOf, labRepair } from './service.js';
 import { runChecks } from './check-run.js';
 import { readLabState } from './state.js';
-import { paths } from '../config.js';
+import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
 
 /** The initial /events call gets this long to answer before it counts as failed. */
@@ -52,7 +52,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   const events = watchDockerEvents(docker, {
     onEvent,
     // Events may have been missed while the stream was down: look at everything.
-    onReconnect: () => repairs.trigger('docker events reconnected'),
+    onReconnect: () => { void startStoppedInfra(docker, ctx.log).finally(() => repairs.trigger('docker events reconnected')); },
     log: ctx.log,
   });
   await events.firstAttempt;
@@ -85,6 +85,26 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   await new Promise<never>(() => {});
+}
+
+/**
+ * After a dockerd restart: starts the infra containers that exist with an unless-stopped (or always)
+ * policy but are not running. Docker 20.10 counts any signal sent through its API (Faucet's SIGHUP
+ * reload) as a manual stop, and then leaves the container stopped when the daemon comes back.
+ */
+async function startStoppedInfra(docker: Docker, log: (s: string) => void): Promise<void> {
+  for (const name of Object.values(INFRA)) {
+    try {
+      const st = await docker.getContainer(name).inspect();
+      const policy = st.HostConfig.RestartPolicy?.Name ?? '';
+      if (st.State.Running || !['unless-stopped', 'always'].includes(policy)) continue;
+      await docker.getContainer(name).start();
+      log(`started ${name}: dockerd came back without it (restart policy ${policy})`);
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      if (code !== 404 && code !== 304) log(`could not start ${name}: ${(e as Error).message}`);
+    }
+  }
 }
 
 export interface EventWatch { firstAttempt: Promise<void>; close(): void }

@@ -18,7 +18,7 @@ let logs: string;
 const labIds = async () => Object.fromEntries((await docker.listContainers({ all: true, filters: { label: ['dovelab.lab'] } }))
   .map((c) => [c.Names[0]!.replace(/^\//, ''), c.Id]).sort());
 const infraIds = async () => Object.fromEntries(await Promise.all(Object.values(INFRA).map(async (n) => [n, (await docker.getContainer(n).inspect()).Id])));
-const ovsPorts = async () => Object.fromEntries((await (await stack()).ovs.ports(cfg.bridge)).map((p) => [p.name, p.ofport]));
+const ovsPorts = async () => Object.fromEntries((await (await stack()).ovs.ports(cfg.bridge)).map((p) => [p.name, p.ofport]).sort());
 /** The agent's log after the n-th character (what it wrote since then). */
 const since = (a: AgentProc, n: number) => a.log().slice(n);
 
@@ -46,7 +46,7 @@ test('a lab port deleted from OVS behind the agent\'s back: the agent re-adds it
       since(agent, mark).split('\n').find((l) => /repair done \(.*\): [1-9]\d* change\(s\)/.test(l)), 30_000, 100);
     assert.match(since(agent, mark), new RegExp(`attach dovelab-g1-h2:eth0 -> ${port.hostEnd} \\(ofport ${port.ofport}`), line);
     assert.not.match(since(agent, mark), /create-host|remove-host|attach dovelab-(g2|g1-h1|g1-h3|pc)/, since(agent, mark));
-    assert.equal(await ovsPorts(), before, 'every port back on its ofport');
+    await waitFor('every port back on its ofport', async () => JSON.stringify(await ovsPorts()) === JSON.stringify(before), 10_000, 100);
     await waitFor('g1-h1 to ping g1-h2 through the repaired port', () => pingOk('dovelab-g1-h1', '198.51.100.12'), 30_000, 0);
     assert.is(await pingLoss('dovelab-g1-h1', '198.51.100.12', 3), 0);
     assert.equal(await labIds(), ids, 'no container recreated');
