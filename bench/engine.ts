@@ -3,16 +3,19 @@
 //   containers on a plain user-defined docker bridge network, same run: times and ratio;
 // - attach latency of one host (container + veth + OVS port + Faucet confirmed): p50/p95 over 20;
 // - ACL toggle -> effect seen by a running ping: p50/p95 over 20 (goal p95 <= 1 s);
-// - Faucet warm/cold start counts of every live change; the agent's RSS with the 24 hosts up.
+// - Faucet warm/cold start counts of every live change; the agent's RSS with the 24 hosts up;
+// - packets lost by a 10/s ping during disturbances (agent kill -9 and restart, Faucet restart, OVS
+//   restart, reset of another group), against the same ping with nothing happening (same run).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../agent/config.js';
 import { labContext } from '../agent/context.js';
 import { dockerClient, execIn } from '../agent/docker/client.js';
-import { addHost, labDown, labUp, removeHost, setAcls } from '../agent/lab/service.js';
+import { INFRA } from '../agent/config.js';
+import { addHost, labDown, labReset, labUp, removeHost, setAcls } from '../agent/lab/service.js';
 import type { ReconcileReport } from '../agent/lab/engine.js';
 
 const cfg = loadConfig();
@@ -95,6 +98,55 @@ async function aclToggleEffect(ctx: Awaited<ReturnType<typeof labContext>>, on: 
   return { ms: Math.max(0, Math.round((hit.t - t0) * 1000 - (on ? 20 : 0))), report };
 }
 
+/** A 10/s ping of `count` packets from a lab host; `during` runs once it is under way. */
+async function pingLost(from: string, to: string, count: number, during: () => Promise<unknown>): Promise<{ sent: number; lost: number }> {
+  const ping = execIn(docker, from, ['ping', '-c', String(count), '-i', '0.1', '-W', '1', to], { allowFail: true });
+  await sleep(1000);
+  await during();
+  const r = await ping;
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+  if (!m) throw new Error(`ping from ${from} gave no summary: ${r.stdout}${r.stderr}`);
+  return { sent: Number(m[1]), lost: Number(m[1]) - Number(m[2]) };
+}
+
+async function untilPings(from: string, to: string, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while ((await execIn(docker, from, ['ping', '-c', '1', '-W', '1', to], { allowFail: true })).code !== 0) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${from} never reached ${to} again`);
+  }
+}
+
+/** `dovelab agent` with its own log; resolves once its start repair is logged. */
+async function agentStarted(logFile: string) {
+  const fd = openSync(logFile, 'w');
+  const child = spawn(process.execPath, [CLI, 'agent', '--interval', '5'], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const t0 = Date.now();
+  while (!/repair (done|failed) \(start\)/.test(readFileSync(logFile, 'utf8'))) {
+    if (Date.now() - t0 > 60_000) throw new Error(`agent ${child.pid}: no start repair in 60 s (${logFile})`);
+    await sleep(100);
+  }
+  return child;
+}
+
+async function disturbances(ctx: Awaited<ReturnType<typeof labContext>>, logDir: string) {
+  const from = 'dovelab-g1-h1'; const to = '198.51.100.12';
+  const baseline_idle = await pingLost(from, to, 60, async () => {});
+  let agent = await agentStarted(join(logDir, 'agent-1.log'));
+  const agent_kill9_restart = await pingLost(from, to, 100, async () => {
+    agent.kill('SIGKILL');
+    agent = await agentStarted(join(logDir, 'agent-2.log'));
+  });
+  agent.kill('SIGTERM');
+  await new Promise((r) => agent.once('exit', r));
+  const faucet_restart = await pingLost(from, to, 100, () => docker.getContainer(INFRA.faucet).restart({ t: 1 }));
+  await untilPings(from, to);
+  const ovs_restart = await pingLost(from, to, 150, () => docker.getContainer(INFRA.ovs).restart({ t: 1 }));
+  await untilPings(from, to);
+  const reset_other_group = await pingLost('dovelab-g3-h1', to, 60, () => labReset(ctx, 2));
+  return { interval_ms: 100, baseline_idle, agent_kill9_restart, faucet_restart, ovs_restart, reset_other_group };
+}
+
 const faucetDelta = (r: ReconcileReport) => ({ warm: (r.faucet?.after.warmStarts ?? 0) - (r.faucet?.before?.warmStarts ?? 0), cold: (r.faucet?.after.coldStarts ?? 0) - (r.faucet?.before?.coldStarts ?? 0) });
 
 const ctx = await labContext(cfg, quiet, docker);
@@ -131,6 +183,7 @@ for (let i = 0; i < 20; i++) {
   const d = faucetDelta(r.report); warmCold.warm += d.warm; warmCold.cold += d.cold;
 }
 await setAcls(ctx, 'h2.eth0', [], 1);
+const lost = await disturbances(ctx, dir);
 await labDown(ctx);
 
 console.log(JSON.stringify({
@@ -140,5 +193,6 @@ console.log(JSON.stringify({
   acl_toggle_effect_ms: { p50: pct(toggle, 50), p95: pct(toggle, 95), goal_p95: 1000, n: toggle.length },
   faucet_starts_during_live_changes: warmCold,
   agent_rss_kib_with_24_hosts: rssKiB,
+  ping_lost_during_disturbances: lost,
 }, null, 2));
 process.exit(0);

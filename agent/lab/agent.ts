@@ -1,14 +1,26 @@
 // The agent process: repairs the running lab whenever OVS, Docker or Faucet drift from the lab on
-// disk (at start, on container events, and every interval). It keeps no state of its own, so a
-// killed agent restarts and carries on.
+// disk (at start, on container events, after the Docker event stream comes back, and every
+// interval). It keeps no state of its own, so a killed agent restarts and carries on.
+// Repairs coalesce (one running, one pending); every finished repair logs one line:
+//   repair done (<why>): <n> change(s)[, Faucet reloaded]     or     repair failed (<why>): <message>
 import { writeFileSync, rmSync } from 'node:fs';
+import type Docker from 'dockerode';
 import type { Config } from '../config.js';
 import { labContext } from '../context.js';
-import { dockerClient } from '../docker/client.js';
+import { dockerCall, dockerClient } from '../docker/client.js';
 import { checkIo, desiredOf, labRepair } from './service.js';
 import { runChecks } from './check-run.js';
 import { readLabState } from './state.js';
-import { paths } from '../config.js';
+import { INFRA, paths } from '../config.js';
+import { coalescer, describeReasons } from './coalesce.js';
+
+/** The initial /events call gets this long to answer before it counts as failed. */
+const EVENTS_DEADLINE_MS = 5_000;
+/** Reconnect backoff: 250 ms doubling up to 4 s. */
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 4_000;
+/** Container events within this window make one repair. */
+const EVENT_SETTLE_MS = 500;
 
 export async function runAgent(c: Config, log: (s: string) => void, intervalMs: number): Promise<void> {
   const docker = dockerClient();
@@ -16,43 +28,35 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   const pidFile = `${c.runDir}/agent.pid`;
   writeFileSync(pidFile, String(process.pid));
   let stopping = false;
-  let pending: NodeJS.Timeout | undefined;
-  let running = Promise.resolve();
+  ctx.log(`agent ${process.pid} started; checking every ${intervalMs / 1000} s`);
 
-  const repair = (why: string) => {
-    running = running.then(async () => {
-      if (stopping) return;
-      try {
-        const r = await labRepair(ctx);
-        const changes = r?.actions.filter((a) => a.kind !== 'faucet' && a.kind !== 'warn') ?? [];
-        if (changes.length || r?.faucet?.changed) ctx.log(`repaired after ${why}: ${changes.length} change(s)${r?.faucet?.changed ? ', Faucet reloaded' : ''}`);
-      } catch (e) {
-        ctx.log(`repair failed (${why}): ${(e as Error).message}`);
-      }
-    });
-  };
-  const soon = (why: string) => { clearTimeout(pending); pending = setTimeout(() => repair(why), 500); };
-
-  // Our containers coming and going (an OVS or Faucet restart, a lab host that died).
-  const events = await docker.getEvents({ filters: { type: ['container'], event: ['start', 'die'] } });
-  events.on('data', (buf: Buffer) => {
-    for (const line of buf.toString().split('\n').filter(Boolean)) {
-      try {
-        const e = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
-        const name = e.Actor?.Attributes?.name ?? '';
-        if (name.startsWith('dovelab-')) soon(`${name} ${e.Action}`);
-      } catch { /* partial line */ }
+  const repairs = coalescer(async (reasons) => {
+    const why = describeReasons(reasons);
+    try {
+      const r = await labRepair(ctx);
+      const changes = r?.actions.filter((a) => a.kind !== 'faucet' && a.kind !== 'warn') ?? [];
+      ctx.log(`repair done (${why}): ${changes.length} change(s)${r?.faucet?.changed ? ', Faucet reloaded' : ''}`);
+    } catch (e) {
+      ctx.log(`repair failed (${why}): ${(e as Error).message.split('\n')[0]}`);
     }
   });
 
-  const stop = () => {
-    stopping = true; clearTimeout(pending); clearInterval(timer);
-    (events as unknown as { destroy?: () => void }).destroy?.();
-    rmSync(pidFile, { force: true });
-    void running.then(() => process.exit(0));
+  // Our containers coming and going (an OVS or Faucet restart, a lab host that died): the events of
+  // one short window make one trigger.
+  let settling: NodeJS.Timeout | undefined;
+  const seen = new Set<string>();
+  const onEvent = (why: string) => {
+    seen.add(why);
+    settling ??= setTimeout(() => { settling = undefined; const w = [...seen]; seen.clear(); repairs.trigger(...w); }, EVENT_SETTLE_MS);
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  const events = watchDockerEvents(docker, {
+    onEvent,
+    // Events may have been missed while the stream was down: look at everything.
+    onReconnect: () => { void startStoppedInfra(docker, ctx.log).finally(() => repairs.trigger('docker events reconnected')); },
+    log: ctx.log,
+  });
+  await events.firstAttempt;
+
   // Task checks run on their own schedule, outside the lab lock: they never hold up a change.
   let checking = false;
   const check = async () => {
@@ -63,8 +67,120 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
       if (st?.topology.tasks.length) await runChecks(checkIo(ctx), st, desiredOf(c, st));
     } catch (e) { ctx.log(`checks failed: ${(e as Error).message}`); } finally { checking = false; }
   };
-  ctx.log(`agent ${process.pid} started; checking every ${intervalMs / 1000} s`);
-  repair('start');
-  const timer = setInterval(() => { repair('interval'); void check(); }, intervalMs);
+  repairs.trigger('start');
+  const timer = setInterval(() => { repairs.trigger('interval'); void check(); }, intervalMs);
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    clearTimeout(settling); clearInterval(timer);
+    events.close();
+    // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
+    void repairs.stop().then(() => {
+      rmSync(pidFile, { force: true });
+      ctx.log(`agent ${process.pid} stopped`);
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   await new Promise<never>(() => {});
+}
+
+/**
+ * After a dockerd restart: starts the infra containers that exist with an unless-stopped (or always)
+ * policy but are not running. Docker 20.10 counts any signal sent through its API as a manual stop
+ * and then leaves the container stopped when the daemon comes back (Faucet's reload no longer
+ * signals through the API; this covers containers flagged before, or by someone else's `docker kill`).
+ */
+async function startStoppedInfra(docker: Docker, log: (s: string) => void): Promise<void> {
+  for (const name of Object.values(INFRA)) {
+    try {
+      const st = await dockerCall(`inspect ${name}`, (signal) => docker.getContainer(name).inspect({ abortSignal: signal } as object));
+      const policy = st.HostConfig.RestartPolicy?.Name ?? '';
+      if (st.State.Running || !['unless-stopped', 'always'].includes(policy)) continue;
+      await dockerCall(`start ${name}`, (signal) => docker.getContainer(name).start({ abortSignal: signal } as object));
+      log(`started ${name}: dockerd came back without it (restart policy ${policy})`);
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      if (code !== 404 && code !== 304) log(`could not start ${name}: ${(e as Error).message}`);
+    }
+  }
+}
+
+export interface EventWatch { firstAttempt: Promise<void>; close(): void }
+
+/**
+ * Follows dockerd's container events for `dovelab-*` containers, and reconnects (backoff up to a
+ * few seconds) whenever the stream errors or ends, e.g. after a dockerd restart. Logs
+ * `docker events: reconnected` once it is back, then calls onReconnect.
+ */
+export function watchDockerEvents(docker: Docker, h: { onEvent: (why: string) => void; onReconnect: () => void; log: (s: string) => void }): EventWatch {
+  let closed = false;
+  let current: AbortController | undefined;
+  let wake: (() => void) | undefined;
+  let resolveFirst!: () => void;
+  const firstAttempt = new Promise<void>((r) => { resolveFirst = r; });
+
+  const connect = async (): Promise<NodeJS.ReadableStream> => {
+    const ac = new AbortController();
+    current = ac;
+    const deadline = setTimeout(() => ac.abort(new Error(`no answer within ${EVENTS_DEADLINE_MS / 1000} s`)), EVENTS_DEADLINE_MS);
+    try {
+      return await docker.getEvents({ filters: { type: ['container'], event: ['start', 'die'] }, abortSignal: ac.signal } as Parameters<Docker['getEvents']>[0]);
+    } finally { clearTimeout(deadline); }
+  };
+  /** Resolves with why the stream stopped (end, close or error, whichever comes first). */
+  const follow = (stream: NodeJS.ReadableStream) => new Promise<string>((resolve) => {
+    let rest = '';
+    stream.on('data', (buf: Buffer) => {
+      const lines = (rest + buf.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
+        try {
+          const e = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+          const name = e.Actor?.Attributes?.name ?? '';
+          if (name.startsWith('dovelab-')) h.onEvent(`${name} ${e.Action}`);
+        } catch { /* not an event */ }
+      }
+    });
+    stream.once('end', () => resolve('ended'));
+    stream.once('close', () => resolve('closed'));
+    stream.once('error', (e: Error) => resolve(`error: ${e.message}`));
+  });
+  const pause = (ms: number) => new Promise<void>((r) => { const t = setTimeout(r, ms); wake = () => { clearTimeout(t); r(); }; });
+
+  void (async () => {
+    let lost = false;
+    let failures = 0;
+    while (!closed) {
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = await connect();
+      } catch (e) {
+        if (closed) break;
+        // One line when the trouble starts, not one per retry.
+        if (failures === 0) h.log(`docker events: cannot connect (${(e as Error).message}); retrying`);
+        failures++;
+        lost = true;
+        resolveFirst();
+        await pause(Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1)));
+        continue;
+      }
+      resolveFirst();
+      if (closed) { (stream as unknown as { destroy?: () => void }).destroy?.(); break; }
+      if (lost) { h.log('docker events: reconnected'); h.onReconnect(); }
+      failures = 0;
+      const why = await follow(stream);
+      if (closed) break;
+      h.log(`docker events: stream ${why}; reconnecting`);
+      lost = true;
+      await pause(BACKOFF_MIN_MS);
+    }
+  })();
+
+  return {
+    firstAttempt,
+    close() { closed = true; current?.abort(); wake?.(); },
+  };
 }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { simDown, simStatus, simUp } from '../../agent/hardware/sim/world.js';
-import { cfg, docker, hostPidOf, inHost, run, stack } from './_stack.js';
+import { cfg, docker, hostPidOf, inHost, inNetnsOf, run, stack, startCapture } from './_stack.js';
 import { vsctlVia } from '../../agent/net/ovs-exec.js';
 
 const CLIENT = 'dovelab-simtest';
@@ -50,13 +50,11 @@ test('the printer answers ping and mDNS', async () => {
   assert.match(ping.stdout, / 0% packet loss/);
   // dig sends a one-shot mDNS query but refuses the answer (it comes from the printer's own
   // address, not 224.0.0.251), so the answer is read off the wire.
-  const pid = await hostPidOf(CLIENT);
-  const capture = run(['nsenter', '-t', String(pid), '-n', 'timeout', '6', 'tcpdump', '-nn', '-l', '-c', '1', '-i', 'eth0',
-    'udp and src port 5353 and src host 100.64.0.10'], { allowFail: true });
-  await new Promise((r) => setTimeout(r, 500));
-  await inHost(CLIENT, ['dig', '+time=1', '+tries=2', '-p', '5353', '@224.0.0.251', 'printer.local']);
-  const r = await capture;
-  assert.match(r.stdout, /100\.64\.0\.10\.5353 > 100\.64\.0\.1\d\d\.\d+: .* A 100\.64\.0\.10/, r.stdout + r.stderr);
+  const cap = await startCapture(await inNetnsOf(CLIENT), 'eth0', 'udp and src port 5353 and src host 100.64.0.10');
+  try {
+    await inHost(CLIENT, ['dig', '+time=1', '+tries=2', '-p', '5353', '@224.0.0.251', 'printer.local']);
+    await cap.waitLine("the printer's mDNS answer", /100\.64\.0\.10\.5353 > 100\.64\.0\.1\d\d\.\d+: .* A 100\.64\.0\.10/);
+  } finally { await cap.stop(); }
 });
 
 test('sim down removes everything sim up made', async () => {

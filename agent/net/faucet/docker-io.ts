@@ -51,12 +51,13 @@ export class FaucetUnavailable extends Error {}
 export function faucetIo(docker: Docker, c: Config): FaucetIo {
   return {
     check: (hostPath) => checkFaucetConfig(docker, c, hostPath),
+    // SIGHUP goes straight to the container's init (tini forwards it to Faucet), not through
+    // Docker's kill API: Docker counts a signal sent that way as a manual stop, and then does not
+    // start an unless-stopped Faucet again after dockerd restarts (seen).
     reload: async () => {
-      try { await dockerCall(`SIGHUP ${INFRA.faucet}`, (abortSignal) => docker.getContainer(INFRA.faucet).kill({ signal: 'SIGHUP', abortSignal } as object)); } catch (e) {
-        const code = (e as { statusCode?: number }).statusCode;
-        if (code === 404 || code === 409) throw new FaucetUnavailable(`Faucet is not running (container ${INFRA.faucet}): run \`dovelab infra up\``);
-        throw e;
-      }
+      const st = await containerState(docker, INFRA.faucet);
+      if (!st?.State.Running || !st.State.Pid) throw new FaucetUnavailable(`Faucet is not running (container ${INFRA.faucet}): run \`dovelab infra up\``);
+      process.kill(st.State.Pid, 'SIGHUP');
     },
     metrics: async () => {
       try { return await scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`); } catch (e) {
