@@ -36,7 +36,10 @@ export interface ExecResult { code: number; stdout: string; stderr: string }
  */
 export type Outcome =
   | { is: 'yes' | 'no' | 'error'; why: string }
-  | { is: 'route?'; why: string };
+  | { is: 'route?'; why: string }
+  /** The sender has no route to the target (no address or route configured yet): it certainly does
+   * not reach it (a `reach` task is not done), but that proves nothing about a firewall (`no_reach`). */
+  | { is: 'unrouted'; why: string };
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
@@ -118,7 +121,7 @@ export function pingOutcome(r: ExecResult, host: string, to: string): Outcome {
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.code === 0) return { is: 'yes', why: 'replies' };
   // strerror wording, never a reply line ("Destination Net Unreachable"): the sender's own route.
-  if (/Network is unreachable/.test(out)) return { is: 'error', why: `${host} has no route to ${to} (Network is unreachable)` };
+  if (/Network is unreachable/.test(out)) return { is: 'unrouted', why: `${host} has no route to ${to} (Network is unreachable)` };
   if (/Name or service not known|name resolution|bad address|unknown host/i.test(out)) return { is: 'error', why: `${to} is not a valid address or known host name` };
   if (r.code === 1) {
     // A reply line from a router or from the sender itself (neighbour did not answer ARP), e.g.
@@ -162,7 +165,7 @@ export function afterRouteCheck(host: string, to: string, r: ExecResult | undefi
     return { is: 'no', why: 'network unreachable (a router answered)' };
   }
   if (r && r.code === 2 && /Network is unreachable/.test(r.stdout + r.stderr)) {
-    return { is: 'error', why: `${host} has no route to ${to} (Network is unreachable)` };
+    return { is: 'unrouted', why: `${host} has no route to ${to} (Network is unreachable)` };
   }
   return { is: 'error', why: `network unreachable, and whether ${host} has a route to ${to} could not be checked` };
 }
@@ -183,7 +186,8 @@ export function outcome(p: Probe, r: ExecResult): Outcome {
 /** The task's result from an outcome: pass / fail only when the probe ran and got an answer. */
 export function verdict(p: Probe, o: Outcome, ms: number): CheckResult {
   const base = { task: p.task, group: p.group, ms };
-  if (o.is === 'error' || o.is === 'route?') {
+  if (o.is === 'unrouted' && p.passOnSuccess) return { ...base, status: 'fail', reason: `${p.what}: ${o.why}` };
+  if (o.is === 'error' || o.is === 'route?' || o.is === 'unrouted') {
     return { ...base, status: 'error', reason: `${p.host}: cannot run the check: ${o.why} — ${p.what}` };
   }
   const done = p.passOnSuccess ? o.is === 'yes' : o.is === 'no';
