@@ -15,7 +15,9 @@ fi
 cd "$(dirname "$0")/.."
 
 PACKAGES=(docker.io debootstrap dnsmasq-base tcpdump ethtool iproute2 iptables util-linux procps
-  iputils-ping curl ca-certificates time)
+  iputils-ping curl ca-certificates time
+  # The e2e tier drives Debian's Chromium with playwright-core (same major version, DESIGN §5a).
+  chromium fonts-dejavu-core)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

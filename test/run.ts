@@ -35,7 +35,7 @@ function runTier(tier: string): Promise<Tally> {
   });
 }
 
-/** Integration tests make a lab, the sim world and the switch: leave none of it behind. */
+/** Integration and e2e tests make a lab, the sim world and the switch: leave none of it behind. */
 function cleanUp(): Promise<boolean> {
   const cli = join(here, '../agent/cli.js');
   const steps = [['down'], ['sim', 'down'], ['infra', 'down']];
@@ -50,7 +50,7 @@ for (const tier of tiers) {
   const t = await runTier(tier);
   passed += t.passed; failed += t.failed;
   console.log(`tier ${tier}: ${t.passed} passed, ${t.failed} failed`);
-  if (tier === 'integration' && !(await cleanUp())) {
+  if ((tier === 'integration' || tier === 'e2e') && !(await cleanUp())) {
     console.error('clean-up after the integration tier failed');
     failed += 1;
   }
