@@ -44,7 +44,7 @@ export function Join(props: { initialCode: string; error?: string; onJoin: (code
             enterkeyhint="go"
             maxLength={16}
             aria-invalid={error ? 'true' : undefined}
-            aria-describedby={error ? 'code-error' : 'code-help'}
+            aria-describedby={error ? 'code-help code-error' : 'code-help'}
           />
           <p id="code-help" class="help">Letters only, e.g. <span class="mono">KXBRTM</span>. Capitals are added for you.</p>
           {error && <p id="code-error" class="error" role="alert">{error}</p>}

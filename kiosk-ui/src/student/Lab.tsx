@@ -51,6 +51,10 @@ export function Lab(props: { group: number; onLeft: (message?: string) => void }
           <p class="brand" aria-hidden="true">dovelab</p>
           <h1>{view?.lab.title ?? 'Loading lesson…'}</h1>
         </div>
+        {view && view.tasks.length > 0 && (() => {
+          const done = view.tasks.filter((t) => t.status === 'pass').length;
+          return <a class={done === view.tasks.length ? 'tally-link all' : 'tally-link'} href="#tasks">{done}/{view.tasks.length} tasks done</a>;
+        })()}
         <p class="group-badge">Group {view?.group ?? props.group}</p>
         <nav class="jump" aria-label="Sections">
           <a href="#lesson">Lesson</a>

@@ -64,8 +64,8 @@ export function Terminals(props: { hosts: HostView[] }) {
                   Terminal
                 </button>
                 {count > 0 && (
-                  <button type="button" class="secondary small" onClick={() => openHost(h.name, true)} aria-label={`Another terminal on ${h.name}`}>
-                    + another
+                  <button type="button" class="secondary small" onClick={() => openHost(h.name, true)} aria-label={`New terminal on ${h.name}`}>
+                    New
                   </button>
                 )}
               </div>
@@ -101,11 +101,12 @@ export function Terminals(props: { hosts: HostView[] }) {
   );
 }
 
-const KEYS: [string, string, string][] = [
-  ['Esc', '\x1b', 'Escape'],
-  ['Tab', '\t', 'Tab'],
-  ['Ctrl‑C', '\x03', 'Control C (stop)'],
-  ['Ctrl‑D', '\x04', 'Control D (end)'],
+/** On-screen keys that phone keyboards lack: [visible label, bytes, accessible name if the label is a symbol]. */
+const KEYS: [string, string, string | undefined][] = [
+  ['Esc', '\x1b', undefined],
+  ['Tab', '\t', undefined],
+  ['Ctrl-C', '\x03', 'Ctrl-C (stop)'],
+  ['Ctrl-D', '\x04', 'Ctrl-D (end of input)'],
   ['↑', '\x1b[A', 'Up arrow (previous command)'],
   ['↓', '\x1b[B', 'Down arrow'],
 ];

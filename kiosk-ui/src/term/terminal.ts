@@ -5,6 +5,34 @@ import { FitAddon } from '@xterm/addon-fit';
 import type { TerminalResize } from '../../../agent/web/api-types.js';
 import type { TermHandle, TermState } from './types.js';
 
+/**
+ * xterm.js's DOM renderer writes its theme and cell sizes into <style> elements it creates, which
+ * the agent's CSP (style-src 'self', no 'unsafe-inline') blocks: the terminal text would lose its
+ * colours and alignment, and every update would log a CSP violation. CSSOM is not subject to CSP,
+ * so for the elements xterm asks for, we hand out an inert element whose textContent feeds a
+ * constructable stylesheet adopted by the document (Chrome 73+, Firefox 101+, Safari 16.4+).
+ * Only 'style' elements are redirected; nothing else on these pages creates one.
+ */
+function cspSafeStyleElements(): void {
+  if (typeof CSSStyleSheet === 'undefined' || !('adoptedStyleSheets' in Document.prototype) || !('replaceSync' in CSSStyleSheet.prototype)) return;
+  const create = document.createElement.bind(document);
+  document.createElement = ((tag: string, options?: ElementCreationOptions) => {
+    if (String(tag).toLowerCase() !== 'style') return create(tag, options);
+    const el = create('dl-xterm-style');
+    const sheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    let text = '';
+    Object.defineProperty(el, 'textContent', {
+      get: () => text,
+      set: (v: unknown) => { text = v == null ? '' : String(v); sheet.replaceSync(text); },
+    });
+    const remove = el.remove.bind(el);
+    el.remove = () => { document.adoptedStyleSheets = document.adoptedStyleSheets.filter((x) => x !== sheet); remove(); };
+    return el;
+  }) as typeof document.createElement;
+}
+cspSafeStyleElements();
+
 let css: Promise<void> | null = null;
 function loadCss(): Promise<void> {
   css ??= new Promise((resolve) => {
