@@ -2,7 +2,8 @@
 // answers, so the pages can be looked at and driven without the real agent.
 //   node kiosk-ui/dev/mock-server.mjs [port]      (default 8099)
 // Join code: ABCDEF (group 1). Hosts h1, h2 echo keystrokes; `web` closes with 4403, `busy` 4429.
-// POST /dev/drop cuts every terminal socket (a network blip); POST /dev/tick flips a task.
+// POST /dev/drop cuts every terminal socket (a network blip); POST /dev/tick flips a task;
+// POST /dev/events-off makes /api/events fail; POST /dev/end-sessions forgets every session.
 // `ws` is not installed, so the WebSocket server below is a minimal RFC 6455 implementation.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
@@ -85,6 +86,7 @@ const json = (res, status, body, extra = {}) => { res.writeHead(status, { 'conte
 const readBody = (req) => new Promise((r) => { let b = ''; req.on('data', (c) => (b += c)); req.on('end', () => r(b)); });
 
 const streams = new Set();
+let eventsOff = false; // POST /dev/events-off: the stream fails, so the kiosk must poll
 const push = () => {
   for (const s of streams) {
     s.res.write(`event: kiosk\ndata: ${JSON.stringify(kiosk())}\n\n`);
@@ -108,6 +110,7 @@ const server = createServer(async (req, res) => {
   if (p === '/api/group') return g ? json(res, 200, group()) : json(res, 401, { error: 'Join a group first.' });
   if (p === '/api/kiosk') return json(res, 200, kiosk());
   if (p === '/api/events') {
+    if (eventsOff) return json(res, 503, { error: 'events off (dev)' });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'content-security-policy': CSP });
     const s = { res, group: g }; streams.add(s);
     res.write(`event: kiosk\ndata: ${JSON.stringify(kiosk())}\n\n`);
@@ -117,6 +120,8 @@ const server = createServer(async (req, res) => {
   }
   if (p === '/dev/tick' && req.method === 'POST') { tick++; push(); return json(res, 200, { tick }); }
   if (p === '/dev/alarms' && req.method === 'POST') { alarms = alarms.length ? [] : ['Host web of group 3 is down', 'Disk 91% full']; push(); return json(res, 200, { alarms }); }
+  if (p === '/dev/events-off' && req.method === 'POST') { eventsOff = true; for (const s of streams) s.res.destroy(); streams.clear(); return json(res, 200, {}); }
+  if (p === '/dev/end-sessions' && req.method === 'POST') { sessions.clear(); for (const s of streams) s.res.destroy(); streams.clear(); return json(res, 200, {}); }
   if (p === '/dev/drop' && req.method === 'POST') { for (const s of sockets) s.destroy(); sockets.clear(); return json(res, 200, {}); }
   const file = p === '/' ? 'student.html' : p === '/kiosk' ? 'kiosk.html' : normalize(p).replace(/^(\.\.[/\\])+/, '').slice(1);
   const full = join(dist, file);

@@ -22,6 +22,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
 });
 const problems = [];
+let faults = false; // set once the script injects network faults through the mock's /dev/ endpoints
 const results = {};
 const axeSource = readFileSync(join(here, '../../node_modules/axe-core/axe.min.js'), 'utf8');
 
@@ -38,6 +39,8 @@ function watch(page, name) {
   page.on('console', (m) => {
     if (m.type() !== 'error' && m.type() !== 'warning') return;
     if (/status of 400/.test(m.text()) && m.location().url.endsWith('/api/join')) return; // the wrong code we type on purpose
+    // after we cut the stream / end sessions on purpose, the browser logs the failed API loads
+    if (faults && /^Failed to load resource/.test(m.text()) && new URL(m.location().url).pathname.startsWith('/api/')) return;
     problems.push(`${name}: console ${m.type()}: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
@@ -118,6 +121,7 @@ const shot = async (page, file, opts = {}) => { await page.screenshot({ path: jo
   await page.waitForFunction((b) => document.querySelector('.tally strong')?.textContent !== b, before, { timeout: 5000 });
   console.log(`laptop: tally ${before} -> ${await page.locator('.tally strong').textContent()} (live over SSE)`);
   // network blip
+  faults = true;
   await fetch(base + '/dev/drop', { method: 'POST' });
   await page.waitForSelector('.term-panel:not([hidden]) .ts-reconnecting', { timeout: 5000 });
   await shot(page, 'student-reconnecting-laptop.png');
@@ -133,6 +137,10 @@ const shot = async (page, file, opts = {}) => { await page.screenshot({ path: jo
   await page.setViewportSize({ width: 1100, height: 700 });
   await page.waitForTimeout(500);
   console.log(`laptop: resize messages after window resize: ${(mockLog.match(/resize/g) ?? []).length - n}`);
+  // the session ends on the server (lesson stopped): back to the join form with a message
+  await fetch(base + '/dev/end-sessions', { method: 'POST' });
+  await page.waitForSelector('#code-error', { timeout: 25_000 });
+  console.log(`laptop: after the session ended: "${await page.locator('#code-error').textContent()}"`);
   await ctx.close();
 }
 
@@ -156,6 +164,12 @@ const shot = async (page, file, opts = {}) => { await page.screenshot({ path: jo
   await page.waitForFunction(() => !document.querySelector('.k-alarms'));
   await page.waitForTimeout(700);
   await shot(page, 'kiosk-800x480-no-alarms.png');
+  // the stream fails for good: the kiosk falls back to polling /api/kiosk every 10 s
+  const first = await page.locator('.k-g-num').first().textContent();
+  await fetch(base + '/dev/events-off', { method: 'POST' });
+  await fetch(base + '/dev/tick', { method: 'POST' });
+  await page.waitForFunction((f) => document.querySelector('.k-g-num')?.textContent !== f, first, { timeout: 25_000 });
+  console.log(`kiosk: group 1 ${first} -> ${await page.locator('.k-g-num').first().textContent()} by polling while the stream is down`);
   await ctx.close();
 }
 

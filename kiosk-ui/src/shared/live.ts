@@ -13,9 +13,11 @@ export function subscribe(handlers: Handlers, onState: (s: StreamState) => void,
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
 
+  let first = true;
   const open = () => {
     if (stopped) return;
-    onState('connecting');
+    if (first) onState('connecting'); // later attempts stay 'down' until they open (no flapping)
+    first = false;
     es = new EventSource('/api/events');
     es.onopen = () => onState('open');
     es.onerror = () => {

@@ -24,7 +24,13 @@ export function Lab(props: { group: number; onLeft: (message?: string) => void }
 
   useEffect(() => {
     void load();
-    return subscribe({ group: (v) => { setView(v); setProblem(null); } }, setStream);
+    // After the stream comes back, fetch once: what happened meanwhile (new checks, or the session
+    // ended because the lesson stopped: then /api/group says 401) arrives with no event.
+    let opens = 0;
+    return subscribe({ group: (v) => { setView(v); setProblem(null); } }, (s) => {
+      setStream(s);
+      if (s === 'open' && opens++ > 0) void load();
+    });
   }, []);
 
   useEffect(() => {
