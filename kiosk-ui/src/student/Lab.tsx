@@ -94,6 +94,7 @@ export function Lab(props: { group: number; onLeft: (message?: string) => void }
                 dangerouslySetInnerHTML={{ __html: view.diagramSvg }}
               />
             )}
+            {view && <p class="diagram-note">Swipe sideways to see all of it.</p>}
           </section>
         </div>
         <div class="col col-work">
