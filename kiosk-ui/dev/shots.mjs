@@ -1,0 +1,180 @@
+// DEV ONLY: screenshots + axe-core + CSP/console check of the built pages against the mock server.
+//   node kiosk-ui/dev/shots.mjs [outdir]     (default /tmp/ui-shots; starts the mock on port 8098)
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = process.argv[2] ?? '/tmp/ui-shots';
+mkdirSync(outDir, { recursive: true });
+const PORT = 8098;
+const base = `http://localhost:${PORT}`;
+const mock = spawn(process.execPath, [join(here, 'mock-server.mjs'), String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+let mockLog = '';
+mock.stdout.on('data', (d) => (mockLog += d));
+await new Promise((r) => mock.stdout.once('data', r));
+process.on('exit', () => mock.kill());
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+const problems = [];
+let faults = false; // set once the script injects network faults through the mock's /dev/ endpoints
+const results = {};
+const axeSource = readFileSync(join(here, '../../node_modules/axe-core/axe.min.js'), 'utf8');
+
+async function context(opts) {
+  const ctx = await browser.newContext(opts);
+  ctx.setDefaultTimeout(10_000);
+  await ctx.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+  });
+  return ctx;
+}
+function watch(page, name) {
+  const requests = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error' && m.type() !== 'warning') return;
+    if (/status of 400/.test(m.text()) && m.location().url.endsWith('/api/join')) return; // the wrong code we type on purpose
+    // after we cut the stream / end sessions on purpose, the browser logs the failed API loads
+    if (faults && /^Failed to load resource/.test(m.text()) && new URL(m.location().url).pathname.startsWith('/api/')) return;
+    problems.push(`${name}: console ${m.type()}: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => problems.push(`${name}: page error: ${e.message}`));
+  page.on('request', (r) => requests.push(r.url()));
+  return requests;
+}
+async function axe(page, name) {
+  console.log(`axe ${name}...`);
+  // addScriptTag({path}) inserts an inline <script>, which the page's CSP blocks; evaluating over
+  // the DevTools protocol is not subject to the page's CSP.
+  await page.evaluate(axeSource);
+  const r = await page.evaluate(async () => {
+    const res = await window.axe.run(document, { resultTypes: ['violations'] });
+    return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ') + (n.any[0]?.data?.contrastRatio ? ` [${n.any[0].data.fgColor} on ${n.any[0].data.bgColor}: ${n.any[0].data.contrastRatio}]` : '')).slice(0, 5) }));
+  });
+  results[name] = r;
+  console.log(`axe ${name}: ${r.length ? r.map((v) => `${v.id} (${v.impact}) ${v.help} @ ${v.nodes.join(' | ')}`).join('\n  ') : 'no violations'}`);
+}
+const shot = async (page, file, opts = {}) => { await page.screenshot({ path: join(outDir, file), ...opts }); console.log(`shot ${join(outDir, file)}`); };
+
+// 1. Phone: join form, a wrong code, then a group card link.
+{
+  const ctx = await context({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  const reqs = watch(page, 'phone');
+  await page.goto(base + '/');
+  await page.waitForSelector('#code');
+  await shot(page, 'student-join-phone.png');
+  await axe(page, 'student-join');
+  await page.fill('#code', 'xyzzy');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#code-error');
+  await shot(page, 'student-join-error-phone.png');
+  await axe(page, 'student-join-error');
+  await page.goto(base + '/?code=abcdef');
+  await page.waitForSelector('.task');
+  await page.locator('.st-fail details summary').first().click();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  if (new URL(page.url()).search) problems.push('phone: ?code= stayed in the address bar');
+  if (reqs.some((u) => /terminal-/.test(u))) problems.push('phone: terminal chunk loaded before a terminal opened');
+  await shot(page, 'student-lab-phone.png');
+  await shot(page, 'student-lab-phone-full.png', { fullPage: true });
+  await page.click('button[aria-label="Terminal on h1"]');
+  await page.waitForSelector('.xterm-screen');
+  await page.waitForSelector('.ts-open');
+  await page.keyboard.type('ping -c 1 10.0.1.2');
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+  await page.locator('#terminals').scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('#terminals .terms')?.scrollIntoView({ block: 'start' }));
+  await shot(page, 'student-terminal-phone.png');
+  const loaded = reqs.filter((u) => /assets\/terminal-/.test(u)).map((u) => u.split('/').pop());
+  console.log(`phone: terminal assets loaded on open: ${loaded.join(', ')}`);
+  await axe(page, 'student-lab-terminal-phone');
+  await ctx.close();
+}
+
+// 2. Laptop: two terminals as tabs, a hint open, a network blip, a refused host.
+{
+  const ctx = await context({ viewport: { width: 1366, height: 768 } });
+  const page = await ctx.newPage();
+  watch(page, 'laptop');
+  await page.goto(base + '/?code=ABCDEF');
+  await page.waitForSelector('.task');
+  await shot(page, 'student-lab-laptop.png');
+  await page.click('button[aria-label="Terminal on h2"]');
+  await page.waitForSelector('.ts-open');
+  await page.click('button[aria-label="Terminal on h1"]');
+  await page.waitForFunction(() => document.querySelectorAll('.ts-open').length === 2);
+  await page.keyboard.type('ping -c 1 10.0.1.2');
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+  await shot(page, 'student-terminal-laptop.png');
+  await axe(page, 'student-lab-terminal-laptop');
+  // tasks live: a tick flips the ARP task to pass over SSE
+  const before = await page.locator('.tally strong').textContent();
+  await fetch(base + '/dev/tick', { method: 'POST' });
+  await page.waitForFunction((b) => document.querySelector('.tally strong')?.textContent !== b, before, { timeout: 5000 });
+  console.log(`laptop: tally ${before} -> ${await page.locator('.tally strong').textContent()} (live over SSE)`);
+  // network blip
+  faults = true;
+  await fetch(base + '/dev/drop', { method: 'POST' });
+  await page.waitForSelector('.term-panel:not([hidden]) .ts-reconnecting', { timeout: 5000 });
+  await shot(page, 'student-reconnecting-laptop.png');
+  await page.waitForFunction(() => document.querySelectorAll('.ts-open').length === 2, null, { timeout: 15000 });
+  console.log('laptop: both terminals reconnected');
+  await page.click('button[aria-label="Terminal on web"]');
+  await page.waitForSelector('.term-panel:not([hidden]) .ts-closed');
+  await shot(page, 'student-refused-laptop.png');
+  // resize: the window shrinks -> the terminal sends a resize
+  await page.click('#terminals [role=tab] >> text=h1');
+  await page.waitForTimeout(300);
+  const n = (mockLog.match(/resize/g) ?? []).length;
+  await page.setViewportSize({ width: 1100, height: 700 });
+  await page.waitForTimeout(500);
+  console.log(`laptop: resize messages after window resize: ${(mockLog.match(/resize/g) ?? []).length - n}`);
+  // the session ends on the server (lesson stopped): back to the join form with a message
+  await fetch(base + '/dev/end-sessions', { method: 'POST' });
+  await page.waitForSelector('#code-error', { timeout: 25_000 });
+  console.log(`laptop: after the session ended: "${await page.locator('#code-error').textContent()}"`);
+  await ctx.close();
+}
+
+// 3. Kiosk at 800x480, with and without alarms.
+{
+  const ctx = await context({ viewport: { width: 800, height: 480 } });
+  const page = await ctx.newPage();
+  watch(page, 'kiosk');
+  await page.goto(base + '/kiosk');
+  await page.waitForSelector('.k-g');
+  await page.waitForTimeout(700);
+  await shot(page, 'kiosk-800x480.png');
+  await axe(page, 'kiosk');
+  const dims = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight,
+    over: [...document.querySelectorAll('.kiosk *')].filter((e) => e.scrollHeight > e.clientHeight + 1 && getComputedStyle(e).overflow === 'hidden').map((e) => e.className) }));
+  console.log(`kiosk: scroll ${dims.sw}x${dims.sh}; clipped boxes: ${dims.over.join(', ') || 'none'}`);
+  if (dims.sw > 800 || dims.sh > 480) problems.push('kiosk: page scrolls');
+  const fills = await page.$$eval('.k-fill', (els) => els.map((e) => e.getBoundingClientRect().width));
+  console.log(`kiosk: bar fill widths (style prop under CSP): ${fills.map(Math.round).join(', ')}`);
+  await fetch(base + '/dev/alarms', { method: 'POST' });
+  await page.waitForFunction(() => !document.querySelector('.k-alarms'));
+  await page.waitForTimeout(700);
+  await shot(page, 'kiosk-800x480-no-alarms.png');
+  // the stream fails for good: the kiosk falls back to polling /api/kiosk every 10 s
+  const first = await page.locator('.k-g-num').first().textContent();
+  await fetch(base + '/dev/events-off', { method: 'POST' });
+  await fetch(base + '/dev/tick', { method: 'POST' });
+  await page.waitForFunction((f) => document.querySelector('.k-g-num')?.textContent !== f, first, { timeout: 25_000 });
+  console.log(`kiosk: group 1 ${first} -> ${await page.locator('.k-g-num').first().textContent()} by polling while the stream is down`);
+  await ctx.close();
+}
+
+await browser.close();
+console.log('mock log:\n' + mockLog);
+mock.kill();
+console.log(problems.length ? `PROBLEMS:\n  ${problems.join('\n  ')}` : 'no console errors, no CSP violations');
+process.exitCode = problems.length || Object.values(results).some((r) => r.length) ? 1 : 0;
