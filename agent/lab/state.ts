@@ -20,6 +20,8 @@ export interface LabState {
   overrides?: LabOverrides;
   /** The lab's own copy of its lesson pack (see lesson/snapshot.ts). */
   packDir?: string;
+  /** Join code of each student group, keyed by group number ("1", "2", …); made by `up`. */
+  joinCodes?: Record<string, string>;
 }
 
 const LabStateSchema = z.object({
@@ -35,6 +37,7 @@ const LabStateSchema = z.object({
     mirrors: z.record(z.string(), z.array(z.string())).optional(),
   }).optional(),
   packDir: z.string().optional(),
+  joinCodes: z.record(z.string().regex(/^[1-9]\d*$/), z.string().regex(/^[A-Z0-9]{4,16}$/)).optional(),
 });
 
 export class LabStateError extends Error {}
