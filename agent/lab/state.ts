@@ -66,3 +66,18 @@ export const writeLabState = (file: string, s: LabState) =>
 export const clearLabState = (file: string) => rmSync(file, { force: true });
 /** checks.json: written under the same rule as lab.json (durably, whole or not at all). */
 export const writeCheckReport = (file: string, report: object) => writeAtomic(file, JSON.stringify(report, null, 2) + '\n');
+
+const CheckReportSchema = z.object({
+  lab: z.string(), startedAt: z.string(), updated_at: z.string(),
+  results: z.array(z.object({
+    task: z.string(), group: z.number().int(), status: z.enum(['pass', 'fail', 'error']), reason: z.string(), ms: z.number(),
+  })),
+});
+
+/** checks.json (a CheckReport of check-run.ts) as written by writeCheckReport, or undefined when there is none (or it is damaged). */
+export function readCheckReport(file: string): z.infer<typeof CheckReportSchema> | undefined {
+  try {
+    const r = CheckReportSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return r.success ? r.data : undefined;
+  } catch { return undefined; }
+}
