@@ -32,6 +32,9 @@ export async function serveWeb(deps: WebDeps, opts: { hostname?: string } = {}):
     port, urls, web,
     async close() {
       web.close();
+      // Close frames out first (a page sees 1001 "going away"), then cut whatever still hangs on.
+      const closing = [...wss.clients].map((ws) => new Promise<void>((r) => { if (ws.readyState === ws.CLOSED) r(); else ws.once('close', () => r()); }));
+      await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 1_000))]);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -79,7 +79,17 @@ export function terminalRoute(d: TerminalRouteDeps): MiddlewareHandler {
     let slot: ReturnType<TerminalRegistry['reserve']>;
     let idle: NodeJS.Timeout | undefined;
     let ended = false;
+    /** What the page typed (or resized) while the exec was starting: applied once it runs. */
+    let pending: (string | Buffer)[] = [];
+    let pendingBytes = 0;
     const t0 = Date.now();
+    const apply = (t: Terminal, data: string | Buffer) => {
+      if (typeof data === 'string') {
+        const size = parseResize(data);
+        if (size) { void t.resize(size.cols, size.rows).catch(() => {}); return; }
+      }
+      t.write(data);
+    };
     let hostKeyName = asked ?? '';
 
     const end = (ws: WSContext, code: number, reason: string) => {
@@ -116,6 +126,8 @@ export function terminalRoute(d: TerminalRouteDeps): MiddlewareHandler {
             t.output.on('end', () => end(ws, 1000, 'the shell ended'));
             t.output.on('error', () => end(ws, CLOSE.broken, 'the terminal broke'));
             d.log({ msg: 'terminal opened', group: who.group, host: target.key, pid: t.pid });
+            for (const data of pending) apply(t, data);
+            pending = [];
             touch(ws);
           } catch (e) {
             d.log({ msg: 'terminal failed', group: who.group, host: target.key, error: (e as Error).message.split('\n')[0] });
@@ -124,13 +136,17 @@ export function terminalRoute(d: TerminalRouteDeps): MiddlewareHandler {
         })();
       },
       onMessage(e, ws) {
-        if (!term || ended) return;
+        if (ended) return;
+        const data = typeof e.data === 'string' ? e.data : e.data instanceof ArrayBuffer ? Buffer.from(e.data) : undefined;
+        if (data === undefined) return;
+        if (!term) {
+          pendingBytes += data.length;
+          if (pendingBytes > 64 * 1024) return end(ws, CLOSE.broken, 'too much input before the terminal started');
+          pending.push(data);
+          return;
+        }
         touch(ws);
-        if (typeof e.data === 'string') {
-          const size = parseResize(e.data);
-          if (size) { void term.resize(size.cols, size.rows).catch(() => {}); return; }
-          term.write(e.data);
-        } else if (e.data instanceof ArrayBuffer) term.write(Buffer.from(e.data));
+        apply(term, data);
       },
       onClose(_e, ws) { end(ws, 1000, 'closed by the page'); },
       onError(_e, ws) { end(ws, CLOSE.broken, 'socket error'); },
