@@ -24,6 +24,8 @@ export class LabViews {
   private diagrams = new DiagramCache();
   private status?: { key: string; at: number; value: Promise<LabStatus> };
   private readme?: { key: string; html: string };
+  /** Faucet's metrics and the disk: one look per STATUS_TTL_MS, however many pages ask. */
+  private facts?: { at: number; value: Promise<[AlarmFacts['faucet'], number | undefined]> };
 
   constructor(private readonly deps: WebDeps) {}
 
@@ -103,11 +105,11 @@ export class LabViews {
     const { cfg } = this.deps;
     const urls = joinUrls(cfg.web.name, cfg.web.port, this.deps.ipv4());
     const st = this.state();
-    const [hosts, faucet, diskUsed] = await Promise.all([
-      st ? this.hostsOrDown(st) : Promise.resolve([]),
-      this.faucetFacts(),
-      this.deps.diskUsed().catch(() => undefined),
-    ]);
+    const now = this.deps.now();
+    if (!this.facts || now - this.facts.at >= STATUS_TTL_MS) {
+      this.facts = { at: now, value: Promise.all([this.faucetFacts(), this.deps.diskUsed().catch(() => undefined)]) };
+    }
+    const [hosts, [faucet, diskUsed]] = await Promise.all([st ? this.hostsOrDown(st) : Promise.resolve([]), this.facts.value]);
     const facts: AlarmFacts = { hosts, faucet, diskUsed };
     const list = alarms(facts);
     if (st && !hosts) list.unshift('cannot read the lab hosts (Docker or OVS not answering)');

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { parseStat, treeOf } from '../../agent/sys/procs.js';
 import { groupDesired } from '../../agent/web/group-diagram.js';
 import { TokenBuckets } from '../../agent/web/rate-limit.js';
+import { TerminalRegistry } from '../../agent/web/terminal.js';
 import { readSession, signSession } from '../../agent/web/session.js';
 
 test('TokenBuckets: a burst, then one per interval; keys are independent; full buckets are forgotten', () => {
@@ -79,6 +80,20 @@ mirrors:
   const tap = g.uplinks.find((u) => u.name === 'tap')!;
   assert.equal(tap.mirrors, [d.ports.find((p) => p.faucetName === 'g2-h1-eth0')!.ofport]);
   assert.equal(g.faucet.vlans.map((v) => v.name).filter((n) => /^g\d/.test(n)), ['g2-lab']);
+});
+
+test('TerminalRegistry: caps per group and overall; a released place is free again; closeAll closes each', () => {
+  const r = new TerminalRegistry({ perGroup: 2, total: 3, idleMs: 1000 });
+  const closed: string[] = [];
+  const a = r.reserve(1, (code) => closed.push(`a ${code}`))!;
+  assert.ok(r.reserve(1, (code) => closed.push(`b ${code}`)));
+  assert.is(r.reserve(1, () => {}), undefined, 'group 1 is full');
+  assert.ok(r.reserve(2, (code) => closed.push(`c ${code}`)), 'group 2 is not');
+  assert.is(r.reserve(3, () => {}), undefined, 'all are full');
+  r.release(a);
+  assert.ok(r.reserve(3, (code) => closed.push(`d ${code}`)));
+  r.closeAll('stopping');
+  assert.equal(closed.sort(), ['b 1001', 'c 1001', 'd 1001']);
 });
 
 test.run();
