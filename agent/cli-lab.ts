@@ -8,9 +8,10 @@ import { runAgent } from './lab/agent.js';
 import { diagramDot, renderSvg } from './lab/diagram.js';
 import { containerOf, PlanError } from './lab/desired.js';
 import type { ReconcileReport } from './lab/engine.js';
-import { addHost, checkIo, desiredOf, labDown, labReset, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
+import { addHost, checkIo, desiredOf, ensureJoinCodes, labDown, labReset, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
 import { formatChecks, runChecks } from './lab/check-run.js';
 import { readLabState } from './lab/state.js';
+import { formatJoinCodes } from './lab/join-codes.js';
 import { formatLabStatus, labStatus } from './lab/status.js';
 import { labSummary } from './lab/summary.js';
 import { LessonError, lessonFile, loadTopology } from './lesson/load.js';
@@ -58,6 +59,7 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
         log(labSummary(desiredOf(c, state)));
         for (const w of report.warnings) log(`warning: ${w}`);
         log(`ready: ${groups} group(s); ${reportLine(report)}`);
+        log(`join codes (for the students; \`dovelab join-codes\` shows them again):\n${formatJoinCodes(state.joinCodes)}`);
       } finally { found.dispose(); }
     }));
 
@@ -69,8 +71,18 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
       const c = cfg();
       const st = readLabState(paths(c).labState);
       const s = await labStatus(await ctx(), st, st ? desiredOf(c, st) : undefined);
-      log(o.json ? JSON.stringify(s, null, 2) : formatLabStatus(s));
+      // Join codes are the teacher's: the CLI shows them, the kiosk never does.
+      if (o.json) log(JSON.stringify({ ...s, join_codes: st?.joinCodes ?? {} }, null, 2));
+      else log(formatLabStatus(s) + (st?.joinCodes ? `\njoin codes: ${formatJoinCodes(st.joinCodes).split('\n').join(', ')}` : ''));
       return s.problems.length ? 1 : 0;
+    }));
+
+  program.command('join-codes').description("the students' join codes of the running lab, one line per group")
+    .action(action(async () => {
+      const st = readLabState(paths(cfg()).labState);
+      if (!st) throw new LabError('no lab is running: `dovelab up <lesson>` first');
+      // A lab started before join codes existed gets them now.
+      log(formatJoinCodes(st.joinCodes && Object.keys(st.joinCodes).length >= st.groups ? st.joinCodes : await ensureJoinCodes(cfg())));
     }));
 
   program.command('exec').description('run a command in a lab host: dovelab exec h1 --group 2 -- ping h2')

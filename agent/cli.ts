@@ -111,7 +111,12 @@ Where to look:
   docker exec dovelab-ovs ovs-ofctl -O OpenFlow13 dump-flows ${c.bridge}   Faucet's flows
   ${paths(c).faucetYaml}              the generated Faucet config
   curl -s 127.0.0.1:${c.faucetPromPort}/metrics | grep -E 'dp_status|faucet_config'
-  dovelab down; dovelab sim down; dovelab infra down   clean up`);
+  dovelab down; dovelab sim down; dovelab infra down   clean up
+
+In a browser, as a student:
+  dovelab agent                                    keeps the lab repaired and serves the web UI
+  then open http://localhost${c.web.port === 80 ? '' : `:${c.web.port}`}/ and join with group 1's code: ${state.joinCodes?.['1'] ?? '(see dovelab join-codes)'}
+  the kiosk screen is http://localhost${c.web.port === 80 ? '' : `:${c.web.port}`}/kiosk`);
     return ping.code;
   }));
 

@@ -46,6 +46,13 @@ export const ConfigSchema = z.strictObject({
     faucet: z.string().default('dovelab/faucet'),
     labhost: z.string().default('dovelab/labhost'),
   }).prefault({}),
+  /** The web UI that `dovelab agent` serves (student page, kiosk, API). */
+  web: z.strictObject({
+    /** TCP port (80 on the Pi). */
+    port: z.number().int().min(1).max(65535).default(8080),
+    /** The appliance's name on the kiosk and in its join URL (<name>.local); on the Pi, its hostname. */
+    name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, 'a host name (letters, digits, dashes)').default('dovelab'),
+  }).prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -53,6 +60,8 @@ const ENV: Record<string, keyof Config> = {
   DOVELAB_DATA_DIR: 'dataDir', DOVELAB_RUN_DIR: 'runDir', DOVELAB_LOG_DIR: 'logDir',
   DOVELAB_BRIDGE: 'bridge', DOVELAB_DATAPATH: 'datapath',
 };
+/** Settings of the web UI from the environment (DOVELAB_WEB_PORT=8081). */
+const WEB_ENV: Record<string, 'port' | 'name'> = { DOVELAB_WEB_PORT: 'port', DOVELAB_WEB_NAME: 'name' };
 
 export class ConfigError extends Error {}
 
@@ -67,6 +76,13 @@ export function loadConfig(file = process.env.DOVELAB_CONFIG ?? '/etc/dovelab/do
     raw = (doc ?? {}) as Record<string, unknown>;
   }
   for (const [name, key] of Object.entries(ENV)) if (env[name]) raw[key] = env[name];
+  for (const [name, key] of Object.entries(WEB_ENV)) {
+    const v = env[name];
+    if (!v) continue;
+    const web = (raw.web && typeof raw.web === 'object' ? { ...raw.web } : {}) as Record<string, unknown>;
+    web[key] = key === 'port' && /^\d+$/.test(v) ? Number(v) : v;
+    raw.web = web;
+  }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');

@@ -8,7 +8,9 @@ import type Docker from 'dockerode';
 import type { Config } from '../config.js';
 import { labContext } from '../context.js';
 import { dockerCall, dockerClient } from '../docker/client.js';
-import { checkIo, desiredOf, labRepair } from './service.js';
+import { checkIo, desiredOf, ensureJoinCodes, labRepair } from './service.js';
+import { serveWeb, type WebServer } from '../web/server.js';
+import { agentWebDeps } from '../web/wiring.js';
 import { runChecks } from './check-run.js';
 import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
@@ -29,6 +31,14 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   writeFileSync(pidFile, String(process.pid));
   let stopping = false;
   ctx.log(`agent ${process.pid} started; checking every ${intervalMs / 1000} s`);
+  // A lab started before join codes existed gets them (students need one to join).
+  await ensureJoinCodes(c).catch((e: Error) => ctx.log(`join codes: ${e.message}`));
+  // The web UI; the agent repairs the lab even when it cannot serve it (port taken).
+  let web: WebServer | undefined;
+  try {
+    web = await serveWeb(agentWebDeps(c, ctx, docker, log));
+    ctx.log(`web UI on ${web.urls.join('  ')}  (kiosk: ${web.urls[web.urls.length - 1]}kiosk)`);
+  } catch (e) { ctx.log(`web UI not served: ${(e as Error).message}`); }
 
   const repairs = coalescer(async (reasons) => {
     const why = describeReasons(reasons);
@@ -76,7 +86,8 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     clearTimeout(settling); clearInterval(timer);
     events.close();
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
-    void repairs.stop().then(() => {
+    // The web side closes its streams and terminals; the lab keeps running.
+    void Promise.all([repairs.stop(), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`))]).then(() => {
       rmSync(pidFile, { force: true });
       ctx.log(`agent ${process.pid} stopped`);
       process.exit(0);

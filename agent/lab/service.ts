@@ -12,6 +12,7 @@ import { lessonInterfaceProblems } from './interfaces.js';
 import { isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
 import { reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
 import { clearLabState, readLabState, writeCheckReport, writeLabState, type LabState } from './state.js';
+import { newJoinCodes } from './join-codes.js';
 import { labCheckIo, runChecks, sameRun, type CheckIo, type CheckReport } from './check-run.js';
 
 export class LabError extends Error {}
@@ -68,6 +69,7 @@ export async function labUp(ctx: LabContext, lesson: string, groups: number): Pr
   const state: LabState = {
     lab: topology.id ?? 'lab', source: file, groups, topology, startedAt: new Date().toISOString(), overrides: {},
     packDir: join(paths(ctx.cfg).labPack, `${topology.id ?? 'lab'}-${Date.now()}`),
+    joinCodes: newJoinCodes(groups),
   };
   try { desiredOf(ctx.cfg, state); } catch (e) {
     if (e instanceof PlanError) throw new LabError(`${file}: ${e.message}`);
@@ -109,6 +111,22 @@ export async function labRepair(ctx: LabContext): Promise<ReconcileReport | unde
   return withLabLock(ctx.cfg, async () => {
     const st = readLabState(paths(ctx.cfg).labState);
     return st ? reconcile(ctx, desiredOf(ctx.cfg, st)) : undefined;
+  });
+}
+
+/**
+ * Gives a lab started before join codes existed its codes (the agent calls this at start); a lab
+ * that has them keeps them. Returns the codes, or undefined when no lab runs.
+ */
+export async function ensureJoinCodes(c: Config): Promise<Record<string, string> | undefined> {
+  return withLabLock(c, async () => {
+    const st = readLabState(paths(c).labState);
+    if (!st) return undefined;
+    const have = st.joinCodes ?? {};
+    if (Array.from({ length: st.groups }, (_, i) => String(i + 1)).every((g) => g in have)) return have;
+    const joinCodes = { ...newJoinCodes(st.groups), ...have };
+    writeLabState(paths(c).labState, { ...st, joinCodes });
+    return joinCodes;
   });
 }
 

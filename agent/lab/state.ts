@@ -20,6 +20,8 @@ export interface LabState {
   overrides?: LabOverrides;
   /** The lab's own copy of its lesson pack (see lesson/snapshot.ts). */
   packDir?: string;
+  /** Join code of each student group, keyed by group number ("1", "2", …); made by `up`. */
+  joinCodes?: Record<string, string>;
 }
 
 const LabStateSchema = z.object({
@@ -35,6 +37,7 @@ const LabStateSchema = z.object({
     mirrors: z.record(z.string(), z.array(z.string())).optional(),
   }).optional(),
   packDir: z.string().optional(),
+  joinCodes: z.record(z.string().regex(/^[1-9]\d*$/), z.string().regex(/^[A-Z0-9]{4,16}$/)).optional(),
 });
 
 export class LabStateError extends Error {}
@@ -63,3 +66,18 @@ export const writeLabState = (file: string, s: LabState) =>
 export const clearLabState = (file: string) => rmSync(file, { force: true });
 /** checks.json: written under the same rule as lab.json (durably, whole or not at all). */
 export const writeCheckReport = (file: string, report: object) => writeAtomic(file, JSON.stringify(report, null, 2) + '\n');
+
+const CheckReportSchema = z.object({
+  lab: z.string(), startedAt: z.string(), updated_at: z.string(),
+  results: z.array(z.object({
+    task: z.string(), group: z.number().int(), status: z.enum(['pass', 'fail', 'error']), reason: z.string(), ms: z.number(),
+  })),
+});
+
+/** checks.json (a CheckReport of check-run.ts) as written by writeCheckReport, or undefined when there is none (or it is damaged). */
+export function readCheckReport(file: string): z.infer<typeof CheckReportSchema> | undefined {
+  try {
+    const r = CheckReportSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return r.success ? r.data : undefined;
+  } catch { return undefined; }
+}

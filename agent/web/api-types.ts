@@ -54,6 +54,8 @@ export type LiveEvent = { type: 'group'; data: GroupView } | { type: 'kiosk'; da
  * its group). Client -> server: text frames are keystrokes, except a text frame that is JSON
  * `{"type":"resize","cols":N,"rows":N}`. Server -> client: binary frames are terminal output; the
  * socket closes with code 4403 (not your group), 4404 (no such host), 4429 (too many terminals).
+ * Also: 4401 (no valid student session), 4408 (idle too long), 1000 (the shell ended or the page
+ * closed it), 1001 (the appliance is stopping), 1011 (the terminal could not start or broke).
  */
 export interface TerminalResize { type: 'resize'; cols: number; rows: number }
 

@@ -1,0 +1,33 @@
+// What the web app is given (so tests can pass fakes): settings, the lab's adapters, a clock, the
+// secret that signs sessions, where the pages are, and the few facts of the appliance it shows.
+import type { Context } from 'hono';
+import type { Config } from '../config.js';
+import type { TerminalBackend } from '../docker/terminal.js';
+import type { LabContext } from '../lab/engine.js';
+import type { FaucetStatus } from '../net/faucet/status.js';
+
+export interface WebDeps {
+  cfg: Config;
+  /** The lab's adapter set (status reads OVS and Docker through it). */
+  lab: LabContext;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Signs session cookies (see session.ts loadWebSecret). */
+  secret: Buffer;
+  /** One structured log line (JSON). */
+  log: (line: string) => void;
+  /** The built pages (dist/kiosk-ui). */
+  uiDir: string;
+  /** The appliance's first non-loopback IPv4 address, for the join URL. */
+  ipv4: () => string | undefined;
+  /** Faucet's metrics (throws when Faucet does not answer). */
+  faucetStatus: () => Promise<FaucetStatus>;
+  /** Fraction (0..1) of the data disk in use. */
+  diskUsed: () => Promise<number | undefined>;
+  /** Terminals into lab hosts; without it the terminal route answers 503. */
+  terminals?: TerminalBackend;
+  /** The client's address (rate limits); default: the socket's remote address. */
+  clientIp?: (c: Context) => string;
+  /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
+  eventPollMs?: number;
+}

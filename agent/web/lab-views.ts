@@ -1,0 +1,146 @@
+// The lab as the pages see it: GroupView for one group, KioskView for everyone. Reads the lab on
+// disk (lab.json, checks.json, the lab's pack copy) and asks lab/status.ts what runs; shapes only.
+import { statfs } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { paths } from '../config.js';
+import { desiredOf } from '../lab/service.js';
+import { sameRun } from '../lab/check-run.js';
+import { labStatus, type HostStatus, type LabStatus } from '../lab/status.js';
+import { readCheckReport, readLabState, type LabState } from '../lab/state.js';
+import { sha256 } from '../net/faucet/apply.js';
+import type { GroupView, HostView, KioskView, TaskView } from './api-types.js';
+import type { WebDeps } from './deps.js';
+import { DiagramCache, groupDiagramDot } from './group-diagram.js';
+import { alarms, joinQrSvg, joinUrls, type AlarmFacts } from './kiosk.js';
+import { renderMarkdown } from './markdown.js';
+
+/** How long one status (an OVS and Docker round trip) serves every page asking for it. */
+const STATUS_TTL_MS = 2_000;
+
+const runKey = (st: LabState) => `${st.lab}\n${st.startedAt}`;
+
+export class LabViews {
+  private diagrams = new DiagramCache();
+  private status?: { key: string; at: number; value: Promise<LabStatus> };
+  private readme?: { key: string; html: string };
+  /** Faucet's metrics and the disk: one look per STATUS_TTL_MS, however many pages ask. */
+  private facts?: { at: number; value: Promise<[AlarmFacts['faucet'], number | undefined]> };
+
+  constructor(private readonly deps: WebDeps) {}
+
+  /** The lab on disk; a damaged lab.json reads as no lab (the CLI says what is wrong). */
+  state(): LabState | undefined {
+    try { return readLabState(paths(this.deps.cfg).labState); } catch { return undefined; }
+  }
+
+  private labStatus(st: LabState): Promise<LabStatus> {
+    const key = runKey(st) + JSON.stringify(st.overrides ?? {}) + Object.keys(st.topology.hosts).join();
+    const now = this.deps.now();
+    if (!this.status || this.status.key !== key || now - this.status.at >= STATUS_TTL_MS) {
+      const value = labStatus(this.deps.lab, st, desiredOf(this.deps.cfg, st));
+      value.catch(() => { if (this.status?.value === value) this.status = undefined; });
+      this.status = { key, at: now, value };
+    }
+    return this.status.value;
+  }
+
+  private hostsOrDown(st: LabState): Promise<HostStatus[] | undefined> {
+    return this.labStatus(st).then((s) => s.hosts, () => undefined);
+  }
+
+  private checks(st: LabState) {
+    const r = readCheckReport(paths(this.deps.cfg).checks);
+    return r && sameRun(st, r) ? r : undefined;
+  }
+
+  private readmeHtml(st: LabState): string {
+    const key = runKey(st);
+    if (this.readme?.key !== key) {
+      const file = st.packDir ? join(st.packDir, 'README.md') : undefined;
+      const text = file && existsSync(file) ? readFileSync(file, 'utf8') : `# ${st.topology.title ?? st.lab}\n\nThis lesson has no README.`;
+      this.readme = { key, html: renderMarkdown(text) };
+    }
+    return this.readme.html;
+  }
+
+  /** Everything group `group` sees, and nothing of another group. */
+  async group(st: LabState, group: number): Promise<GroupView> {
+    const desired = desiredOf(this.deps.cfg, st);
+    const title = st.topology.title ?? st.lab;
+    const [svg, hosts] = await Promise.all([
+      this.diagrams.svg(groupDiagramDot(desired, group, `${title} · group ${group}`)),
+      this.hostsOrDown(st),
+    ]);
+    const mine = (g: number) => g === group || g === 0;
+    const hostViews: HostView[] = hosts
+      ? hosts.filter((h) => mine(h.group)).map((h) => ({
+        name: h.name, running: h.running,
+        interfaces: h.interfaces.map((i) => ({ name: i.name, ip: i.ip, addresses: i.addresses, network: i.network, vlan: i.vlan })),
+      }))
+      // Docker or OVS not answering: the plan, nothing known to run.
+      : desired.hosts.filter((h) => mine(h.group)).map((h) => ({
+        name: h.host, running: false,
+        interfaces: desired.ports.filter((p) => p.container === h.container).map((p) => ({
+          name: p.ifname, ip: p.address ?? (p.dhcp ? 'dhcp' : 'none'), addresses: [], network: p.vlan.replace(/^g\d+-/, ''), vlan: p.vid,
+        })),
+      }));
+    const report = this.checks(st);
+    const tasks: TaskView[] = st.topology.tasks.map((t) => {
+      const r = report?.results.find((x) => x.group === group && x.task === t.id);
+      return {
+        id: t.id, title: t.title ?? t.id, ...(t.hint ? { hint: t.hint } : {}),
+        status: r?.status ?? 'unknown', reason: r?.reason ?? 'not checked yet',
+      };
+    });
+    return {
+      lab: { id: st.lab, title, startedAt: st.startedAt }, group,
+      readmeHtml: this.readmeHtml(st), diagramSvg: svg, hosts: hostViews, tasks,
+      ...(report ? { checkedAt: report.updated_at } : {}),
+    };
+  }
+
+  /** The kiosk: no codes, no addresses of lab hosts, nothing a passer-by should not read. */
+  async kiosk(): Promise<KioskView> {
+    const { cfg } = this.deps;
+    const urls = joinUrls(cfg.web.name, cfg.web.port, this.deps.ipv4());
+    const st = this.state();
+    const now = this.deps.now();
+    if (!this.facts || now - this.facts.at >= STATUS_TTL_MS) {
+      this.facts = { at: now, value: Promise.all([this.faucetFacts(), this.deps.diskUsed().catch(() => undefined)]) };
+    }
+    const [hosts, [faucet, diskUsed]] = await Promise.all([st ? this.hostsOrDown(st) : Promise.resolve([]), this.facts.value]);
+    const facts: AlarmFacts = { hosts, faucet, diskUsed };
+    const list = alarms(facts);
+    if (st && !hosts) list.unshift('cannot read the lab hosts (Docker or OVS not answering)');
+    const report = st && this.checks(st);
+    const total = st?.topology.tasks.length ?? 0;
+    return {
+      appliance: cfg.web.name,
+      joinUrls: urls,
+      qrSvg: joinQrSvg(urls),
+      lesson: st ? { id: st.lab, title: st.topology.title ?? st.lab, groups: st.groups, tasks: total } : null,
+      progress: st ? Array.from({ length: st.groups }, (_, i) => ({
+        group: i + 1,
+        done: report ? report.results.filter((r) => r.group === i + 1 && r.status === 'pass').length : 0,
+        total,
+      })) : [],
+      alarms: list,
+    };
+  }
+
+  private async faucetFacts(): Promise<AlarmFacts['faucet']> {
+    const live = this.deps.lab.faucet.liveConfig();
+    try {
+      return { status: await this.deps.faucetStatus(), liveSha256: live === undefined ? undefined : sha256(live), dpName: this.deps.cfg.bridge };
+    } catch (e) { return { error: (e as Error).message }; }
+  }
+}
+
+/** Fraction of the file system holding `dir` in use. */
+export async function diskUsedOf(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  // As df counts it: blocks reserved for root are neither used nor available.
+  const used = s.blocks - s.bfree;
+  return used + s.bavail > 0 ? used / (used + s.bavail) : 0;
+}

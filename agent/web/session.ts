@@ -1,0 +1,48 @@
+// Student sessions: a cookie naming group + lab run, signed with HMAC-SHA256 under the appliance's
+// web secret (<dataDir>/web-secret, made once, 0600). A session belongs to one run of one lab:
+// once the lab is taken down or started again, the cookie is worth nothing.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeAtomic } from '../sys/files.js';
+import type { LabState } from '../lab/state.js';
+
+export const SESSION_COOKIE = 'dovelab_session';
+
+export interface Session { group: number; lab: string; startedAt: string }
+
+/** The secret in `file`, made (32 random bytes, hex, mode 0600, durably) when there is none. */
+export function loadWebSecret(file: string): Buffer {
+  if (existsSync(file)) {
+    const hex = readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f]{64}$/.test(hex)) return Buffer.from(hex, 'hex');
+  }
+  const secret = randomBytes(32);
+  writeAtomic(file, secret.toString('hex') + '\n', 0o600);
+  return secret;
+}
+
+const mac = (secret: Buffer, payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
+
+export function signSession(secret: Buffer, s: Session): string {
+  const payload = Buffer.from(JSON.stringify({ g: s.group, l: s.lab, s: s.startedAt })).toString('base64url');
+  return `${payload}.${mac(secret, payload)}`;
+}
+
+/** The session in a cookie value, if its signature is ours; says nothing yet about the lab. */
+export function readSession(secret: Buffer, value: string | undefined): Session | undefined {
+  if (!value || value.length > 1024) return undefined;
+  const [payload, sig, ...rest] = value.split('.');
+  if (!payload || !sig || rest.length) return undefined;
+  const want = Buffer.from(mac(secret, payload));
+  const got = Buffer.from(sig);
+  if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
+  try {
+    const o = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { g?: unknown; l?: unknown; s?: unknown };
+    if (typeof o.g !== 'number' || !Number.isInteger(o.g) || typeof o.l !== 'string' || typeof o.s !== 'string') return undefined;
+    return { group: o.g, lab: o.l, startedAt: o.s };
+  } catch { return undefined; }
+}
+
+/** True while the session's lab run is the one on disk and its group exists in it. */
+export const sessionValid = (s: Session | undefined, st: LabState | undefined): s is Session =>
+  !!s && !!st && s.lab === st.lab && s.startedAt === st.startedAt && s.group >= 1 && s.group <= st.groups;

@@ -1,0 +1,28 @@
+// The real WebDeps for `dovelab agent`: Docker terminals, Faucet's metrics, the disk, the secret.
+import type Docker from 'dockerode';
+import { paths, type Config } from '../config.js';
+import { dockerTerminals } from '../docker/terminal.js';
+import type { LabContext } from '../lab/engine.js';
+import { faucetIo } from '../net/faucet/docker-io.js';
+import { faucetStatus } from '../net/faucet/status.js';
+import type { WebDeps } from './deps.js';
+import { firstIpv4 } from './kiosk.js';
+import { diskUsedOf } from './lab-views.js';
+import { loadWebSecret } from './session.js';
+import { UI_DIR } from './static.js';
+
+export const webSecretFile = (c: Config) => `${c.dataDir}/web-secret`;
+
+export function agentWebDeps(cfg: Config, lab: LabContext, docker: Docker, log: (line: string) => void): WebDeps {
+  const faucet = faucetIo(docker, cfg);
+  return {
+    cfg, lab, log,
+    now: Date.now,
+    secret: loadWebSecret(webSecretFile(cfg)),
+    uiDir: process.env.DOVELAB_UI_DIR ?? UI_DIR,
+    ipv4: () => firstIpv4(),
+    faucetStatus: async () => faucetStatus(await faucet.metrics()),
+    diskUsed: () => diskUsedOf(paths(cfg).labState.replace(/\/[^/]*$/, '')),
+    terminals: dockerTerminals(docker),
+  };
+}
