@@ -7,4 +7,4 @@ bash image-build/host-setup.sh
 dovelab() { node dist/agent/cli.js "$@"; }
 dovelab engine start
 dovelab images build
-node dist/test/run.js unit integration
+node dist/test/run.js unit integration e2e

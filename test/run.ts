@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const uvuBin = join(here, '../../node_modules/uvu/bin.js');
-const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration'];
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
 
 interface Tally { passed: number; failed: number; crashed: boolean }
 
