@@ -65,6 +65,7 @@ export function crossCheck(t: Topology): Problem[] {
   checkHosts(t, say);
   checkUplinksAndMirrors(t, say);
   checkAcls(t, say);
+  checkControls(t, say);
   return out;
 }
 
@@ -198,6 +199,25 @@ function checkUplinksAndMirrors(t: Topology, say: Say): void {
 }
 
 /** ACL names are not Dovelab's; matches are ones a switch takes; apply names existing ports and ACLs. */
+/** controls: name ports and ACLs of the lesson, on hosts a group owns (a shared host is the class's). */
+function checkControls(t: Topology, say: Say): void {
+  const aclNames = Object.keys(t.acls);
+  for (const [key, names] of Object.entries(t.controls?.acls ?? {})) {
+    const at = `controls.acls.${key}`;
+    const why = badPort(t, key, true);
+    if (why) { say(at, why); continue; }
+    const host = key.split('.')[0]!;
+    const spec = t.hosts[host]!;
+    if (!spec.per_group && Object.values(spec.interfaces).every((i) => t.networks[i.network]?.shared)) {
+      say(at, `${host} is shared by all groups: a group may only switch its own hosts (add per_group: true to ${host})`);
+    }
+    names.forEach((n, k) => {
+      if (!Object.hasOwn(t.acls, n)) say(`${at}.${k}`, `unknown ACL "${n}" (${known(aclNames)})`);
+      else if (names.indexOf(n) < k) say(`${at}.${k}`, `ACL "${n}" is listed twice`);
+    });
+  }
+}
+
 function checkAcls(t: Topology, say: Say): void {
   for (const [a, rules] of Object.entries(t.acls)) {
     if (a.startsWith('dovelab')) say(`acls.${a}`, 'ACL names starting with "dovelab" are reserved for Dovelab\'s own ACLs');

@@ -152,6 +152,10 @@ export const TopologySchema = z.strictObject({
     .describe('ordered rules, first match wins; a packet no rule matches is allowed'),
   apply: z.record(z.string(), z.array(z.string())).default({})
     .describe('host.interface -> ACL names applied to what the host sends'),
+  controls: z.strictObject({
+    acls: z.record(z.string(), z.array(z.string()).min(1)).default({})
+      .describe('host.interface -> the lesson ACLs a group may switch on that interface itself (from its page)'),
+  }).optional().describe('what students may switch themselves; anything not listed here is refused'),
 });
 
 export type Topology = z.infer<typeof TopologySchema>;

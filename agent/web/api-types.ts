@@ -22,7 +22,16 @@ export interface GroupView {
   tasks: TaskView[];
   /** When the last check round ended (ISO), if any. */
   checkedAt?: string;
+  /** What the lesson lets this group switch itself (lesson.yaml `controls:`). */
+  controls: ControlsView;
 }
+
+/** An interface whose ACLs the group may switch: the lesson's choices and what is applied now. */
+export interface AclControlView { target: string; options: string[]; applied: string[] }
+export interface ControlsView { acls: AclControlView[] }
+
+/** POST /api/controls/acl (student session): the ACLs to apply to `target` (a subset of its options; [] clears). */
+export interface AclControlRequest { target: string; acls: string[] }
 
 /** POST /api/join body and answer; the answer also sets the session cookie. */
 export interface JoinRequest { code: string }

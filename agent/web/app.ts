@@ -9,7 +9,8 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { paths } from '../config.js';
 import { groupOfJoinCode } from '../lab/join-codes.js';
 import type { LabState } from '../lab/state.js';
-import type { ApiError, JoinResponse, LiveEvent, SessionView } from './api-types.js';
+import type { AclControlRequest, ApiError, JoinResponse, LiveEvent, SessionView } from './api-types.js';
+import { LabError, setAcls } from '../lab/service.js';
 import type { WebDeps } from './deps.js';
 import { eventStream } from './events.js';
 import { securityHeaders } from './headers.js';
@@ -108,6 +109,31 @@ export function createApp(deps: WebDeps): WebApp {
     const s = studentOf(getCookie(c, SESSION_COOKIE));
     if (!s) return apiError(c, 401, 'join a group first');
     return c.json(await views.group(s.st, s.session.group), 200, { 'Cache-Control': 'no-store' });
+  });
+
+  // A switch the lesson gives the group (controls:): only listed interfaces and ACLs, only its own ports.
+  app.post('/api/controls/acl', async (c) => {
+    const s = studentOf(getCookie(c, SESSION_COOKIE));
+    if (!s) return apiError(c, 401, 'join a group first');
+    let body: Partial<AclControlRequest>;
+    try { body = (await c.req.json()) as Partial<AclControlRequest>; } catch { return apiError(c, 400, 'expected JSON {"target": "host.interface", "acls": [...]}'); }
+    const { target, acls } = body;
+    if (typeof target !== 'string' || !Array.isArray(acls) || !acls.every((a) => typeof a === 'string')) {
+      return apiError(c, 400, 'expected JSON {"target": "host.interface", "acls": [...]}');
+    }
+    const options = s.st.topology.controls?.acls?.[target];
+    if (!options || !Object.hasOwn(s.st.topology.controls!.acls, target)) return apiError(c, 403, `the lesson does not let groups switch ACLs on ${target}`);
+    const refused = acls.filter((a) => !options.includes(a));
+    if (refused.length) return apiError(c, 403, `not a switch of ${target}: ${refused.join(', ')} (it has ${options.join(', ')})`);
+    if (new Set(acls).size !== acls.length) return apiError(c, 400, 'an ACL is listed twice');
+    try {
+      await setAcls(deps.lab, target, acls, s.session.group);
+    } catch (e) {
+      log({ msg: 'control refused', group: s.session.group, target, error: (e as Error).message.split('\n')[0] });
+      return apiError(c, e instanceof LabError ? 400 : 503, (e as Error).message.split('\n')[0]!);
+    }
+    log({ msg: 'control', group: s.session.group, target, acls });
+    return c.json(await views.group(views.state() ?? s.st, s.session.group), 200, { 'Cache-Control': 'no-store' });
   });
 
   app.get('/api/kiosk', async (c) => c.json(await views.kiosk(), 200, { 'Cache-Control': 'no-store' }));

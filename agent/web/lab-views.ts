@@ -9,7 +9,7 @@ import { sameRun } from '../lab/check-run.js';
 import { labStatus, type HostStatus, type LabStatus } from '../lab/status.js';
 import { readCheckReport, readLabState, type LabState } from '../lab/state.js';
 import { sha256 } from '../net/faucet/apply.js';
-import type { GroupView, HostView, KioskView, TaskView } from './api-types.js';
+import type { ControlsView, GroupView, HostView, KioskView, TaskView } from './api-types.js';
 import type { WebDeps } from './deps.js';
 import { DiagramCache, groupDiagramDot } from './group-diagram.js';
 import { alarms, joinQrSvg, joinUrls, type AlarmFacts } from './kiosk.js';
@@ -93,9 +93,16 @@ export class LabViews {
         status: r?.status ?? 'unknown', reason: r?.reason ?? 'not checked yet',
       };
     });
+    const controls: ControlsView = {
+      acls: Object.entries(st.topology.controls?.acls ?? {}).map(([target, options]) => {
+        const [host, ifname] = target.split('.');
+        const port = desired.ports.find((p) => p.host === host && p.ifname === ifname && p.group === group);
+        return { target, options, applied: port?.acls ?? [] };
+      }),
+    };
     return {
       lab: { id: st.lab, title, startedAt: st.startedAt }, group,
-      readmeHtml: this.readmeHtml(st), diagramSvg: svg, hosts: hostViews, tasks,
+      readmeHtml: this.readmeHtml(st), diagramSvg: svg, hosts: hostViews, tasks, controls,
       ...(report ? { checkedAt: report.updated_at } : {}),
     };
   }

@@ -392,3 +392,29 @@ for (const [target, why] of badTargets) {
     assert.unreachable(`${JSON.stringify(target)} loaded`);
   });
 }
+
+test('controls: listed ports and ACLs of a group\'s own hosts only', () => {
+  const base = `
+dovelab: 1
+networks: {lab: {}, hall: {shared: true, vlan: 50}}
+hosts:
+  web: {interfaces: {eth0: {network: lab, ip: 198.51.100.80/24}}}
+  srv: {interfaces: {eth0: {network: hall, ip: 203.0.113.1/24}}}
+acls:
+  no-ping: [{match: {ip_proto: icmp}, action: drop}, {action: allow}]
+`;
+  const good = parseTopology(`${base}controls: {acls: {web.eth0: [no-ping]}}\n`, 'lesson.yaml');
+  assert.equal(good.controls?.acls, { 'web.eth0': ['no-ping'] });
+  const cases: [string, RegExp][] = [
+    ['controls: {acls: {web.eth1: [no-ping]}}', /controls\.acls\.web\.eth1: host "web" has no interface "eth1"/],
+    ['controls: {acls: {web: [no-ping]}}', /controls\.acls\.web: expected host\.interface/],
+    ['controls: {acls: {web.eth0: [nope]}}', /controls\.acls\.web\.eth0\.0: unknown ACL "nope" \(known: no-ping\)/],
+    ['controls: {acls: {web.eth0: [no-ping, no-ping]}}', /controls\.acls\.web\.eth0\.1: ACL "no-ping" is listed twice/],
+    ['controls: {acls: {srv.eth0: [no-ping]}}', /controls\.acls\.srv\.eth0: srv is shared by all groups/],
+    ['controls: {acls: {web.eth0: []}}', /controls\.acls\.web\.eth0/],
+    ['controls: {capture: [web.eth0]}', /controls: Unrecognized key: "capture"/],
+  ];
+  for (const [line, why] of cases) {
+    assert.throws(() => parseTopology(`${base}${line}\n`, 'lesson.yaml'), (e: Error) => e instanceof LessonError && why.test(e.message), line);
+  }
+});

@@ -24,6 +24,10 @@ hosts:
   h1: {interfaces: {eth0: {network: lab, ip: 198.51.100.11/24}}}
   h2: {interfaces: {eth0: {network: lab, ip: 198.51.100.12/24}}}
   srv: {interfaces: {eth0: {network: shared, ip: 203.0.113.1/24}}}
+acls:
+  no-ping: [{match: {ip_proto: icmp}, action: drop}, {action: allow}]
+  mute: [{action: drop}]
+controls: {acls: {h2.eth0: [no-ping]}}
 tasks:
   - {id: ping, title: h1 talks to h2, hint: ping it, check: {reach: {from: h1, to: 198.51.100.12}}}
   - {id: file, check: {command: {on: h1, run: "true"}}}
@@ -299,6 +303,33 @@ test('terminalTarget: own group and shared hosts only; another group\'s key is 4
   }
   // Without a WebSocket upgrade the route says what it is.
   assert.is((await w.web.app.request('/api/terminal?host=h1')).status, 400);
+}));
+
+
+
+test('controls: a group switches a listed ACL on its own h2 only; anything not listed is refused', () => withWeb(async (w) => {
+  const cookie = await join1(w, 1);
+  const post = (body: unknown, c = cookie) => w.web.app.request('/api/controls/acl', json(body, c ? { Cookie: c } : {}));
+  const before = await (await w.web.app.request('/api/group', { headers: { Cookie: cookie } })).json() as GroupView;
+  assert.equal(before.controls.acls, [{ target: 'h2.eth0', options: ['no-ping'], applied: [] }]);
+
+  const ok = await post({ target: 'h2.eth0', acls: ['no-ping'] });
+  assert.is(ok.status, 200, await ok.clone().text());
+  assert.equal((await ok.json() as GroupView).controls.acls[0]!.applied, ['no-ping']);
+  const st = readLabState(w.labJson)!;
+  assert.equal(st.overrides?.acls, { 'g1-h2-eth0': ['no-ping'] }, 'group 1 only; group 2 untouched');
+  assert.ok(w.fake.calls.includes('faucet.apply'));
+
+  // Refused: an interface the lesson does not list, an ACL it does not list, no session, bad bodies.
+  assert.is((await post({ target: 'h1.eth0', acls: ['no-ping'] })).status, 403);
+  assert.is((await post({ target: 'h2.eth0', acls: ['mute'] })).status, 403);
+  assert.is((await post({ target: 'constructor', acls: [] })).status, 403);
+  assert.is((await post({ target: 'h2.eth0', acls: ['no-ping'] }, '')).status, 401);
+  assert.is((await post({ target: 'h2.eth0', acls: 'no-ping' })).status, 400);
+  assert.equal(readLabState(w.labJson)!.overrides?.acls, { 'g1-h2-eth0': ['no-ping'] }, 'nothing refused was applied');
+  // Clearing is a switch too.
+  assert.is((await post({ target: 'h2.eth0', acls: [] })).status, 200);
+  assert.equal(readLabState(w.labJson)!.overrides?.acls, { 'g1-h2-eth0': [] });
 }));
 
 test.run();

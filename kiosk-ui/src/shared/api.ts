@@ -1,5 +1,5 @@
 // Typed calls to the agent's JSON API (agent/web/api-types.ts is the contract).
-import type { ApiError, GroupView, JoinRequest, JoinResponse, KioskView, SessionView } from '../../../agent/web/api-types.js';
+import type { AclControlRequest, ApiError, GroupView, JoinRequest, JoinResponse, KioskView, SessionView } from '../../../agent/web/api-types.js';
 
 /** An API answer that was not 2xx: the HTTP status and the server's message. */
 export class ApiFailure extends Error {
@@ -34,4 +34,5 @@ export const api = {
   leave: () => call<unknown>('POST', '/api/leave'),
   group: () => call<GroupView>('GET', '/api/group'),
   kiosk: () => call<KioskView>('GET', '/api/kiosk'),
+  setAcls: (target: string, acls: string[]) => call<GroupView>('POST', '/api/controls/acl', { target, acls } satisfies AclControlRequest),
 };

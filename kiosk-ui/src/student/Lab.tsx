@@ -5,6 +5,7 @@ import type { GroupView } from '../../../agent/web/api-types.js';
 import { api, ApiFailure } from '../shared/api.js';
 import { subscribe, type StreamState } from '../shared/live.js';
 import { Tasks } from './Tasks.js';
+import { Switches } from './Switches.js';
 import { Terminals } from './Terminals.js';
 
 const ENDED = 'Your group session ended (the lesson was stopped or reset). Enter your group’s code again.';
@@ -99,6 +100,7 @@ export function Lab(props: { group: number; onLeft: (message?: string) => void }
         </div>
         <div class="col col-work">
           <Terminals hosts={view?.hosts ?? []} />
+          {view && <Switches controls={view.controls ?? { acls: [] }} onView={setView} />}
           <Tasks tasks={view?.tasks ?? []} checkedAt={view?.checkedAt} loaded={view !== null} />
         </div>
       </main>
