@@ -83,12 +83,16 @@ export function terminalRoute(d: TerminalRouteDeps): MiddlewareHandler {
     let pending: (string | Buffer)[] = [];
     let pendingBytes = 0;
     const t0 = Date.now();
+    // In order: keystrokes after a resize wait for it (a `stty size` typed next sees the new size).
+    let inOrder: Promise<void> = Promise.resolve();
     const apply = (t: Terminal, data: string | Buffer) => {
-      if (typeof data === 'string') {
-        const size = parseResize(data);
-        if (size) { void t.resize(size.cols, size.rows).catch(() => {}); return; }
-      }
-      t.write(data);
+      inOrder = inOrder.then(async () => {
+        if (typeof data === 'string') {
+          const size = parseResize(data);
+          if (size) { await t.resize(size.cols, size.rows).catch(() => {}); return; }
+        }
+        if (!ended) t.write(data);
+      });
     };
     let hostKeyName = asked ?? '';
 
