@@ -38,7 +38,8 @@ export function currentAddresses(): AddressesByInterface {
  */
 export function isManagementInterface(name: string, o: { dongles?: string[]; bridge?: string; physical?: boolean } = {}): boolean {
   if (name === 'lo' || name === o.bridge || o.dongles?.includes(name)) return false;
-  if (/^(dl|docker|veth|br-|ovs|virbr|tap|tun|ifb|mir|up[0-9])/.test(name)) return false;
+  // dl*: lab-side ends; up*/mir*/lab*: the names the Pi's .link files give dongles (DESIGN §5).
+  if (/^(dl|docker|veth|br-|ovs|virbr|tap|tun|ifb|mir|up[0-9]|lab[0-9])/.test(name)) return false;
   return o.physical ?? true;
 }
 
@@ -191,7 +192,12 @@ export async function startResponder(o: ResponderOptions): Promise<Responder> {
   await refresh();
   // RFC 6762 8.3: a second announcement one second after the first.
   const second = setTimeout(() => { for (const s of socks.values()) void send(s.m, announcement(s.cidr.split('/')[0]!, TTL)); }, 1_000);
-  const timer = setInterval(() => { void refresh(); }, o.refreshMs ?? 10_000);
+  let refreshing = false;
+  const timer = setInterval(() => {
+    if (refreshing) return;
+    refreshing = true;
+    void refresh().finally(() => { refreshing = false; });
+  }, o.refreshMs ?? 10_000);
   second.unref(); timer.unref();
 
   return {

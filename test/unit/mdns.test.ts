@@ -73,8 +73,8 @@ test('advert: answers, interfaces allowed, subnets, the appliance id', () => {
   assert.equal(p.additionals.map((x) => x.type), ['SRV', 'TXT', 'A']);
   assert.equal(answerQuestions(a, '192.0.2.2', [{ name: 'nothere.local', type: 'A' }, { name: 'dovelab.local', type: 'AAAA' }]).answers, []);
   for (const n of ['eth0', 'wlan0', 'end0']) assert.ok(isManagementInterface(n), n);
-  for (const n of ['lo', 'dl3', 'docker0', 'veth12', 'br-1a', 'ovs-netdev', 'up0', 'mir0', 'lab1', 'dovelab0']) {
-    assert.not.ok(isManagementInterface(n, { dongles: ['lab1'], bridge: 'dovelab0' }), n);
+  for (const n of ['lo', 'dl3', 'docker0', 'veth12', 'br-1a', 'ovs-netdev', 'up0', 'mir0', 'lab1', 'dovelab0', 'usb7']) {
+    assert.not.ok(isManagementInterface(n, { dongles: ['usb7'], bridge: 'dovelab0' }), n);
   }
   assert.not.ok(isManagementInterface('eth0', { physical: false }));
   assert.ok(inSubnet('198.51.100.77', '198.51.100.1/24'));
