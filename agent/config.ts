@@ -52,6 +52,8 @@ export const ConfigSchema = z.strictObject({
     port: z.number().int().min(1).max(65535).default(8080),
     /** The appliance's name on the kiosk and in its join URL (<name>.local); on the Pi, its hostname. */
     name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, 'a host name (letters, digits, dashes)').default('dovelab'),
+    /** Announce <name>.local and the services over mDNS (avahi where it runs, else our responder). */
+    mdns: z.boolean().default(true),
   }).prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
@@ -60,8 +62,8 @@ const ENV: Record<string, keyof Config> = {
   DOVELAB_DATA_DIR: 'dataDir', DOVELAB_RUN_DIR: 'runDir', DOVELAB_LOG_DIR: 'logDir',
   DOVELAB_BRIDGE: 'bridge', DOVELAB_DATAPATH: 'datapath',
 };
-/** Settings of the web UI from the environment (DOVELAB_WEB_PORT=8081). */
-const WEB_ENV: Record<string, 'port' | 'name'> = { DOVELAB_WEB_PORT: 'port', DOVELAB_WEB_NAME: 'name' };
+/** Settings of the web UI from the environment (DOVELAB_WEB_PORT=8081, DOVELAB_WEB_MDNS=0). */
+const WEB_ENV: Record<string, 'port' | 'name' | 'mdns'> = { DOVELAB_WEB_PORT: 'port', DOVELAB_WEB_NAME: 'name', DOVELAB_WEB_MDNS: 'mdns' };
 
 export class ConfigError extends Error {}
 
@@ -80,7 +82,7 @@ export function loadConfig(file = process.env.DOVELAB_CONFIG ?? '/etc/dovelab/do
     const v = env[name];
     if (!v) continue;
     const web = (raw.web && typeof raw.web === 'object' ? { ...raw.web } : {}) as Record<string, unknown>;
-    web[key] = key === 'port' && /^\d+$/.test(v) ? Number(v) : v;
+    web[key] = key === 'port' && /^\d+$/.test(v) ? Number(v) : key === 'mdns' ? !/^(0|false|no|off)$/i.test(v) : v;
     raw.web = web;
   }
   const parsed = ConfigSchema.safeParse(raw);

@@ -119,7 +119,7 @@ async function untilPings(from: string, to: string, timeoutMs = 60_000): Promise
 /** `dovelab agent` with its own log; resolves once its start repair is logged. */
 async function agentStarted(logFile: string) {
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [CLI, 'agent', '--interval', '5'], { stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [CLI, 'agent', '--interval', '5'], { stdio: ['ignore', fd, fd], env: { ...process.env, DOVELAB_WEB_MDNS: '0' } });
   closeSync(fd);
   const t0 = Date.now();
   while (!/repair (done|failed) \(start\)/.test(readFileSync(logFile, 'utf8'))) {
@@ -158,7 +158,7 @@ const plain = await plainDockerBringUp();
 const ours = await dovelabBringUp(ctx, dir);
 
 // Agent RSS with the 24-host lab up: a real agent process after its first repair.
-const agent = spawn(process.execPath, [CLI, 'agent', '--interval', '2'], { stdio: 'ignore' });
+const agent = spawn(process.execPath, [CLI, 'agent', '--interval', '2'], { stdio: 'ignore', env: { ...process.env, DOVELAB_WEB_MDNS: '0' } });
 await sleep(6000);
 const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))?.[1]);
 agent.kill('SIGTERM');

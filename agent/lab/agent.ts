@@ -10,6 +10,7 @@ import { labContext } from '../context.js';
 import { dockerCall, dockerClient } from '../docker/client.js';
 import { checkIo, desiredOf, ensureJoinCodes, labRepair } from './service.js';
 import { serveWeb, type WebServer } from '../web/server.js';
+import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
 import { runChecks } from './check-run.js';
 import { readLabState } from './state.js';
@@ -39,6 +40,9 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     web = await serveWeb(agentWebDeps(c, ctx, docker, log));
     ctx.log(`web UI on ${web.urls.join('  ')}  (kiosk: ${web.urls[web.urls.length - 1]}kiosk)`);
   } catch (e) { ctx.log(`web UI not served: ${(e as Error).message}`); }
+  // <name>.local for phones and Chromebooks; other appliances find this one (_dovelab._tcp).
+  let unadvertise: (() => Promise<void>) | undefined;
+  if (web && c.web.mdns) unadvertise = await advertise(c, ctx.log).catch((e: Error) => { ctx.log(`mdns: ${e.message}`); return undefined; });
 
   const repairs = coalescer(async (reasons) => {
     const why = describeReasons(reasons);
@@ -87,7 +91,8 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     events.close();
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
     // The web side closes its streams and terminals; the lab keeps running.
-    void Promise.all([repairs.stop(), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`))]).then(() => {
+    void Promise.all([repairs.stop(), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
+      unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`))]).then(() => {
       rmSync(pidFile, { force: true });
       ctx.log(`agent ${process.pid} stopped`);
       process.exit(0);

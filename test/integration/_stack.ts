@@ -151,7 +151,8 @@ export interface AgentProc {
 /** Starts `dovelab agent` with its own, fresh log file (stdout and stderr). */
 export function startAgent(logFile: string, intervalS: number): AgentProc {
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [CLI, 'agent', '--interval', String(intervalS)], { stdio: ['ignore', fd, fd] });
+  // Tests send traffic only inside their namespaces: no mDNS announcements on this machine's network.
+  const child = spawn(process.execPath, [CLI, 'agent', '--interval', String(intervalS)], { stdio: ['ignore', fd, fd], env: { ...process.env, DOVELAB_WEB_MDNS: '0' } });
   closeSync(fd);
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
