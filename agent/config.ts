@@ -52,6 +52,12 @@ export const ConfigSchema = z.strictObject({
     port: z.number().int().min(1).max(65535).default(8080),
     /** The appliance's name on the kiosk and in its join URL (<name>.local); on the Pi, its hostname. */
     name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, 'a host name (letters, digits, dashes)').default('dovelab'),
+    /**
+     * The instructor console's password as a scrypt hash, `scrypt$N$r$p$saltB64$hashB64`
+     * (`dovelab web password` makes the line). Without it the console refuses every login.
+     */
+    instructor_password_hash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+      'scrypt$N$r$p$salt$hash, as `dovelab web password` prints it').optional(),
   }).prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
