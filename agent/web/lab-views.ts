@@ -29,6 +29,8 @@ export class LabViews {
   /** Faucet's metrics and the disk: one look per STATUS_TTL_MS, however many pages ask. */
   private facts?: { at: number; value: Promise<[AlarmFacts['faucet'], number | undefined]> };
   private stuck = new StuckTracker();
+  /** Docker's and the infra containers' states: one look per STATUS_TTL_MS too. */
+  private infra?: { at: number; value: Promise<{ docker: boolean; containers: Record<string, string> }> };
 
   constructor(private readonly deps: WebDeps) {}
 
@@ -115,7 +117,12 @@ export class LabViews {
     const [faucet] = await this.facts!.value;
     const health = await readHealth({
       dataDir: cfg.dataDir, dongles: cfg.dongles, present: () => this.deps.lab.dongles.present(),
-      infra: this.deps.infra ?? (async () => ({ docker: false, containers: {} })),
+      infra: () => {
+        if (!this.infra || now - this.infra.at >= STATUS_TTL_MS) {
+          this.infra = { at: now, value: (this.deps.infra ?? (async () => ({ docker: false, containers: {} })))() };
+        }
+        return this.infra.value;
+      },
       faucet: async () => (faucet && 'error' in faucet ? { error: faucet.error } : faucet ? { dpUp: faucet.status.dpUp[faucet.dpName] === true } : undefined),
       thermalFile: this.deps.thermalFile,
     });

@@ -198,7 +198,7 @@ function Grid({ view, ageS, busy, onReset }: { view: ClassView; ageS: number; bu
                 <td class="mono i-code">{g.code}</td>
                 <td class="i-stuck">{g.stuckForS === undefined ? <span class="i-alldone">All done</span> : duration(g.stuckForS + ageS)}</td>
                 {g.tasks.map((t) => (
-                  <td key={t.id} class={`i-cell ${t.status}`} title={t.reason}>
+                  <td key={t.id} class={`i-cell ${t.status}`} title={t.reason} data-task={t.id}>
                     <StatusIcon status={t.status} /><span>{STATUS_TEXT[t.status]}</span>
                   </td>
                 ))}
