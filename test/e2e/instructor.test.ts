@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import type { Page } from 'playwright-core';
 import { paths } from '../../agent/config.js';
+import type { ClassView } from '../../agent/web/api-types.js';
 import { readLabState } from '../../agent/lab/state.js';
 import { removeLesson } from '../../agent/lesson/store.js';
 import { hashPassword } from '../../agent/web/instructor-auth.js';
@@ -100,6 +101,15 @@ test('upload acl-firewall as .tar.gz, start it for 2 groups: the grid has 2 rows
   for (const g of [1, 2]) assert.match(await page.locator(`tr[data-group="${g}"] .i-code`).innerText(), st.joinCodes![String(g)]!);
   // The first check round: group 1 has not blocked ping yet.
   await waitFor('the first check round in the grid', async () => /Not yet/.test(await cell(page, 1, 'no-ping').innerText()) || undefined, 60_000);
+  // The health panel's facts, read by the agent on this machine (printed for the record).
+  const v = await page.evaluate(async () => (await fetch('/api/instructor/class')).json()) as ClassView;
+  const h = v.health;
+  console.log(`    health: load ${h.load.join('/')} (${h.cpus} CPUs), memory ${h.memory.availableMb}/${h.memory.totalMb} MB free, disk ${h.disk ? `${Math.round(h.disk.usedFraction * 100)}% used` : '?'}, ` +
+    `CPU ${h.cpuTempC ?? 'n/a'} °C, containers ${JSON.stringify(h.infra.containers)}, Faucet dp up ${String(h.infra.faucetDpUp)}, dongles ${h.dongles.map((d) => `${d.name}:${d.present ? 'present' : 'missing'}`).join(' ')}`);
+  assert.is(h.infra.docker, true);
+  assert.equal(h.infra.containers, { ovs: 'running', faucet: 'running', gauge: 'running' });
+  assert.is(h.infra.faucetDpUp, true);
+  assert.is(v.hosts.length, 4, 'client and web in 2 groups');
   await screenshot(page, 'instructor-grid');
   assert.equal(await seriousA11y(page, 'instructor grid'), []);
 });

@@ -13,6 +13,7 @@ import type { CardsView, ClassView, InstructorSessionView, LessonListItem, OpRes
 import { createApp, type WebApp } from '../../agent/web/app.js';
 import { hashPassword, INSTRUCTOR_SESSION_MS, verifyPassword } from '../../agent/web/instructor-auth.js';
 import { sha256 } from '../../agent/net/faucet/apply.js';
+import { StuckTracker } from '../../agent/web/class-view.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
 
 const LESSON = `
@@ -253,5 +254,41 @@ test('lessons: upload a .tar.gz (installed, listed), a broken one is a 400 with 
   assert.is((await w.web.app.request(url('/api/instructor/lessons/teachtest'), { method: 'DELETE', headers: { Cookie: cookie, ...ORIGIN } })).status, 400);
   assert.is((await w.web.app.request(url('/api/instructor/start'), post({ lesson: 'nope', groups: 1 }, { Cookie: cookie }))).status, 400);
 }));
+
+test('/api/events: an instructor session gets the class grid live; a student does not', () => withWeb(async (w) => {
+  const read = async (cookie: string, re: RegExp) => {
+    const ac = new AbortController();
+    const r = await w.web.app.request(url('/api/events'), { headers: { Cookie: cookie }, signal: ac.signal });
+    const reader = r.body!.getReader();
+    let text = '';
+    while (!re.test(text)) { const { value, done } = await reader.read(); if (done) break; text += new TextDecoder().decode(value); }
+    await reader.cancel(); ac.abort();
+    return text;
+  };
+  const teacherText = await read(await login(w), /event: instructor\ndata: .*\n\n/);
+  assert.match(teacherText, /event: instructor\ndata: \{"generatedAt"/);
+  assert.match(teacherText, /"groups":\[\{"group":1/);
+  const j = await w.web.app.request(url('/api/join'), post({ code: w.st.joinCodes!['1'] }));
+  const studentText = await read(/dovelab_session=[^;]+/.exec(j.headers.get('set-cookie')!)![0], /event: group\ndata: .*\n\n/);
+  assert.match(studentText, /event: group/, 'control: the student stream works');
+  assert.not.match(studentText, /event: instructor/);
+}));
+
+test('stuck tracker: after a restart a not-done task counts from the lab start; a task undone later counts from that report', () => {
+  const st = { lab: 'x', startedAt: '2026-12-01T10:00:00.000Z', groups: 1, topology: { tasks: [{ id: 'a' }] } } as unknown as LabState;
+  const rep = (at: string, status: 'pass' | 'fail') => ({ updated_at: at, results: [{ task: 'a', group: 1, status, reason: '' }] });
+  const fresh = new StuckTracker();
+  fresh.observe(st, rep('2026-12-01T10:30:00.000Z', 'fail'));
+  assert.is(fresh.notDoneSince(1, 'a'), Date.parse(st.startedAt));
+  fresh.observe(st, rep('2026-12-01T10:31:00.000Z', 'pass'));
+  assert.is(fresh.notDoneSince(1, 'a'), undefined);
+  fresh.observe(st, rep('2026-12-01T10:32:00.000Z', 'fail'));
+  assert.is(fresh.notDoneSince(1, 'a'), Date.parse('2026-12-01T10:32:00.000Z'));
+  fresh.observe(st, rep('2026-12-01T10:33:00.000Z', 'fail'));
+  assert.is(fresh.notDoneSince(1, 'a'), Date.parse('2026-12-01T10:32:00.000Z'), 'still failing: the same since');
+  // A new run of the lab starts over.
+  fresh.observe({ ...st, startedAt: '2026-12-01T11:00:00.000Z' }, undefined);
+  assert.is(fresh.notDoneSince(1, 'a'), Date.parse('2026-12-01T11:00:00.000Z'));
+});
 
 test.run();
