@@ -1,12 +1,13 @@
 // The instructor's API (agent/web/instructor.ts) driven with app.request() over the recording fake
 // lab: login and its rate limit, sessions that expire or belong to an old password, CSRF refusals,
 // student sessions refused, the class grid (stuck longest first), ACL/reset/stop, uploads.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { paths, type Config } from '../../agent/config.js';
+import { ConfigSchema, paths, type Config } from '../../agent/config.js';
 import { labUp } from '../../agent/lab/service.js';
 import { readLabState, writeCheckReport, type LabState } from '../../agent/lab/state.js';
 import type { CardsView, ClassView, InstructorSessionView, LessonListItem, OpResult } from '../../agent/web/api-types.js';
@@ -86,6 +87,20 @@ test('scrypt hashes: the right password verifies, a wrong one or a broken hash d
   assert.not.ok(await verifyPassword('s3cret-pass', h.replace('16384', '16383')), 'N must be a power of two');
   assert.not.ok(await verifyPassword('s3cret-pass', undefined));
   assert.not.ok(await verifyPassword('s3cret-pass', 'plain'));
+});
+
+test('`dovelab web password` reads stdin and prints the config line; a short password is refused', () => {
+  const cli = fileURLToPath(new URL('../../agent/cli.js', import.meta.url));
+  const r = spawnSync(process.execPath, [cli, 'web', 'password'], { input: 'a good password\n', encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const m = /^ {2}instructor_password_hash: '(scrypt\$[^']+)'$/m.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.ok(ConfigSchema.parse({ web: { instructor_password_hash: m![1] } }).web.instructor_password_hash, 'the config takes the line');
+  return verifyPassword('a good password', m![1]).then((ok) => assert.ok(ok, 'the trailing newline is not part of the password')).then(() => {
+    const short = spawnSync(process.execPath, [cli, 'web', 'password'], { input: 'short', encoding: 'utf8' });
+    assert.is(short.status, 1);
+    assert.match(short.stderr, 'at least 8 characters');
+  });
 });
 
 test('no login: every instructor API answers 401; the session says whether a password is configured', () => withWeb(async (w) => {
