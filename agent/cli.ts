@@ -16,6 +16,7 @@ import { desiredOf, labUp } from './lab/service.js';
 import { labSummary } from './lab/summary.js';
 import { containerState, execIn } from './docker/client.js';
 import { vsctlVia } from './net/ovs-exec.js';
+import { hashPassword } from './web/instructor-auth.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => console.log(s);
@@ -118,6 +119,17 @@ In a browser, as a student:
   then open http://localhost${c.web.port === 80 ? '' : `:${c.web.port}`}/ and join with group 1's code: ${state.joinCodes?.['1'] ?? '(see dovelab join-codes)'}
   the kiosk screen is http://localhost${c.web.port === 80 ? '' : `:${c.web.port}`}/kiosk`);
     return ping.code;
+  }));
+
+program.command('web').description('the web UI').command('password')
+  .description('read the instructor password from stdin; print the config line (its scrypt hash) for web: in the appliance config')
+  .action(action(async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    if (password.length < 8) throw new Error('the password needs at least 8 characters (read from stdin)');
+    console.error(`put this line under \`web:\` in ${process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml'}, then restart the agent:`);
+    log(`  instructor_password_hash: '${await hashPassword(password)}'`);
   }));
 
 registerLabVerbs(program, cfg, action, log);

@@ -54,6 +54,12 @@ export const ConfigSchema = z.strictObject({
     name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, 'a host name (letters, digits, dashes)').default('dovelab'),
     /** Announce <name>.local and the services over mDNS (avahi where it runs, else our responder). */
     mdns: z.boolean().default(true),
+    /**
+     * The instructor console's password as a scrypt hash, `scrypt$N$r$p$saltB64$hashB64`
+     * (`dovelab web password` makes the line). Without it the console refuses every login.
+     */
+    instructor_password_hash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+      'scrypt$N$r$p$salt$hash, as `dovelab web password` prints it').optional(),
   }).prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;

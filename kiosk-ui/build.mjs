@@ -1,5 +1,5 @@
 // Builds the pages into dist/kiosk-ui/ (run by `npm run build` after the agent's tsc):
-//   student.html (served at /), kiosk.html (at /kiosk), assets/<name>-<hash>.{js,css}.
+//   student.html (served at /), kiosk.html (at /kiosk), instructor.html (at /instructor), assets/<name>-<hash>.{js,css}.
 // Type-checks kiosk-ui with its own tsconfig first (the root tsconfig does not include it).
 // xterm.js, its addon and its CSS are in their own chunk + stylesheet, loaded when a terminal opens.
 import { spawnSync } from 'node:child_process';
@@ -35,7 +35,7 @@ const termCss = Object.keys(css.metafile.outputs).find((f) => f.endsWith('.css')
 // 2. The pages' scripts (ESM, code splitting: the dynamic import of the terminal makes its own chunk).
 const js = await esbuild.build({
   ...common,
-  entryPoints: { student: join(src, 'student/main.tsx'), kiosk: join(src, 'kiosk/main.tsx') },
+  entryPoints: { student: join(src, 'student/main.tsx'), kiosk: join(src, 'kiosk/main.tsx'), instructor: join(src, 'instructor/main.tsx') },
   format: 'esm', splitting: true,
   jsx: 'automatic', jsxImportSource: 'preact',
   define: { __TERMINAL_CSS__: JSON.stringify(PUBLIC + relative(assets, join(root, termCss))), 'process.env.NODE_ENV': '"production"' },
@@ -72,8 +72,10 @@ ${e.css ? `<link rel="stylesheet" href="${url(e.css)}">\n` : ''}${e.statics.map(
 
 const student = entryOf('student');
 const kiosk = entryOf('kiosk');
+const instructor = entryOf('instructor');
 writeFileSync(join(out, 'student.html'), page('Dovelab', student, 'student'));
 writeFileSync(join(out, 'kiosk.html'), page('Dovelab kiosk', kiosk, 'kiosk-page'));
+writeFileSync(join(out, 'instructor.html'), page('Dovelab instructor', instructor, 'instructor-page'));
 
 // The terminal chunk(s): outputs reached only through dynamic imports from the student entry.
 const lazy = [];
@@ -90,6 +92,7 @@ for (const s of student.statics) collect(s);
 const manifest = {
   student: { html: 'student.html', js: url(student.js), css: student.css && url(student.css), preload: student.statics.map(url) },
   kiosk: { html: 'kiosk.html', js: url(kiosk.js), css: kiosk.css && url(kiosk.css), preload: kiosk.statics.map(url) },
+  instructor: { html: 'instructor.html', js: url(instructor.js), css: instructor.css && url(instructor.css), preload: instructor.statics.map(url) },
   terminal: { js: lazy.map(url), css: url(termCss) },
 };
 writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
@@ -110,5 +113,6 @@ if (!quiet) {
   const st = weigh(pageFiles('student.html', student));
   const stT = weigh([...pageFiles('student.html', student), ...term]);
   const ki = weigh(pageFiles('kiosk.html', kiosk));
-  console.log(`page weight (gzip): student ${kb(st.gz)}; with a terminal open ${kb(stT.gz)}; kiosk ${kb(ki.gz)}`);
+  const ins = weigh(pageFiles('instructor.html', instructor));
+  console.log(`page weight (gzip): student ${kb(st.gz)}; with a terminal open ${kb(stT.gz)}; kiosk ${kb(ki.gz)}; instructor ${kb(ins.gz)}`);
 }

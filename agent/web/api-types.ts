@@ -54,9 +54,10 @@ export interface SessionView { group: number | null; lab: string | null }
 
 /**
  * Live updates: GET /api/events is a Server-Sent Events stream; each event's `event:` is the type
- * and its `data:` the JSON below. A student session gets `group`; everyone gets `kiosk`.
+ * and its `data:` the JSON below. A student session gets `group`; everyone gets `kiosk`; an
+ * instructor session gets `instructor`.
  */
-export type LiveEvent = { type: 'group'; data: GroupView } | { type: 'kiosk'; data: KioskView };
+export type LiveEvent = { type: 'group'; data: GroupView } | { type: 'kiosk'; data: KioskView } | { type: 'instructor'; data: ClassView };
 
 /**
  * Terminals: WebSocket GET /api/terminal?host=<lesson host name> (student session; only hosts of
@@ -70,3 +71,73 @@ export interface TerminalResize { type: 'resize'; cols: number; rows: number }
 
 /** Errors of the JSON API: HTTP status plus this body. */
 export interface ApiError { error: string }
+
+// ---- Instructor console (/instructor): every /api/instructor/* call needs the instructor session
+// cookie (401 without); state-changing calls also need a same-origin Origin (or Sec-Fetch-Site).
+
+/** GET /api/instructor/session: is a password configured, and is this browser logged in. */
+export interface InstructorSessionView { configured: boolean; loggedIn: boolean; expires?: string; hint?: string }
+/** POST /api/instructor/login (sets the cookie); POST /api/instructor/logout clears it. */
+export interface InstructorLoginRequest { password: string }
+
+/** GET /api/instructor/lessons: installed and bundled lesson packs. */
+export interface LessonListItem {
+  id: string; title: string; summary?: string; minutes?: number; level?: string; version: string;
+  bundled: boolean; groups?: { default: number; max: number }; installedAt?: string; error?: string;
+}
+/** POST /api/instructor/lessons?name=<file.zip|file.tar.gz> (body: the archive) answers this. */
+export interface LessonUploadResult { id: string; version: string; title: string; replaced?: string }
+
+/** POST /api/instructor/start, /stop, /reset, /acl, /mirror bodies; each answers OpResult when done. */
+export interface StartRequest { lesson: string; groups: number }
+export interface ResetRequest { group: number }
+export interface AclRequest { target: string; acls: string[]; group?: number }
+export interface MirrorRequest { on: boolean; target: string; group?: number; mirror?: string }
+export interface OpResult { ok: true; message: string; ms: number }
+
+export interface ClassTaskCell { id: string; status: TaskStatus; reason: string; /** Not done since (ISO), when not done. */ since?: string }
+export interface ClassGroupRow {
+  group: number; code: string; done: number; total: number;
+  /** Since when its oldest not-done task has been not done (ISO); absent when all are done. */
+  stuckSince?: string;
+  /** Seconds of that, at `generatedAt`. */
+  stuckForS?: number;
+  tasks: ClassTaskCell[];
+}
+export interface ClassInterface {
+  name: string; ip: string; network: string; vlan: number; portOk: boolean;
+  /** Lesson ACLs applied on it (inbound), in order. */
+  acls: string[];
+  /** Mirror ports that copy its traffic. */
+  mirroredTo: string[];
+}
+export interface ClassHost { name: string; group: number; running: boolean; interfaces: ClassInterface[] }
+export interface HealthView {
+  load: [number, number, number]; cpus: number;
+  memory: { totalMb: number; availableMb: number };
+  disk?: { usedFraction: number; freeMb: number; path: string };
+  cpuTempC?: number;
+  infra: { docker: boolean; containers: Record<string, string>; faucetDpUp?: boolean; faucetError?: string };
+  dongles: { name: string; role: string; present: boolean }[];
+}
+/** GET /api/instructor/class and the `instructor` live event. */
+export interface ClassView {
+  generatedAt: string;
+  appliance: string;
+  joinUrls: string[];
+  lab: null | { id: string; title: string; startedAt: string; groups: number; source: string };
+  tasks: { id: string; title: string }[];
+  /** Stuck longest first; groups with all tasks done last. */
+  groups: ClassGroupRow[];
+  hosts: ClassHost[];
+  /** The lesson's ACL names and mirror names (what the switches may apply). */
+  acls: string[];
+  mirrors: string[];
+  checkedAt?: string;
+  alarms: string[];
+  health: HealthView;
+}
+
+/** GET /api/instructor/cards: one printable card per group. */
+export interface GroupCard { group: number; code: string; url: string; qrSvg: string }
+export interface CardsView { lesson: string; cards: GroupCard[] }

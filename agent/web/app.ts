@@ -14,6 +14,8 @@ import { LabError, setAcls } from '../lab/service.js';
 import type { WebDeps } from './deps.js';
 import { eventStream } from './events.js';
 import { securityHeaders } from './headers.js';
+import { instructorRoutes } from './instructor.js';
+import { INSTRUCTOR_COOKIE } from './instructor-auth.js';
 import { LabViews } from './lab-views.js';
 import { TokenBuckets } from './rate-limit.js';
 import { jsonLine, requestLog } from './request-log.js';
@@ -63,7 +65,9 @@ export function createApp(deps: WebDeps): WebApp {
   app.use('*', requestLog(deps.log));
   app.use('*', securityHeaders());
   app.use('*', compress());
-  app.use('/api/*', bodyLimit({ maxSize: 4 * 1024, onError: (c) => apiError(c, 413, 'request body too large') }));
+  // Small JSON bodies everywhere, except a lesson upload (streamed to disk under its own cap).
+  const smallBodies = bodyLimit({ maxSize: 4 * 1024, onError: (c) => apiError(c, 413, 'request body too large') });
+  app.use('/api/*', async (c, next) => (c.req.method === 'POST' && c.req.path === '/api/instructor/lessons' ? next() : smallBodies(c, next)));
   // Forms of other sites may not post here (the cookie is SameSite=Strict too).
   app.use('/api/*', async (c, next) => {
     const origin = c.req.header('origin');
@@ -74,6 +78,8 @@ export function createApp(deps: WebDeps): WebApp {
     }
     await next();
   });
+
+  const instructor = instructorRoutes(app, deps, views, clientIp, log);
 
   app.get('/api/session', (c) => {
     const s = studentOf(getCookie(c, SESSION_COOKIE));
@@ -140,6 +146,7 @@ export function createApp(deps: WebDeps): WebApp {
 
   app.get('/api/events', (c) => {
     const cookie = getCookie(c, SESSION_COOKIE);
+    const teacher = getCookie(c, INSTRUCTOR_COOKIE);
     return eventStream(c, {
       files: [paths(deps.cfg).labState, paths(deps.cfg).checks],
       pollMs: deps.eventPollMs ?? 1000,
@@ -149,6 +156,7 @@ export function createApp(deps: WebDeps): WebApp {
         const out: LiveEvent[] = [{ type: 'kiosk', data: await views.kiosk() }];
         const s = studentOf(cookie);
         if (s) out.push({ type: 'group', data: await views.group(s.st, s.session.group) });
+        if (instructor.loggedIn(teacher)) out.push({ type: 'instructor', data: await views.classView() });
         return out;
       },
     });

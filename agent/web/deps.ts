@@ -28,6 +28,12 @@ export interface WebDeps {
   terminals?: TerminalBackend;
   /** The client's address (rate limits); default: the socket's remote address. */
   clientIp?: (c: Context) => string;
+  /** Docker and the infra containers' states (instructor health); default: not known. */
+  infra?: () => Promise<{ docker: boolean; containers: Record<string, string> }>;
+  /** The bundled lesson packs (default: the repository's lessons/). */
+  bundledLessonsDir?: string;
+  /** The CPU temperature file (default /sys/class/thermal/thermal_zone0/temp). */
+  thermalFile?: string;
   /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
   eventPollMs?: number;
 }

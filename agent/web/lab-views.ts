@@ -9,7 +9,9 @@ import { sameRun } from '../lab/check-run.js';
 import { labStatus, type HostStatus, type LabStatus } from '../lab/status.js';
 import { readCheckReport, readLabState, type LabState } from '../lab/state.js';
 import { sha256 } from '../net/faucet/apply.js';
-import type { ControlsView, GroupView, HostView, KioskView, TaskView } from './api-types.js';
+import type { ClassView, ControlsView, GroupView, HostView, KioskView, TaskView } from './api-types.js';
+import { classHosts, classRows, StuckTracker } from './class-view.js';
+import { readHealth } from './health.js';
 import type { WebDeps } from './deps.js';
 import { DiagramCache, groupDiagramDot } from './group-diagram.js';
 import { alarms, joinQrSvg, joinUrls, type AlarmFacts } from './kiosk.js';
@@ -26,6 +28,9 @@ export class LabViews {
   private readme?: { key: string; html: string };
   /** Faucet's metrics and the disk: one look per STATUS_TTL_MS, however many pages ask. */
   private facts?: { at: number; value: Promise<[AlarmFacts['faucet'], number | undefined]> };
+  private stuck = new StuckTracker();
+  /** Docker's and the infra containers' states: one look per STATUS_TTL_MS too. */
+  private infra?: { at: number; value: Promise<{ docker: boolean; containers: Record<string, string> }> };
 
   constructor(private readonly deps: WebDeps) {}
 
@@ -103,6 +108,43 @@ export class LabViews {
     return {
       lab: { id: st.lab, title, startedAt: st.startedAt }, group,
       readmeHtml: this.readmeHtml(st), diagramSvg: svg, hosts: hostViews, tasks, controls,
+      ...(report ? { checkedAt: report.updated_at } : {}),
+    };
+  }
+
+  /** Where students open the pages now (.local name, then the IP address). */
+  joinUrlsNow(): string[] { return joinUrls(this.deps.cfg.web.name, this.deps.cfg.web.port, this.deps.ipv4()); }
+
+  /** The instructor's view: the class grid (stuck longest first), hosts, switches, health. */
+  async classView(): Promise<ClassView> {
+    const { cfg } = this.deps;
+    const st = this.state();
+    const now = this.deps.now();
+    const [kiosk, status] = await Promise.all([this.kiosk(), st ? this.labStatus(st).catch(() => undefined) : Promise.resolve(undefined)]);
+    const [faucet] = await this.facts!.value;
+    const health = await readHealth({
+      dataDir: cfg.dataDir, dongles: cfg.dongles, present: () => this.deps.lab.dongles.present(),
+      infra: () => {
+        if (!this.infra || now - this.infra.at >= STATUS_TTL_MS) {
+          this.infra = { at: now, value: (this.deps.infra ?? (async () => ({ docker: false, containers: {} })))() };
+        }
+        return this.infra.value;
+      },
+      faucet: async () => (faucet && 'error' in faucet ? { error: faucet.error } : faucet ? { dpUp: faucet.status.dpUp[faucet.dpName] === true } : undefined),
+      thermalFile: this.deps.thermalFile,
+    });
+    const base = { generatedAt: new Date(now).toISOString(), appliance: cfg.web.name, joinUrls: kiosk.joinUrls, alarms: kiosk.alarms, health };
+    if (!st) return { ...base, lab: null, tasks: [], groups: [], hosts: [], acls: [], mirrors: [] };
+    const report = this.checks(st);
+    this.stuck.observe(st, report);
+    return {
+      ...base,
+      lab: { id: st.lab, title: st.topology.title ?? st.lab, startedAt: st.startedAt, groups: st.groups, source: st.source },
+      tasks: st.topology.tasks.map((t) => ({ id: t.id, title: t.title ?? t.id })),
+      groups: classRows(st, report, this.stuck, now),
+      hosts: classHosts(desiredOf(cfg, st), status),
+      acls: Object.keys(st.topology.acls),
+      mirrors: Object.keys(st.topology.mirrors),
       ...(report ? { checkedAt: report.updated_at } : {}),
     };
   }

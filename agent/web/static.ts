@@ -1,5 +1,5 @@
 // The built pages (dist/kiosk-ui/, made by esbuild from kiosk-ui/): `/` is student.html, `/kiosk`
-// kiosk.html, and any other file is served by its exact name under that directory. Traversal
+// kiosk.html, `/instructor` instructor.html, and any other file is served by its exact name under that directory. Traversal
 // (`..`, encoded or not), backslashes, NUL and dotfiles are refused; symlinks may not lead out.
 // Hashed asset names are cached for good; HTML is revalidated on every load.
 import { existsSync, realpathSync, statSync } from 'node:fs';
@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 /** dist/kiosk-ui next to the built agent (dist/agent/web/static.js -> dist/kiosk-ui). */
 export const UI_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../kiosk-ui');
 
-export const PAGES: Record<string, string> = { '/': 'student.html', '/kiosk': 'kiosk.html' };
+export const PAGES: Record<string, string> = { '/': 'student.html', '/kiosk': 'kiosk.html', '/instructor': 'instructor.html' };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',

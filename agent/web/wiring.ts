@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { paths, type Config } from '../config.js';
 import { dockerTerminals } from '../docker/terminal.js';
 import type { LabContext } from '../lab/engine.js';
+import { infraStatus } from '../lab/infra.js';
 import { faucetIo } from '../net/faucet/docker-io.js';
 import { faucetStatus } from '../net/faucet/status.js';
 import type { WebDeps } from './deps.js';
@@ -24,5 +25,6 @@ export function agentWebDeps(cfg: Config, lab: LabContext, docker: Docker, log: 
     faucetStatus: async () => faucetStatus(await faucet.metrics()),
     diskUsed: () => diskUsedOf(paths(cfg).labState.replace(/\/[^/]*$/, '')),
     terminals: dockerTerminals(docker),
+    infra: async () => { const s = await infraStatus(cfg, docker); return { docker: s.docker, containers: s.containers }; },
   };
 }

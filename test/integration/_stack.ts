@@ -148,11 +148,11 @@ export interface AgentProc {
   exited: Promise<number | null>;
 }
 
-/** Starts `dovelab agent` with its own, fresh log file (stdout and stderr). */
-export function startAgent(logFile: string, intervalS: number): AgentProc {
+/** Starts `dovelab agent` with its own, fresh log file (stdout and stderr); `env` adds to this process's environment. */
+export function startAgent(logFile: string, intervalS: number, env: NodeJS.ProcessEnv = {}): AgentProc {
   const fd = openSync(logFile, 'w');
   // Tests send traffic only inside their namespaces: no mDNS announcements on this machine's network.
-  const child = spawn(process.execPath, [CLI, 'agent', '--interval', String(intervalS)], { stdio: ['ignore', fd, fd], env: { ...process.env, DOVELAB_WEB_MDNS: '0' } });
+  const child = spawn(process.execPath, [CLI, 'agent', '--interval', String(intervalS)], { stdio: ['ignore', fd, fd], env: { ...process.env, DOVELAB_WEB_MDNS: '0', ...env } });
   closeSync(fd);
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');

@@ -1,0 +1,60 @@
+// Typed calls to the instructor API (agent/web/api-types.ts is the contract). Same-origin fetches:
+// the browser sends Origin on every POST, which the agent requires for anything that changes.
+import type {
+  AclRequest, ApiError, CardsView, ClassView, InstructorSessionView, LessonListItem, LessonUploadResult, MirrorRequest, OpResult, StartRequest,
+} from '../../../agent/web/api-types.js';
+import { ApiFailure } from '../shared/api.js';
+
+async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method, credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiFailure(0, 'Cannot reach the appliance.');
+  }
+  const text = await res.text();
+  let data: unknown;
+  try { data = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+  if (!res.ok) {
+    const msg = (data as ApiError | undefined)?.error;
+    throw new ApiFailure(res.status, typeof msg === 'string' && msg ? msg : `The appliance answered ${res.status}.`);
+  }
+  return data as T;
+}
+
+export const teacher = {
+  session: () => call<InstructorSessionView>('GET', '/api/instructor/session'),
+  login: (password: string) => call<InstructorSessionView>('POST', '/api/instructor/login', { password }),
+  logout: () => call<unknown>('POST', '/api/instructor/logout'),
+  classView: () => call<ClassView>('GET', '/api/instructor/class'),
+  cards: () => call<CardsView>('GET', '/api/instructor/cards'),
+  lessons: () => call<LessonListItem[]>('GET', '/api/instructor/lessons'),
+  remove: (id: string) => call<OpResult>('DELETE', `/api/instructor/lessons/${encodeURIComponent(id)}`),
+  start: (r: StartRequest) => call<OpResult>('POST', '/api/instructor/start', r),
+  stop: () => call<OpResult>('POST', '/api/instructor/stop', {}),
+  reset: (group: number) => call<OpResult>('POST', '/api/instructor/reset', { group }),
+  acl: (r: AclRequest) => call<OpResult>('POST', '/api/instructor/acl', r),
+  mirror: (r: MirrorRequest) => call<OpResult>('POST', '/api/instructor/mirror', r),
+};
+
+/** Uploads a lesson archive with progress (XMLHttpRequest: fetch has no upload progress). */
+export function uploadLesson(file: File, onProgress: (fraction: number) => void): Promise<LessonUploadResult> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/instructor/lessons?name=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onerror = () => reject(new ApiFailure(0, 'The upload failed: cannot reach the appliance.'));
+    xhr.onload = () => {
+      let data: unknown;
+      try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data as LessonUploadResult);
+      else reject(new ApiFailure(xhr.status, (data as ApiError | undefined)?.error ?? `The appliance answered ${xhr.status}.`));
+    };
+    xhr.send(file);
+  });
+}
