@@ -3,6 +3,7 @@
 // the web secret under a different label, that expires. A session also names the password hash it
 // was made under: changing the password ends every instructor session.
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { readSigned, signPayload } from './session.js';
 
 export const INSTRUCTOR_COOKIE = 'dovelab_instructor';
 /** How long a login lasts (a school day). */
@@ -39,28 +40,19 @@ export async function verifyPassword(password: string, hash: string | undefined)
   } catch { return false; }
 }
 
-const mac = (secret: Buffer, payload: string) => createHmac('sha256', secret).update(`instructor\n${payload}`).digest('base64url');
 /** A short fingerprint of the configured hash (not the hash itself) that a session carries. */
 const hashTag = (secret: Buffer, hash: string) => createHmac('sha256', secret).update(`instructor-hash\n${hash}`).digest('base64url').slice(0, 16);
 
 export interface InstructorSession { expires: number }
 
 export function signInstructor(secret: Buffer, passwordHash: string, expires: number): string {
-  const payload = Buffer.from(JSON.stringify({ r: 'instructor', e: expires, h: hashTag(secret, passwordHash) })).toString('base64url');
-  return `${payload}.${mac(secret, payload)}`;
+  return signPayload(secret, { r: 'instructor', e: expires, h: hashTag(secret, passwordHash) }, 'instructor');
 }
 
 /** The session in a cookie value when it is ours, made under the current password, and not expired. */
 export function readInstructor(secret: Buffer, passwordHash: string | undefined, value: string | undefined, now: number): InstructorSession | undefined {
-  if (!passwordHash || !value || value.length > 1024) return undefined;
-  const [payload, sig, ...rest] = value.split('.');
-  if (!payload || !sig || rest.length) return undefined;
-  const want = Buffer.from(mac(secret, payload));
-  const got = Buffer.from(sig);
-  if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
-  try {
-    const o = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { r?: unknown; e?: unknown; h?: unknown };
-    if (o.r !== 'instructor' || typeof o.e !== 'number' || o.h !== hashTag(secret, passwordHash)) return undefined;
-    return o.e > now ? { expires: o.e } : undefined;
-  } catch { return undefined; }
+  if (!passwordHash) return undefined;
+  const o = readSigned(secret, value, 'instructor');
+  if (!o || o.r !== 'instructor' || typeof o.e !== 'number' || o.h !== hashTag(secret, passwordHash)) return undefined;
+  return o.e > now ? { expires: o.e } : undefined;
 }

@@ -21,28 +21,40 @@ export function loadWebSecret(file: string): Buffer {
   return secret;
 }
 
-const mac = (secret: Buffer, payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
+/** HMAC of a payload under the web secret; `label` keeps one kind of cookie from passing as another. */
+export const macOf = (secret: Buffer, payload: string, label = '') =>
+  createHmac('sha256', secret).update(label ? `${label}\n${payload}` : payload).digest('base64url');
+
+/** `payload.signature` with the payload as base64url JSON. */
+export function signPayload(secret: Buffer, o: object, label = ''): string {
+  const payload = Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${payload}.${macOf(secret, payload, label)}`;
+}
+
+/** The JSON payload of a signed cookie value, if its signature is ours (constant-time compare); else undefined. */
+export function readSigned(secret: Buffer, value: string | undefined, label = ''): Record<string, unknown> | undefined {
+  if (!value || value.length > 1024) return undefined;
+  const [payload, sig, ...rest] = value.split('.');
+  if (!payload || !sig || rest.length) return undefined;
+  const want = Buffer.from(macOf(secret, payload, label));
+  const got = Buffer.from(sig);
+  if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
+  try {
+    const o = JSON.parse(Buffer.from(payload, 'base64url').toString()) as unknown;
+    return o && typeof o === 'object' && !Array.isArray(o) ? o as Record<string, unknown> : undefined;
+  } catch { return undefined; }
+}
 
 export function signSession(secret: Buffer, s: Session): string {
-  const payload = Buffer.from(JSON.stringify({ g: s.group, l: s.lab, s: s.startedAt })).toString('base64url');
-  return `${payload}.${mac(secret, payload)}`;
+  return signPayload(secret, { g: s.group, l: s.lab, s: s.startedAt });
 }
 
 /** The session in a cookie value, if its signature is ours; says nothing yet about the lab. */
 export function readSession(secret: Buffer, value: string | undefined): Session | undefined {
-  if (!value || value.length > 1024) return undefined;
-  const [payload, sig, ...rest] = value.split('.');
-  if (!payload || !sig || rest.length) return undefined;
-  const want = Buffer.from(mac(secret, payload));
-  const got = Buffer.from(sig);
-  if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
-  try {
-    const o = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { g?: unknown; l?: unknown; s?: unknown };
-    if (typeof o.g !== 'number' || !Number.isInteger(o.g) || typeof o.l !== 'string' || typeof o.s !== 'string') return undefined;
-    return { group: o.g, lab: o.l, startedAt: o.s };
-  } catch { return undefined; }
+  const o = readSigned(secret, value);
+  if (!o || typeof o.g !== 'number' || !Number.isInteger(o.g) || typeof o.l !== 'string' || typeof o.s !== 'string') return undefined;
+  return { group: o.g, lab: o.l, startedAt: o.s };
 }
 
-/** True while the session's lab run is the one on disk and its group exists in it. */
 export const sessionValid = (s: Session | undefined, st: LabState | undefined): s is Session =>
   !!s && !!st && s.lab === st.lab && s.startedAt === st.startedAt && s.group >= 1 && s.group <= st.groups;

@@ -62,3 +62,10 @@ export async function axe(page: Page): Promise<AxeViolation[]> {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
   });
 }
+
+/** Serious or critical axe findings (the rest are printed for the record). */
+export async function seriousA11y(page: Page, name: string): Promise<string[]> {
+  const v = await axe(page);
+  if (v.length) console.log(`    axe ${name}: ${v.map((x) => `${x.id} (${x.impact}, ${x.nodes})`).join('; ')}`);
+  return v.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((x) => `${x.id}: ${x.help}`);
+}

@@ -10,10 +10,10 @@ import { paths } from '../../agent/config.js';
 import { readLabState } from '../../agent/lab/state.js';
 import type { GroupView } from '../../agent/web/api-types.js';
 import { dovelab, LESSONS } from '../integration/_cli.js';
-import { cfg, stack, startAgent, waitFor, type AgentProc } from '../integration/_stack.js';
-import { axe, closeBrowser, openPage, screenshot } from './_browser.js';
+import { cfg, stack, waitFor, type AgentProc } from '../integration/_stack.js';
+import { closeBrowser, openPage, screenshot, seriousA11y } from './_browser.js';
+import { BASE, webAgent } from './_agent.js';
 
-const BASE = `http://127.0.0.1:${cfg.web.port}`;
 let agent: AgentProc;
 let logs: string;
 let codes: Record<string, string>;
@@ -24,9 +24,7 @@ test.before(async () => {
   assert.is(up.code, 0, up.stderr);
   codes = readLabState(paths(cfg).labState)!.joinCodes!;
   logs = mkdtempSync(join(tmpdir(), 'dovelab-e2e-'));
-  agent = startAgent(join(logs, 'agent.log'), 2);
-  await agent.waitLine('its start repair', /repair done \(start\)/, 60_000);
-  await waitFor(`the web UI on ${BASE}`, async () => (await fetch(`${BASE}/api/kiosk`).catch(() => undefined))?.ok || undefined, 30_000);
+  agent = await webAgent(logs);
 });
 
 test.after(async () => {
@@ -73,8 +71,7 @@ test('group 1 switches on no-ping for web.eth0: its task turns green, group 2\'s
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: 'client.eth0', acls: ['no-ping'] }),
   })).status);
   assert.is(refused, 403);
-  const v = await axe(one.page);
-  assert.equal(v.filter((x) => x.impact === 'serious' || x.impact === 'critical'), []);
+  assert.equal(await seriousA11y(one.page, 'student switches'), []);
   // The only error since: the browser logging that refusal.
   assert.equal(one.problems.map((p) => /403/.test(p)), [true]);
   await one.page.context().close();

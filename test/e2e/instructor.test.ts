@@ -17,10 +17,10 @@ import { readLabState } from '../../agent/lab/state.js';
 import { removeLesson } from '../../agent/lesson/store.js';
 import { hashPassword } from '../../agent/web/instructor-auth.js';
 import { dovelab, LESSONS } from '../integration/_cli.js';
-import { cfg, stack, startAgent, waitFor, type AgentProc } from '../integration/_stack.js';
-import { axe, closeBrowser, openPage, screenshot } from './_browser.js';
+import { cfg, stack, waitFor, type AgentProc } from '../integration/_stack.js';
+import { closeBrowser, openPage, screenshot, seriousA11y } from './_browser.js';
+import { BASE, webAgent } from './_agent.js';
 
-const BASE = `http://127.0.0.1:${cfg.web.port}`;
 const PASSWORD = 'a long teacher password';
 let agent: AgentProc;
 let tmp: string;
@@ -38,9 +38,7 @@ test.before(async () => {
   writeFileSync(config, stringify({ ...cfg, web: { ...cfg.web, instructor_password_hash: await hashPassword(PASSWORD) } }));
   archive = join(tmp, 'acl-firewall.tar.gz');
   execFileSync('tar', ['-czf', archive, '-C', LESSONS, 'acl-firewall']);
-  agent = startAgent(join(tmp, 'agent.log'), 2, { DOVELAB_CONFIG: config });
-  await agent.waitLine('its start repair', /repair done \(start\)/, 60_000);
-  await waitFor(`the web UI on ${BASE}`, async () => (await fetch(`${BASE}/api/kiosk`).catch(() => undefined))?.ok || undefined, 30_000);
+  agent = await webAgent(tmp, { DOVELAB_CONFIG: config });
 });
 
 test.after(async () => {
@@ -51,11 +49,6 @@ test.after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function seriousA11y(page: Page, name: string): Promise<string[]> {
-  const v = await axe(page);
-  if (v.length) console.log(`    axe ${name}: ${v.map((x) => `${x.id} (${x.impact}, ${x.nodes})`).join('; ')}`);
-  return v.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((x) => `${x.id}: ${x.help}`);
-}
 
 /** The grid cell of a group's task, as the instructor reads it. */
 const cell = (page: Page, group: number, task: string) => page.locator(`tr[data-group="${group}"] td[data-task="${task}"]`);

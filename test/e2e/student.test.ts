@@ -10,10 +10,10 @@ import type { Page } from 'playwright-core';
 import { paths } from '../../agent/config.js';
 import { readLabState } from '../../agent/lab/state.js';
 import { dovelab, LESSONS } from '../integration/_cli.js';
-import { cfg, inHost, stack, startAgent, waitFor, type AgentProc } from '../integration/_stack.js';
-import { axe, closeBrowser, openPage, screenshot } from './_browser.js';
+import { cfg, inHost, stack, waitFor, type AgentProc } from '../integration/_stack.js';
+import { closeBrowser, openPage, screenshot, seriousA11y } from './_browser.js';
+import { BASE, webAgent } from './_agent.js';
 
-const BASE = `http://127.0.0.1:${cfg.web.port}`;
 let agent: AgentProc;
 let logs: string;
 let codes: Record<string, string>;
@@ -24,9 +24,7 @@ test.before(async () => {
   assert.is(up.code, 0, up.stderr);
   codes = readLabState(paths(cfg).labState)!.joinCodes!;
   logs = mkdtempSync(join(tmpdir(), 'dovelab-e2e-'));
-  agent = startAgent(join(logs, 'agent.log'), 2);
-  await agent.waitLine('its start repair', /repair done \(start\)/, 60_000);
-  await waitFor(`the web UI on ${BASE}`, async () => (await fetch(`${BASE}/api/kiosk`).catch(() => undefined))?.ok || undefined, 30_000);
+  agent = await webAgent(logs);
 });
 
 test.after(async () => {
@@ -53,12 +51,6 @@ async function typeInTerminal(page: Page, text: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Serious or critical axe findings only; the rest are listed by the run. */
-async function seriousA11y(page: Page, name: string): Promise<string[]> {
-  const v = await axe(page);
-  if (v.length) console.log(`    axe ${name}: ${v.map((x) => `${x.id} (${x.impact}, ${x.nodes})`).join('; ')}`);
-  return v.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((x) => `${x.id}: ${x.help}`);
-}
 
 test('a wrong code is refused with a message; the right one joins group 1', async () => {
   const { page, problems } = await openPage('phone');
