@@ -165,7 +165,11 @@ test('real mDNS from another namespace: dig and multicast-dns get A, SRV, TXT; n
     assert.equal(responder.bound(), [`${VR} 198.51.100.1/24`]);
 
     // dig, a one-shot (legacy unicast) query sent to the responder's address.
-    const a = await inNs(['dig', '+short', '+time=2', '+tries=1', '-p', '5353', '@198.51.100.1', `${NAME}.local`]);
+    // The first query may go before the new veth carries (link and ARP settle): ask until answered, 10 s at most.
+    let a = await inNs(['dig', '+short', '+time=2', '+tries=1', '-p', '5353', '@198.51.100.1', `${NAME}.local`]);
+    for (const t0 = Date.now(); a.stdout.trim() !== '198.51.100.1' && Date.now() - t0 < 10_000;) {
+      a = await inNs(['dig', '+short', '+time=2', '+tries=1', '-p', '5353', '@198.51.100.1', `${NAME}.local`]);
+    }
     console.log(`  dig ${NAME}.local A -> ${a.stdout.trim()}`);
     assert.is(a.stdout.trim(), '198.51.100.1');
     const srv = await inNs(['dig', '+short', '+time=2', '+tries=1', '-p', '5353', '@198.51.100.1', `${NAME}._dovelab._tcp.local`, 'SRV']);
