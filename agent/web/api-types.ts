@@ -119,6 +119,8 @@ export interface HealthView {
   cpuTempC?: number;
   infra: { docker: boolean; containers: Record<string, string>; faucetDpUp?: boolean; faucetError?: string };
   dongles: { name: string; role: string; present: boolean }[];
+  /** Other Dovelab appliances found over mDNS (_dovelab._tcp); absent when mDNS is off. */
+  neighbours?: { name: string; url: string; version?: string }[];
 }
 /** GET /api/instructor/class and the `instructor` live event. */
 export interface ClassView {

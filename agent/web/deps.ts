@@ -34,6 +34,8 @@ export interface WebDeps {
   bundledLessonsDir?: string;
   /** The CPU temperature file (default /sys/class/thermal/thermal_zone0/temp). */
   thermalFile?: string;
+  /** Other appliances seen lately (mDNS browse, cached by the agent); undefined when mDNS is off. */
+  neighbours?: () => { name: string; url: string; version?: string }[];
   /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
   eventPollMs?: number;
 }

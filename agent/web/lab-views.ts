@@ -133,6 +133,8 @@ export class LabViews {
       faucet: async () => (faucet && 'error' in faucet ? { error: faucet.error } : faucet ? { dpUp: faucet.status.dpUp[faucet.dpName] === true } : undefined),
       thermalFile: this.deps.thermalFile,
     });
+    const neighbours = this.deps.neighbours?.();
+    if (neighbours) health.neighbours = neighbours;
     const base = { generatedAt: new Date(now).toISOString(), appliance: cfg.web.name, joinUrls: kiosk.joinUrls, alarms: kiosk.alarms, health };
     if (!st) return { ...base, lab: null, tasks: [], groups: [], hosts: [], acls: [], mirrors: [] };
     const report = this.checks(st);

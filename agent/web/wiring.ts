@@ -7,6 +7,7 @@ import { infraStatus } from '../lab/infra.js';
 import { faucetIo } from '../net/faucet/docker-io.js';
 import { faucetStatus } from '../net/faucet/status.js';
 import type { WebDeps } from './deps.js';
+import { findAppliances } from '../hardware/mdns.js';
 import { firstIpv4 } from './kiosk.js';
 import { diskUsedOf } from './lab-views.js';
 import { loadWebSecret } from './session.js';
@@ -26,5 +27,19 @@ export function agentWebDeps(cfg: Config, lab: LabContext, docker: Docker, log: 
     diskUsed: () => diskUsedOf(paths(cfg).labState.replace(/\/[^/]*$/, '')),
     terminals: dockerTerminals(docker),
     infra: async () => { const s = await infraStatus(cfg, docker); return { docker: s.docker, containers: s.containers }; },
+    ...(cfg.web.mdns ? { neighbours: watchNeighbours(cfg, log) } : {}),
   };
+}
+
+/** Browses for other appliances every 30 s in the background; the page reads the last answer. */
+function watchNeighbours(cfg: Config, log: (line: string) => void): () => { name: string; url: string; version?: string }[] {
+  let last: { name: string; url: string; version?: string }[] = [];
+  const look = () => findAppliances(cfg).then((found) => {
+    last = found.map((a) => ({
+      name: a.name, url: `http://${a.addresses[0] ?? a.host}${a.port === 80 ? '' : `:${a.port}`}/`, ...(a.version ? { version: a.version } : {}),
+    }));
+  }, (e: Error) => log(JSON.stringify({ msg: 'mdns browse failed', error: e.message })));
+  void look();
+  setInterval(look, 30_000).unref();
+  return () => last;
 }

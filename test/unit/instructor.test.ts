@@ -62,6 +62,7 @@ async function withWeb(fn: (w: World) => Promise<void>, opts: { password?: boole
       clientIp: (c) => c.req.header('x-test-ip') ?? '198.51.100.99',
       infra: async () => ({ docker: true, containers: { ovs: 'running', faucet: 'running', gauge: 'running' } }),
       bundledLessonsDir: bundled,
+      neighbours: () => [{ name: 'dovelab-b', url: 'http://198.51.100.7/', version: '0.1.0' }],
       eventPollMs: 20,
     });
     await fn({ cfg: t.cfg, web, st: state, now, dataDir: t.cfg.dataDir, dir: t.dir, lessonDir, secret });
@@ -217,6 +218,7 @@ test('class grid: groups × tasks, stuck longest first, codes, hosts with ACLs; 
   assert.equal(v.health.infra.containers.faucet, 'running');
   assert.is(v.health.infra.faucetDpUp, true);
   assert.equal(v.health.dongles.map((d) => d.name).sort(), ['mir0', 'up0', 'up1']);
+  assert.equal(v.health.neighbours, [{ name: 'dovelab-b', url: 'http://198.51.100.7/', version: '0.1.0' }], 'other appliances found over mDNS');
 
   // ACL on group 2's web.eth0 only.
   const acl = await w.web.app.request(url('/api/instructor/acl'), post({ target: 'web.eth0', acls: ['no-ping'], group: 2 }, { Cookie: cookie }));

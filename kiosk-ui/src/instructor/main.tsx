@@ -354,6 +354,9 @@ function Health({ view }: { view: ClassView }) {
         <dt>Containers</dt><dd>{h.infra.docker ? Object.entries(h.infra.containers).map(([k, v]) => `${k} ${v}`).join(' · ') : 'Docker not answering'}</dd>
         <dt>Faucet switch</dt><dd>{h.infra.faucetError ? `not answering (${h.infra.faucetError})` : h.infra.faucetDpUp === undefined ? 'unknown' : h.infra.faucetDpUp ? 'connected' : 'NOT connected'}</dd>
         <dt>Dongles</dt><dd>{h.dongles.length ? h.dongles.map((d) => `${d.name} (${d.role}) ${d.present ? 'present' : 'missing'}`).join(' · ') : 'none configured'}</dd>
+        {h.neighbours && <><dt>Other appliances</dt><dd>{h.neighbours.length
+          ? h.neighbours.map((n, i) => <span key={n.url}>{i > 0 && ' · '}<a href={n.url}>{n.name}</a>{n.version ? ` (${n.version})` : ''}</span>)
+          : 'none seen on this network'}</dd></>}
       </dl>
       <p class="muted i-small">Students join at {view.joinUrls.map((u) => u.replace(/^https?:\/\//, '').replace(/\/$/, '')).join(' or ')}</p>
     </section>
