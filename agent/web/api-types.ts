@@ -122,6 +122,9 @@ export interface HealthView {
   /** Other Dovelab appliances found over mDNS (_dovelab._tcp); absent when mDNS is off. */
   neighbours?: { name: string; url: string; version?: string }[];
 }
+/** GET /api/instructor/diagram: the whole lab (every group), as SVG text. */
+export interface DiagramView { svg: string }
+
 /** GET /api/instructor/class and the `instructor` live event. */
 export interface ClassView {
   generatedAt: string;

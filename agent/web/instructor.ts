@@ -13,7 +13,7 @@ import { labDown, labReset, labUp, LabError, setAcls, setMirror } from '../lab/s
 import { PlanError } from '../lab/desired.js';
 import { LessonError } from '../lesson/load.js';
 import { findLesson, installPack, listLessons, removeLesson } from '../lesson/store.js';
-import type {
+import type { DiagramView,
   AclRequest, ApiError, CardsView, InstructorSessionView, LessonListItem, LessonUploadResult, MirrorRequest, OpResult, ResetRequest, StartRequest,
 } from './api-types.js';
 import type { WebDeps } from './deps.js';
@@ -122,6 +122,12 @@ export function instructorRoutes(app: Hono, deps: WebDeps, views: LabViews, clie
   });
 
   app.get('/api/instructor/class', async (c) => c.json(await views.classView(), 200, noStore));
+
+  app.get('/api/instructor/diagram', async (c) => {
+    const st = views.state();
+    if (!st) return fail(c, 409, 'no lesson is running');
+    return c.json<DiagramView>({ svg: await views.fullDiagram(st) }, 200, noStore);
+  });
 
   app.get('/api/instructor/cards', (c) => {
     const st = views.state();

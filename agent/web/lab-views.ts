@@ -14,6 +14,7 @@ import { classHosts, classRows, StuckTracker } from './class-view.js';
 import { readHealth } from './health.js';
 import type { WebDeps } from './deps.js';
 import { DiagramCache, groupDiagramDot } from './group-diagram.js';
+import { diagramDot } from '../lab/diagram.js';
 import { alarms, joinQrSvg, joinUrls, type AlarmFacts } from './kiosk.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -110,6 +111,11 @@ export class LabViews {
       readmeHtml: this.readmeHtml(st), diagramSvg: svg, hosts: hostViews, tasks, controls,
       ...(report ? { checkedAt: report.updated_at } : {}),
     };
+  }
+
+  /** The whole lab's wiring diagram (every group), for the instructor. */
+  async fullDiagram(st: LabState): Promise<string> {
+    return this.diagrams.svg(diagramDot(desiredOf(this.deps.cfg, st), { title: st.topology.title ?? st.lab }));
   }
 
   /** Where students open the pages now (.local name, then the IP address). */

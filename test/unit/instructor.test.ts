@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { ConfigSchema, paths, type Config } from '../../agent/config.js';
 import { labUp } from '../../agent/lab/service.js';
 import { readLabState, writeCheckReport, type LabState } from '../../agent/lab/state.js';
-import type { CardsView, ClassView, InstructorSessionView, LessonListItem, OpResult } from '../../agent/web/api-types.js';
+import type { DiagramView, CardsView, ClassView, InstructorSessionView, LessonListItem, OpResult } from '../../agent/web/api-types.js';
 import { createApp, type WebApp } from '../../agent/web/app.js';
 import { hashPassword, INSTRUCTOR_SESSION_MS, verifyPassword } from '../../agent/web/instructor-auth.js';
 import { sha256 } from '../../agent/net/faucet/apply.js';
@@ -105,7 +105,7 @@ test('`dovelab web password` reads stdin and prints the config line; a short pas
 });
 
 test('no login: every instructor API answers 401; the session says whether a password is configured', () => withWeb(async (w) => {
-  for (const [m, p] of [['GET', '/api/instructor/class'], ['GET', '/api/instructor/lessons'], ['GET', '/api/instructor/cards'], ['POST', '/api/instructor/stop'], ['POST', '/api/instructor/reset']] as const) {
+  for (const [m, p] of [['GET', '/api/instructor/class'], ['GET', '/api/instructor/lessons'], ['GET', '/api/instructor/cards'], ['GET', '/api/instructor/diagram'], ['POST', '/api/instructor/stop'], ['POST', '/api/instructor/reset']] as const) {
     const r = await w.web.app.request(url(p), m === 'GET' ? { headers: ORIGIN } : post({ group: 1 }));
     assert.is(r.status, 401, `${m} ${p}`);
   }
@@ -235,6 +235,11 @@ test('class grid: groups × tasks, stuck longest first, codes, hosts with ACLs; 
   assert.is(cards.cards.length, 2);
   assert.match(cards.cards[0]!.url, `http://192.0.2.10:8080/?code=${w.st.joinCodes!['1']}`);
   assert.match(cards.cards[0]!.qrSvg, /^<svg/);
+  // The whole lab's diagram has every group (the student's has only its own).
+  const full = await get<DiagramView>('/api/instructor/diagram');
+  assert.match(full.svg, /<svg/);
+  assert.match(full.svg, '>group 1<');
+  assert.match(full.svg, '>group 2<');
 
   // Stop: the lab is gone; the grid is empty.
   const stop = await w.web.app.request(url('/api/instructor/stop'), post({}, { Cookie: cookie }));

@@ -1,6 +1,6 @@
 // Typed calls to the instructor API (agent/web/api-types.ts is the contract). Same-origin fetches:
 // the browser sends Origin on every POST, which the agent requires for anything that changes.
-import type {
+import type { DiagramView,
   AclRequest, ApiError, CardsView, ClassView, InstructorSessionView, LessonListItem, LessonUploadResult, MirrorRequest, OpResult, StartRequest,
 } from '../../../agent/web/api-types.js';
 import { ApiFailure } from '../shared/api.js';
@@ -32,6 +32,7 @@ export const teacher = {
   logout: () => call<unknown>('POST', '/api/instructor/logout'),
   classView: () => call<ClassView>('GET', '/api/instructor/class'),
   cards: () => call<CardsView>('GET', '/api/instructor/cards'),
+  diagram: () => call<DiagramView>('GET', '/api/instructor/diagram'),
   lessons: () => call<LessonListItem[]>('GET', '/api/instructor/lessons'),
   remove: (id: string) => call<OpResult>('DELETE', `/api/instructor/lessons/${encodeURIComponent(id)}`),
   start: (r: StartRequest) => call<OpResult>('POST', '/api/instructor/start', r),

@@ -159,6 +159,7 @@ function Console({ onCards, onLoggedOut, onLogout }: { onCards: () => void; onLo
                 if (confirm(`Reset group ${g}? Its hosts are recreated from the lesson and its switches put back.`)) void run(`Resetting group ${g}`, () => teacher.reset(g));
               }} />
               <Switches view={view} busy={!!busy} run={run} />
+              <FullDiagram startedAt={lab.startedAt} />
             </>
           ) : (
             <section class="card" aria-labelledby="nolab-h">
@@ -173,6 +174,31 @@ function Console({ onCards, onLoggedOut, onLogout }: { onCards: () => void; onLo
         </div>
       </main>
     </div>
+  );
+}
+
+/** The whole lab (every group) drawn by the agent; loaded when asked for (it can be large). */
+function FullDiagram({ startedAt }: { startedAt: string }) {
+  const [svg, setSvg] = useState<string | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  useEffect(() => { setSvg(null); setErr(null); }, [startedAt]);
+  const load = () => {
+    setLoading(true);
+    teacher.diagram().then((d) => { setSvg(d.svg); setErr(null); }, (e: unknown) => setErr(e instanceof Error ? e.message : String(e)))
+      .finally(() => setLoading(false));
+  };
+  return (
+    <section class="card" aria-labelledby="fd-h">
+      <h2 id="fd-h" class="section-h">Wiring diagram</h2>
+      <p>
+        <button class="secondary small" type="button" onClick={load} disabled={loading}>
+          {loading ? 'Drawing…' : svg ? 'Draw it again' : 'Show the whole lab'}
+        </button>
+      </p>
+      {err && <p class="i-error" role="alert">{err}</p>}
+      {svg && <div class="i-diagram" role="img" aria-label="Wiring diagram of every group" tabIndex={0} dangerouslySetInnerHTML={{ __html: svg }} />}
+    </section>
   );
 }
 
