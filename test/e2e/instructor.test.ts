@@ -120,6 +120,17 @@ test("an ACL on group 1's web.eth0 flips that group's check in the grid; group 2
   await screenshot(page, 'instructor-grid-acl');
 });
 
+test('the whole lab\'s diagram shows every group', async () => {
+  await page.getByRole('button', { name: 'Show the whole lab' }).click();
+  const diagram = page.getByRole('img', { name: 'Wiring diagram of every group' });
+  await diagram.waitFor({ timeout: 30_000 });
+  const text = await diagram.innerText();
+  assert.match(text, 'group 1');
+  assert.match(text, 'group 2');
+  await diagram.scrollIntoViewIfNeeded();
+  await screenshot(page, 'instructor-diagram');
+});
+
 test('reset group 1: its ACL is undone and its check goes back', async () => {
   await page.getByRole('button', { name: 'Reset group 1' }).click();
   await note(page).filter({ hasText: 'group 1 is reset' }).waitFor({ timeout: 120_000 });
