@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { stringify } from 'yaml';
 import { paths } from '../agent/config.js';
@@ -22,11 +24,12 @@ import { readLabState } from '../agent/lab/state.js';
 import { hashPassword } from '../agent/web/instructor-auth.js';
 import type { JoinResponse } from '../agent/web/api-types.js';
 import { dovelab, LESSONS } from '../test/integration/_cli.js';
-import { cfg, stack, waitFor, type AgentProc } from '../test/integration/_stack.js';
+import { cfg, stack, startAgent, waitFor, type AgentProc } from '../test/integration/_stack.js';
 import { closeBrowser, launch } from '../test/e2e/_browser.js';
-import { BASE, webAgent } from '../test/e2e/_agent.js';
+import { BASE } from '../test/e2e/_agent.js';
 
 const GROUPS = 5;
+const CHECK_INTERVAL_S = 10;
 const SECONDS = Number(process.env.BENCH_WEB_SECONDS ?? 60);
 /** dist/kiosk-ui/ (this file runs from dist/bench/). */
 const KIOSK_UI = fileURLToPath(new URL('../kiosk-ui/', import.meta.url));
@@ -91,20 +94,28 @@ function pageWeights() {
 }
 
 // ---- first render ----
-async function firstRender(path: string, selector: string, loads = 5): Promise<{ visible_ms: number; fcp_ms: number; samples: number[] }> {
+// Runs in each document before its own scripts (over the DevTools protocol: the page's CSP does not
+// govern it): records performance.now() (counted from navigation start) at the first animation
+// frame where the selector's element has a size.
+const WATCH = (sel: string) => {
+  const w = window as unknown as { __visibleAt?: number };
+  const tick = () => {
+    const e = document.querySelector(sel);
+    const r = e?.getBoundingClientRect();
+    if (r && r.width > 0 && r.height > 0) w.__visibleAt = performance.now(); else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+};
+
+async function firstRender(url: string, selector: string, loads = 5): Promise<{ visible_ms: number; fcp_ms: number; samples: number[] }> {
   const browser = await launch();
   const vis: number[] = []; const fcp: number[] = [];
   for (let i = 0; i < loads; i++) {
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 });
     const page = await ctx.newPage();
-    await page.goto(`${BASE}${path}`, { waitUntil: 'commit' });
-    // performance.now() counts from the navigation's time origin; polled on every frame.
-    const h = await page.waitForFunction((sel) => {
-      const e = document.querySelector(sel);
-      if (!e) return false;
-      const r = e.getBoundingClientRect();
-      return r.width > 0 && r.height > 0 ? performance.now() : false;
-    }, selector, { polling: 'raf', timeout: 15_000 });
+    await page.addInitScript(WATCH, selector);
+    await page.goto(url, { waitUntil: 'commit' });
+    const h = await page.waitForFunction(() => (window as unknown as { __visibleAt?: number }).__visibleAt, undefined, { timeout: 15_000 });
     vis.push(await h.jsonValue() as number);
     fcp.push(await page.evaluate(() => new Promise<number>((res) => {
       const e = performance.getEntriesByName('first-contentful-paint')[0];
@@ -114,6 +125,21 @@ async function firstRender(path: string, selector: string, loads = 5): Promise<{
     await ctx.close();
   }
   return { visible_ms: r1(median(vis)), fcp_ms: r1(median(fcp)), samples: vis.map(r1) };
+}
+
+/** Wall time of 5 GETs of an API path (what a page waits for before it can draw its data): median and max (a cold status cache). */
+async function apiMs(path: string): Promise<{ median: number; max: number }> {
+  const xs: number[] = [];
+  for (let i = 0; i < 5; i++) { const t0 = performance.now(); await (await fetch(`${BASE}${path}`)).arrayBuffer(); xs.push(performance.now() - t0); }
+  return { median: r1(median(xs)), max: r1(Math.max(...xs)) };
+}
+
+/** Same-run baseline: a static page with one paragraph and no script, from a bare node:http server. */
+async function staticBaseline(): Promise<ReturnType<typeof firstRender>> {
+  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>baseline</title></head><body><p id="b">Hello</p></body></html>';
+  const srv = createServer((_q, r) => { r.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); r.end(html); });
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', () => res()));
+  try { return await firstRender(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/`, '#b'); } finally { srv.close(); }
 }
 
 // ---- terminals ----
@@ -199,7 +225,11 @@ writeFileSync(config, stringify({ ...cfg, web: { ...cfg.web, instructor_password
 let agent: AgentProc | undefined;
 const result: Record<string, unknown> = { bench: 'web' };
 try {
-  agent = await webAgent(tmp, { DOVELAB_CONFIG: config });
+  // The product's default check interval (`dovelab agent --interval`, 10 s), not the e2e tier's 2 s.
+  agent = startAgent(join(tmp, 'agent.log'), CHECK_INTERVAL_S, { DOVELAB_CONFIG: config });
+  await agent.waitLine('its start repair', /repair done \(start\)/, 60_000);
+  await waitFor(`the web UI on ${BASE}`, async () => (await fetch(`${BASE}/api/kiosk`).catch(() => undefined))?.ok || undefined, 30_000);
+  result.agent_check_interval_s = CHECK_INTERVAL_S;
   const pid = agent.pid;
 
   const w = pageWeights();
@@ -207,10 +237,12 @@ try {
   result.page_weight_raw_bytes = w.raw;
 
   result.first_render_ms = {
-    student_join_form: await firstRender('/', '#code'),
-    kiosk: await firstRender('/kiosk', '.k-qr svg'),
-    instructor_login: await firstRender('/instructor', '#pw'),
-    loads: 5, measured: 'performance.now() at the first animation frame where the element has a size; median',
+    student_join_form: await firstRender(`${BASE}/`, '#code'),
+    kiosk: await firstRender(`${BASE}/kiosk`, '.k-qr svg'),
+    instructor_login: await firstRender(`${BASE}/instructor`, '#pw'),
+    baseline_static_page: await staticBaseline(),
+    api_kiosk_response_ms: await apiMs('/api/kiosk'),
+    loads: 5, measured: 'navigation start -> first animation frame where the element has a size (init script); median; fresh context each load',
   };
   await closeBrowser();
 
@@ -230,21 +262,32 @@ try {
 
   // Memory per terminal, N = 10 of each kind (ours split over groups 1 and 2: the cap is 8 per group).
   const N = 10;
-  await sleep(1000);
-  const agent0 = await settled(() => mem(pid));
-  const dock0 = await settled(dockerSidePss);
+  // The agent's heap moves with its GC by more than a terminal costs: 3 rounds of open 10 / close 10,
+  // the median delta; and the same delta with nothing opened (the noise floor), same rounds.
   const cookie2 = await join_(codes['2']!);
-  const oursOpen: Term[] = [];
-  for (let i = 0; i < N; i++) {
-    const g = i % 2 === 0 ? 1 : 2;
-    const t = await wsTerminal(g === 1 ? cookie1 : cookie2);
-    await prompt(t, new RegExp(`g${g}-h1`));
-    oursOpen.push(t);
+  const agentDeltas: { pss: number; rss: number }[] = []; const noise: number[] = [];
+  let agent0 = mem(pid); let agent1 = agent0;
+  let dock0 = dockerSidePss(); let dock1 = dock0;
+  for (let round = 0; round < 3; round++) {
+    await sleep(1000);
+    const idle = await settled(() => mem(pid));
+    await sleep(1000);
+    agent0 = await settled(() => mem(pid));
+    noise.push(Math.abs(agent0.pss - idle.pss));
+    dock0 = await settled(dockerSidePss);
+    const oursOpen: Term[] = [];
+    for (let i = 0; i < N; i++) {
+      const g = i % 2 === 0 ? 1 : 2;
+      const t = await wsTerminal(g === 1 ? cookie1 : cookie2);
+      await prompt(t, new RegExp(`g${g}-h1`));
+      oursOpen.push(t);
+    }
+    await sleep(1000);
+    agent1 = await settled(() => mem(pid));
+    dock1 = await settled(dockerSidePss);
+    agentDeltas.push({ pss: agent1.pss - agent0.pss, rss: agent1.rss - agent0.rss });
+    for (const t of oursOpen) await t.close();
   }
-  await sleep(1000);
-  const agent1 = await settled(() => mem(pid));
-  const dock1 = await settled(dockerSidePss);
-  for (const t of oursOpen) await t.close();
   await sleep(1500);
   const dock2 = await settled(dockerSidePss);
   const clis: ReturnType<typeof cliTerminal>[] = [];
@@ -267,14 +310,15 @@ try {
   result.terminal_memory = {
     n: N,
     mb_per_terminal: {
-      ours_agent_pss: mb((agent1.pss - agent0.pss) / N),
-      ours_agent_rss: mb((agent1.rss - agent0.rss) / N),
+      ours_agent_pss: mb(median(agentDeltas.map((d) => d.pss)) / N),
+      ours_agent_rss: mb(median(agentDeltas.map((d) => d.rss)) / N),
+      ours_agent_pss_noise_floor: mb(median(noise) / N),
       baseline_docker_cli_pss: mb(sum(cliMem.map((m) => m.pss)) / N),
       baseline_docker_cli_rss: mb(sum(cliMem.map((m) => m.rss)) / N),
       baseline_script_pty_pss: mb(sum(scriptMem.map((m) => m.pss)) / N),
     },
     docker_side_delta_mb_per_terminal: { ours: dockDelta(dock0, dock1), baseline: dockDelta(dock2, dock3) },
-    agent_pss_mb: { before: mb(agent0.pss), with_10_open: mb(agent1.pss) },
+    agent_pss_mb: { before: mb(agent0.pss), with_10_open: mb(agent1.pss), rounds: 3 },
   };
 
   // 30 students: join (6 per group), a live stream, one terminal with a keystroke every 2 s.
