@@ -1,38 +1,22 @@
 // Switches a lesson gives its groups (acl-firewall's `controls:`), in real Chromium against a real
 // agent: group 1 turns on an ACL from its page, its firewall task turns green, group 2's does not.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import { paths } from '../../agent/config.js';
-import { readLabState } from '../../agent/lab/state.js';
 import type { GroupView } from '../../agent/web/api-types.js';
-import { dovelab, LESSONS } from '../integration/_cli.js';
-import { cfg, stack, waitFor, type AgentProc } from '../integration/_stack.js';
-import { closeBrowser, openPage, screenshot, seriousA11y } from './_browser.js';
-import { BASE, webAgent } from './_agent.js';
+import { waitFor } from '../integration/_stack.js';
+import { openPage, screenshot, seriousA11y } from './_browser.js';
+import { BASE, lessonWithAgent, type LessonRun } from './_agent.js';
 
-let agent: AgentProc;
-let logs: string;
+let run: LessonRun;
 let codes: Record<string, string>;
 
 test.before(async () => {
-  await stack();
-  const up = await dovelab(['up', `${LESSONS}/acl-firewall`, '--groups', '2']);
-  assert.is(up.code, 0, up.stderr);
-  codes = readLabState(paths(cfg).labState)!.joinCodes!;
-  logs = mkdtempSync(join(tmpdir(), 'dovelab-e2e-'));
-  agent = await webAgent(logs);
+  run = await lessonWithAgent('acl-firewall', 2);
+  codes = run.codes;
 });
 
-test.after(async () => {
-  await closeBrowser();
-  await agent?.stop();
-  await dovelab(['down']);
-  rmSync(logs, { recursive: true, force: true });
-});
+test.after(async () => { await run?.end(); });
 
 async function joinGroup(page: Page, group: number): Promise<void> {
   await page.goto(`${BASE}/?code=${codes[String(group)]}`);

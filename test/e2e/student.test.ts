@@ -1,38 +1,22 @@
 // A student and the kiosk in real headless Chromium against a real agent on the real stack:
 // join with the group's code, a terminal into h1 that pings h2, a task that turns green, the other
 // group's hosts out of reach, the kiosk at 800×480. Screenshots in test-artifacts/e2e/.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import { paths } from '../../agent/config.js';
-import { readLabState } from '../../agent/lab/state.js';
-import { dovelab, LESSONS } from '../integration/_cli.js';
-import { cfg, inHost, stack, waitFor, type AgentProc } from '../integration/_stack.js';
-import { closeBrowser, openPage, screenshot, seriousA11y } from './_browser.js';
-import { BASE, webAgent } from './_agent.js';
+import { inHost, waitFor } from '../integration/_stack.js';
+import { openPage, screenshot, seriousA11y } from './_browser.js';
+import { BASE, lessonWithAgent, type LessonRun } from './_agent.js';
 
-let agent: AgentProc;
-let logs: string;
+let run: LessonRun;
 let codes: Record<string, string>;
 
 test.before(async () => {
-  await stack();
-  const up = await dovelab(['up', `${LESSONS}/first-switch`, '--groups', '2']);
-  assert.is(up.code, 0, up.stderr);
-  codes = readLabState(paths(cfg).labState)!.joinCodes!;
-  logs = mkdtempSync(join(tmpdir(), 'dovelab-e2e-'));
-  agent = await webAgent(logs);
+  run = await lessonWithAgent('first-switch', 2);
+  codes = run.codes;
 });
 
-test.after(async () => {
-  await closeBrowser();
-  await agent?.stop();
-  await dovelab(['down']);
-  rmSync(logs, { recursive: true, force: true });
-});
+test.after(async () => { await run?.end(); });
 
 /** Joins a group on the student page by typing its code, as a student does. */
 async function join_(page: Page, group: number): Promise<void> {
