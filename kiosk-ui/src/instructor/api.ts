@@ -3,28 +3,7 @@
 import type { DiagramView,
   AclRequest, ApiError, CardsView, ClassView, InstructorSessionView, LessonListItem, LessonUploadResult, MirrorRequest, OpResult, StartRequest,
 } from '../../../agent/web/api-types.js';
-import { ApiFailure } from '../shared/api.js';
-
-async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method, credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiFailure(0, 'Cannot reach the appliance.');
-  }
-  const text = await res.text();
-  let data: unknown;
-  try { data = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
-  if (!res.ok) {
-    const msg = (data as ApiError | undefined)?.error;
-    throw new ApiFailure(res.status, typeof msg === 'string' && msg ? msg : `The appliance answered ${res.status}.`);
-  }
-  return data as T;
-}
+import { ApiFailure, call } from '../shared/api.js';
 
 export const teacher = {
   session: () => call<InstructorSessionView>('GET', '/api/instructor/session'),

@@ -6,7 +6,8 @@ export class ApiFailure extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/** One JSON call to the agent; a non-2xx answer throws ApiFailure with the server's message. */
+export async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
