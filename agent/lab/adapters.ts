@@ -3,7 +3,7 @@
 // Planning never does I/O; these never decide.
 import type { FaucetPort } from '../net/faucet/apply.js';
 import type { OvsPort as OvsPortRow } from '../net/ovs.js';
-import type { VethAttachment } from '../net/links.js';
+import type { CaptureAttachment, VethAttachment } from '../net/links.js';
 import type { RunResult } from '../sys/run.js';
 import type { InterfaceFacts } from './interfaces.js';
 
@@ -49,6 +49,8 @@ export interface LabOvs {
 /** veth pairs and the netns view of a host. */
 export interface LabLinks {
   attachVeth(a: VethAttachment): Promise<void>;
+  /** A veth from the root netns into the agent's own (named) netns, made if missing. */
+  attachCapture(a: CaptureAttachment): Promise<void>;
   deleteLink(name: string): Promise<void>;
   setLinkUp(name: string): Promise<void>;
   linksInNetns(pid: number): Promise<string[]>;

@@ -12,6 +12,8 @@ export interface LabOverrides {
   acls?: Record<string, string[]>;
   /** Mirror name -> ports (faucet names) it copies; replaces the lesson's `from`. */
   mirrors?: Record<string, string[]>;
+  /** Ports (faucet names) being captured from the browser -> until when (ISO); see lab/capture.ts. */
+  captures?: Record<string, string>;
 }
 
 export interface PlanSettings {
@@ -25,6 +27,8 @@ export interface PlanSettings {
   packDir?: string;
   /** Per-host limits: the appliance's default, and the most a lesson may ask for. */
   limits?: { default: HostLimits; max: HostLimits };
+  /** Now (ms since the epoch): captures past their end copy nothing. Default: none copy anything. */
+  now?: number;
 }
 
 /** Used when no limits are given (tests, tools): the appliance config's defaults. */
@@ -80,20 +84,43 @@ export interface DesiredUplink {
   mirrors: number[];
 }
 
+/**
+ * A group's capture port: output_only from the lab's start (so adding a source is a warm change),
+ * a veth whose other end sits in the agent's own netns, where tcpdump records what it mirrors.
+ */
+export interface DesiredCapture {
+  group: number;
+  ofport: number;
+  /** OVS port (root netns): dl<ofport>, like the hosts' ends (same hardening and firewall). */
+  hostEnd: string;
+  /** The end in the agent's capture netns (CAPTURE_NETNS). */
+  peer: string;
+  faucetName: string;
+  /** OpenFlow ports being captured now (both directions copied). */
+  mirrors: number[];
+}
+
 export interface DesiredState {
   lab: string;
   hosts: DesiredHost[];
   ports: DesiredPort[];
   uplinks: DesiredUplink[];
+  /** Absent in states made before captures existed (and in teardown): none. */
+  captures?: DesiredCapture[];
   faucet: FaucetModel;
 }
+
+/** The agent's own netns for capture ports: nothing else lives there. */
+export const CAPTURE_NETNS = 'dovelab-cap';
+/** Group N's capture port is its last port number (N*100+99); the shared hosts' is 99. */
+export const captureOfport = (group: number) => (group === 0 ? 99 : group * 100 + 99);
 
 export class PlanError extends Error {}
 
 /** Group N's VLANs are N*100+k, so 30 groups stay well below the reserved VLAN 4094. */
 export const MAX_GROUPS = 30;
 
-/** Ports 1..49: uplinks and mirrors; 50..99: shared hosts; group N: N*100+1 .. N*100+99. */
+/** Ports 1..49: uplinks and mirrors; 50..98: shared hosts; group N: N*100+1 .. N*100+98 (…99: capture). */
 export const ofportFor = (group: number, index: number) => (group === 0 ? 49 + index : group * 100 + index);
 export const hostEndName = (ofport: number) => `dl${ofport}`;
 export const HOST_END_PATTERN = 'dl+';
@@ -151,7 +178,8 @@ function planHostsAndPorts(t: Topology, s: PlanSettings): { hosts: DesiredHost[]
       for (const [ifname, iface] of Object.entries(spec.interfaces)) {
         const index = (indexIn.get(g) ?? 0) + 1;
         indexIn.set(g, index);
-        if (index > 99 || (g === 0 && index > 50)) throw new PlanError(`group ${g}: more than ${g === 0 ? 50 : 99} interfaces`);
+        // The last number of each range is the group's capture port.
+        if (index > 98 || (g === 0 && index > 49)) throw new PlanError(`group ${g}: more than ${g === 0 ? 49 : 98} interfaces`);
         const ofport = ofportFor(g, index);
         const faucetName = `${key}-${ifname}`;
         ports.push({
@@ -217,7 +245,21 @@ function planUplinks(t: Topology, s: PlanSettings, ports: DesiredPort[]): Desire
   return out;
 }
 
-function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks: DesiredUplink[]): FaucetModel {
+/** One capture port per group that has hosts; it copies the ports captured now (unexpired). */
+function planCaptures(s: PlanSettings, ports: DesiredPort[]): DesiredCapture[] {
+  const now = s.now ?? Number.NaN;
+  const live = new Set(Object.entries(s.overrides?.captures ?? {}).filter(([, until]) => Date.parse(until) > now).map(([p]) => p));
+  const groups = [...new Set(ports.map((p) => p.group))].sort((a, b) => a - b);
+  return groups.map((g) => {
+    const ofport = captureOfport(g);
+    return {
+      group: g, ofport, hostEnd: hostEndName(ofport), peer: `cap${ofport}`, faucetName: `dovelab-capture-${g}`,
+      mirrors: ports.filter((p) => p.group === g && live.has(p.faucetName)).map((p) => p.ofport).sort((a, b) => a - b),
+    };
+  });
+}
+
+function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks: DesiredUplink[], captures: DesiredCapture[]): FaucetModel {
   const vlans = new Map<string, number>();
   for (const p of ports) vlans.set(p.vlan, p.vid);
   for (const [n] of Object.entries(t.networks)) for (const v of vlansOfNetwork(t, n, s.groups)) {
@@ -248,6 +290,9 @@ function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks:
       number: p.ofport, name: p.faucetName, description: `${p.host} ${p.ifname}${p.group ? ` (group ${p.group})` : ''}`,
       native_vlan: p.vlan, acls_in: [...p.acls.map(faucetAclName), ALLOW_ALL],
     })),
+    ...captures.map((c): FaucetInterface => ({
+      number: c.ofport, name: c.faucetName, description: `capture${c.group ? ` (group ${c.group})` : ' (shared hosts)'}`, output_only: true, mirror: c.mirrors,
+    })),
     { ...IDLE_PORT },
   ];
   return {
@@ -268,5 +313,6 @@ export function planDesired(t: Topology, s: PlanSettings): DesiredState {
     seenMac.set(`${p.vid}/${p.mac}`, p.faucetName);
   }
   const uplinks = planUplinks(t, s, ports);
-  return { lab: s.lab, hosts, ports, uplinks, faucet: planFaucet(t, s, ports, uplinks) };
+  const captures = planCaptures(s, ports);
+  return { lab: s.lab, hosts, ports, uplinks, captures, faucet: planFaucet(t, s, ports, uplinks, captures) };
 }

@@ -1,7 +1,7 @@
 // Desired vs observed state -> ordered actions. Pure: repairs only what differs.
 import { createHash } from 'node:crypto';
 import type { FaucetModel } from '../net/faucet/model.js';
-import type { DesiredHost, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
+import type { DesiredCapture, DesiredHost, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
 
 export interface ObservedHost {
   container: string;
@@ -25,6 +25,7 @@ export interface ObservedState {
 export type Action =
   | { kind: 'remove-port'; port: string; veth: boolean; why: string }
   | { kind: 'add-uplink'; uplink: DesiredUplink; why: string }
+  | { kind: 'add-capture'; capture: DesiredCapture; why: string }
   | { kind: 'warn'; message: string }
   | { kind: 'startup'; host: DesiredHost }
   | { kind: 'remove-host'; container: string; why: string }
@@ -51,6 +52,13 @@ export function portExternalIds(lab: string, p: DesiredPort): Record<string, str
 export function uplinkExternalIds(lab: string, u: DesiredUplink): Record<string, string> {
   return { 'dovelab-lab': lab, 'dovelab-role': u.role, [`dovelab-${u.role}`]: u.name };
 }
+
+export function captureExternalIds(lab: string, c: DesiredCapture): Record<string, string> {
+  return { 'dovelab-lab': lab, 'dovelab-role': 'capture', 'dovelab-group': String(c.group) };
+}
+
+/** Ports whose OVS end is our veth (removing them deletes the link); others are dongles. */
+const isVethRole = (role: string | undefined) => role === undefined || role === 'host' || role === 'capture';
 
 const sameIds = (want: Record<string, string>, got: Record<string, string>) =>
   Object.entries(want).every(([k, v]) => got[k] === v);
@@ -86,9 +94,11 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
     }
   }
   const wantUplinks = new Map(desired.uplinks.map((u) => [u.iface, u]));
+  const wantCaptures = new Map((desired.captures ?? []).map((c) => [c.hostEnd, c]));
   for (const p of observed.ports) {
-    const veth = (p.externalIds['dovelab-role'] ?? 'host') === 'host';
-    const wanted = veth ? wantPorts.has(p.name) : wantUplinks.has(p.name);
+    const role = p.externalIds['dovelab-role'];
+    const veth = isVethRole(role);
+    const wanted = role === 'capture' ? wantCaptures.has(p.name) : veth ? wantPorts.has(p.name) : wantUplinks.has(p.name);
     if (isLabPort(p) && !wanted) actions.push({ kind: 'remove-port', port: p.name, veth, why: 'not in the lab' });
   }
   // A dongle hardened earlier but no longer on the bridge (OVS lost it) still gets its settings back.
@@ -133,6 +143,15 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
       : !sameIds(uplinkExternalIds(desired.lab, u), got.externalIds) ? 'port settings differ'
       : undefined;
     if (why) actions.push({ kind: 'add-uplink', uplink: u, why });
+  }
+  for (const c of desired.captures ?? []) {
+    const got = gotPorts.get(c.hostEnd);
+    const why = !got ? 'port missing'
+      : got.ofport !== c.ofport ? `ofport ${got.ofport} != ${c.ofport}`
+      : got.error ? `port error: ${got.error}`
+      : !sameIds(captureExternalIds(desired.lab, c), got.externalIds) ? 'port settings differ'
+      : undefined;
+    if (why) actions.push({ kind: 'add-capture', capture: c, why });
   }
   actions.push({ kind: 'faucet', model: desired.faucet });
   // Startup scripts run once, on hosts made now, after the network is up.

@@ -6,8 +6,8 @@ import { emitFaucetYaml } from '../net/faucet/emit.js';
 import { onlyListsSwapped } from '../net/faucet/compare.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
 import type { LabAdapters } from './adapters.js';
-import { HOST_END_PATTERN, type DesiredState } from './desired.js';
-import { diff, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
+import { CAPTURE_NETNS, HOST_END_PATTERN, type DesiredState } from './desired.js';
+import { captureExternalIds, diff, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
 
 export interface LabContext extends LabAdapters {
   cfg: Config;
@@ -140,6 +140,7 @@ function describe(a: Action): string {
   switch (a.kind) {
     case 'remove-port': return a.port;
     case 'add-uplink': return `${a.uplink.role} ${a.uplink.name}: ${a.uplink.iface} (ofport ${a.uplink.ofport})`;
+    case 'add-capture': return `group ${a.capture.group}: ${a.capture.hostEnd} -> ${CAPTURE_NETNS}:${a.capture.peer} (ofport ${a.capture.ofport})`;
     case 'startup': return a.host.container;
     case 'warn': return a.message;
     case 'remove-host': return a.container;
@@ -206,6 +207,20 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
         await ctx.ovs.deletePort(bridge, u.iface);
         await ctx.ovs.addPort(bridge, u.iface, u.ofport, uplinkExternalIds(desired.lab, u));
         await ctx.links.setLinkUp(u.iface);
+      });
+      return;
+    }
+    case 'add-capture': {
+      const c = a.capture;
+      await doing(`capture port of group ${c.group}`, async () => {
+        await ctx.ovs.deletePort(bridge, c.hostEnd);
+        await ctx.links.attachCapture({ hostEnd: c.hostEnd, netns: CAPTURE_NETNS, ifname: c.peer });
+        try {
+          await ctx.ovs.addPort(bridge, c.hostEnd, c.ofport, captureExternalIds(desired.lab, c));
+        } catch (e) {
+          await ctx.links.deleteLink(c.hostEnd);
+          throw e;
+        }
       });
       return;
     }

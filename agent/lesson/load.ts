@@ -202,15 +202,25 @@ function checkUplinksAndMirrors(t: Topology, say: Say): void {
 /** controls: name ports and ACLs of the lesson, on hosts a group owns (a shared host is the class's). */
 function checkControls(t: Topology, say: Say): void {
   const aclNames = Object.keys(t.acls);
-  for (const [key, names] of Object.entries(t.controls?.acls ?? {})) {
-    const at = `controls.acls.${key}`;
+  /** A group may only switch or capture its own hosts: a shared host is the class's. */
+  const notOwn = (at: string, key: string, what: string): boolean => {
     const why = badPort(t, key, true);
-    if (why) { say(at, why); continue; }
+    if (why) { say(at, why); return true; }
     const host = key.split('.')[0]!;
     const spec = t.hosts[host]!;
     if (!spec.per_group && Object.values(spec.interfaces).every((i) => t.networks[i.network]?.shared)) {
-      say(at, `${host} is shared by all groups: a group may only switch its own hosts (add per_group: true to ${host})`);
+      say(at, `${host} is shared by all groups: a group may only ${what} its own hosts (add per_group: true to ${host})`);
     }
+    return false;
+  };
+  (t.controls?.capture ?? []).forEach((key, k) => {
+    const at = `controls.capture.${k}`;
+    if (notOwn(at, key, 'capture')) return;
+    if (t.controls!.capture.indexOf(key) < k) say(at, `${key} is listed twice`);
+  });
+  for (const [key, names] of Object.entries(t.controls?.acls ?? {})) {
+    const at = `controls.acls.${key}`;
+    if (notOwn(at, key, 'switch')) continue;
     names.forEach((n, k) => {
       if (!Object.hasOwn(t.acls, n)) say(`${at}.${k}`, `unknown ACL "${n}" (${known(aclNames)})`);
       else if (names.indexOf(n) < k) say(`${at}.${k}`, `ACL "${n}" is listed twice`);

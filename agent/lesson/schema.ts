@@ -155,6 +155,8 @@ export const TopologySchema = z.strictObject({
   controls: z.strictObject({
     acls: z.record(z.string(), z.array(z.string()).min(1)).default({})
       .describe('host.interface -> the lesson ACLs a group may switch on that interface itself (from its page)'),
+    capture: z.array(z.string()).default([])
+      .describe('host.interface list: interfaces a group may capture (pcap in the browser) on its own hosts'),
   }).optional().describe('what students may switch themselves; anything not listed here is refused'),
 });
 

@@ -1,6 +1,6 @@
 // Links adapter: veth pairs between the root netns (OVS side) and a lab host's netns.
 import { existsSync, writeFileSync } from 'node:fs';
-import { run, runInNetns } from '../sys/run.js';
+import { run, runInNamedNetns, runInNetns } from '../sys/run.js';
 
 export interface VethAttachment {
   /** Host-side end: becomes the OVS port. */
@@ -55,6 +55,41 @@ export async function attachVeth(a: VethAttachment): Promise<void> {
     if (a.address) await runInNetns(a.pid, ['ip', 'addr', 'replace', a.address, 'dev', a.ifname]);
     await runInNetns(a.pid, ['ip', 'link', 'set', a.ifname, 'up']);
     if (a.gateway) await runInNetns(a.pid, ['ip', 'route', 'replace', 'default', 'via', a.gateway, 'dev', a.ifname]);
+    await run(['ip', 'link', 'set', a.hostEnd, 'up']);
+  } catch (e) {
+    await deleteLink(a.hostEnd);
+    throw e;
+  }
+}
+
+export interface CaptureAttachment {
+  /** Root-netns end: becomes the OVS port. */
+  hostEnd: string;
+  /** Named netns (ip netns) of the agent where the other end lives. */
+  netns: string;
+  ifname: string;
+}
+
+/** Makes the named netns if it is missing (its loopback up, IPv6 off: it only listens). */
+export async function ensureNamedNetns(ns: string): Promise<void> {
+  if (!existsSync(`/run/netns/${ns}`)) await run(['ip', 'netns', 'add', ns], { allowFail: true });
+  if (!existsSync(`/run/netns/${ns}`)) throw new Error(`could not make netns ${ns}`);
+  await runInNamedNetns(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  await runInNamedNetns(ns, ['ip', 'link', 'set', 'lo', 'up']);
+}
+
+/** A veth pair from the bridge into the agent's capture netns; the far end only receives. */
+export async function attachCapture(a: CaptureAttachment): Promise<void> {
+  await ensureNamedNetns(a.netns);
+  const peer = tempPeerName(a.hostEnd);
+  await deleteLink(a.hostEnd);
+  await runInNamedNetns(a.netns, ['ip', 'link', 'del', 'dev', a.ifname], { allowFail: true });
+  await run(['ip', 'link', 'add', a.hostEnd, 'type', 'veth', 'peer', 'name', peer]);
+  try {
+    hardenHostEnd(a.hostEnd);
+    await run(['ip', 'link', 'set', peer, 'netns', a.netns]);
+    await runInNamedNetns(a.netns, ['ip', 'link', 'set', peer, 'name', a.ifname]);
+    await runInNamedNetns(a.netns, ['ip', 'link', 'set', a.ifname, 'up']);
     await run(['ip', 'link', 'set', a.hostEnd, 'up']);
   } catch (e) {
     await deleteLink(a.hostEnd);

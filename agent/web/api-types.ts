@@ -28,7 +28,8 @@ export interface GroupView {
 
 /** An interface whose ACLs the group may switch: the lesson's choices and what is applied now. */
 export interface AclControlView { target: string; options: string[]; applied: string[] }
-export interface ControlsView { acls: AclControlView[] }
+/** `capture`: the interfaces (host.interface) the group may capture from its page. */
+export interface ControlsView { acls: AclControlView[]; capture: string[] }
 
 /** POST /api/controls/acl (student session): the ACLs to apply to `target` (a subset of its options; [] clears). */
 export interface AclControlRequest { target: string; acls: string[] }
@@ -68,6 +69,49 @@ export type LiveEvent = { type: 'group'; data: GroupView } | { type: 'kiosk'; da
  * closed it), 1001 (the appliance is stopping), 1011 (the terminal could not start or broke).
  */
 export interface TerminalResize { type: 'resize'; cols: number; rows: number }
+
+// ---- Captures: a pcap of one interface, recorded through Faucet's mirror into the group's capture
+// port, bounded in time and size. Students may capture what their lesson's `controls.capture`
+// lists (their own group); the instructor any interface.
+
+/** POST /api/capture (student) body: an interface of the group's own host; seconds 1..300 (default 30). */
+export interface CaptureRequest { target: string; seconds?: number }
+/** POST /api/instructor/capture body: any interface; `group` for a per-group host. */
+export interface InstructorCaptureRequest { target: string; group?: number; seconds?: number }
+
+/**
+ * A capture and where to get it: GET `pcapUrl` streams the pcap (as it records, to its end;
+ * opens in Wireshark); GET `liveUrl` is Server-Sent Events: `packet` (CapturePacket) for the last
+ * packets so far and each new one, then one `end` (CaptureView) when it stops.
+ * POST /api/capture/<id>/stop ends it early. GET /api/captures lists the session's captures.
+ * Refusals: 401 no session, 403 not allowed (not in controls.capture, another group), 404 unknown
+ * id or interface, 429 too many captures at once, 503 the switch could not start it.
+ */
+export interface CaptureView {
+  id: string;
+  /** host.interface as the lesson names it, and the group (0: a shared host). */
+  target: string;
+  group: number;
+  /** The port's name on the switch (g1-h1-eth0). */
+  port: string;
+  state: 'recording' | 'done';
+  startedAt: string;
+  /** When it stops at the latest. */
+  endsAt: string;
+  packets: number;
+  /** Bytes of the pcap so far (header included), and the most it may grow to. */
+  bytes: number;
+  maxBytes: number;
+  /** Why it stopped: 'time', 'size', 'stopped', or an error. */
+  endReason?: string;
+  /** tcpdump's filter on the capture port: this interface's frames. */
+  filter: string;
+  pcapUrl: string;
+  liveUrl: string;
+}
+
+/** One packet of a capture's live view: tcpdump's one-line decode, plus printable text in it. */
+export interface CapturePacket { n: number; /** seconds since the capture started */ t: number; len: number; summary: string; text?: string }
 
 /** Errors of the JSON API: HTTP status plus this body. */
 export interface ApiError { error: string }

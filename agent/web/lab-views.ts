@@ -105,6 +105,7 @@ export class LabViews {
         const port = desired.ports.find((p) => p.host === host && p.ifname === ifname && p.group === group);
         return { target, options, applied: port?.acls ?? [] };
       }),
+      capture: [...(st.topology.controls?.capture ?? [])],
     };
     return {
       lab: { id: st.lab, title, startedAt: st.startedAt }, group,

@@ -117,6 +117,7 @@ export class FakeWorld {
           const h = this.byPid(a.pid);
           if (!h.links.includes(a.ifname)) h.links.push(a.ifname);
         },
+        attachCapture: async (a) => { this.rec(`links.attachCapture ${a.hostEnd} ${a.netns}:${a.ifname}`); },
         deleteLink: async (name) => { this.rec(`links.deleteLink ${name}`); },
         setLinkUp: async (name) => { this.rec(`links.setLinkUp ${name}`); },
         linksInNetns: async (pid) => {
