@@ -59,6 +59,8 @@ export function captureExternalIds(lab: string, c: DesiredCapture): Record<strin
 
 /** Ports whose OVS end is our veth (removing them deletes the link); others are dongles. */
 const isVethRole = (role: string | undefined) => role === undefined || role === 'host' || role === 'capture';
+/** A port of the appliance's own interfaces (uplink or mirror dongle). */
+export const isDongleRole = (role: string | undefined) => role !== undefined && !isVethRole(role);
 
 const sameIds = (want: Record<string, string>, got: Record<string, string>) =>
   Object.entries(want).every(([k, v]) => got[k] === v);

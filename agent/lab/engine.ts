@@ -7,7 +7,7 @@ import { onlyListsSwapped } from '../net/faucet/compare.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
 import type { LabAdapters } from './adapters.js';
 import { CAPTURE_NETNS, HOST_END_PATTERN, type DesiredState } from './desired.js';
-import { captureExternalIds, diff, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
+import { captureExternalIds, diff, isDongleRole, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
 
 export interface LabContext extends LabAdapters {
   cfg: Config;
@@ -71,7 +71,7 @@ export async function reconcile(ctx: LabContext, desired: DesiredState, opts: Re
   const observed = await observe(ctx);
   const wanted = [HOST_END_PATTERN, ...desired.uplinks.map((u) => u.iface)];
   // A dongle that leaves keeps its DROP rule until it is off the bridge (no gap), then loses it.
-  const leaving = observed.ports.filter((p) => p.externalIds['dovelab-role'] && p.externalIds['dovelab-role'] !== 'host' && !wanted.includes(p.name)).map((p) => p.name);
+  const leaving = observed.ports.filter((p) => isDongleRole(p.externalIds['dovelab-role']) && !wanted.includes(p.name)).map((p) => p.name);
   await ctx.firewall.ensure([...wanted, ...leaving]);
   const actions = diff(desired, observed, opts);
   let faucet: ApplyResult | undefined;

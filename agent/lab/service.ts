@@ -17,10 +17,11 @@ import { labCheckIo, runChecks, sameRun, type CheckIo, type CheckReport } from '
 
 export class LabError extends Error {}
 
-export function desiredOf(c: Config, st: LabState): DesiredState {
+/** The lab on disk planned now (`now` decides which captures still copy traffic). */
+export function desiredOf(c: Config, st: LabState, now: number = Date.now()): DesiredState {
   return planDesired(st.topology, {
     lab: st.lab, groups: st.groups, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost, overrides: st.overrides,
-    packDir: st.packDir, limits: c.limits,
+    packDir: st.packDir, limits: c.limits, now,
   });
 }
 
@@ -175,6 +176,26 @@ export async function setMirror(ctx: LabContext, on: boolean, target: string, mi
     const now = new Set(overrides.mirrors[m] ?? desired.ports.filter((p) => desired.uplinks.find((u) => u.name === m)?.mirrors.includes(p.ofport)).map((p) => p.faucetName));
     for (const port of resolveTargets(prev, target, group, ctx.cfg)) { if (on) now.add(port); else now.delete(port); }
     overrides.mirrors[m] = [...now].sort();
+    return change(ctx, prev, { ...prev, overrides });
+  });
+}
+
+/**
+ * The ports being captured now (faucet name -> until, ISO), replacing the previous set; entries
+ * past their end are dropped. Only the capture ports' mirror lists change: a warm switch change.
+ * Does nothing (no reconcile) when the set is unchanged.
+ */
+export async function syncCaptures(ctx: LabContext, wanted: Record<string, string>, now: number = Date.now()): Promise<ReconcileReport | undefined> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = current(ctx.cfg);
+    const known = new Set(desiredOf(ctx.cfg, prev, now).ports.map((p) => p.faucetName));
+    const unknown = Object.keys(wanted).filter((p) => !known.has(p));
+    if (unknown.length) throw new LabError(`not a port of the lab: ${unknown.join(', ')}`);
+    const live = Object.fromEntries(Object.entries(wanted).filter(([, until]) => Date.parse(until) > now).sort(([a], [b]) => a.localeCompare(b)));
+    const had = prev.overrides?.captures ?? {};
+    if (JSON.stringify(live) === JSON.stringify(had)) return undefined;
+    const overrides: LabOverrides = structuredClone(prev.overrides ?? {});
+    if (Object.keys(live).length) overrides.captures = live; else delete overrides.captures;
     return change(ctx, prev, { ...prev, overrides });
   });
 }

@@ -35,6 +35,7 @@ const LabStateSchema = z.object({
   overrides: z.object({
     acls: z.record(z.string(), z.array(z.string())).optional(),
     mirrors: z.record(z.string(), z.array(z.string())).optional(),
+    captures: z.record(z.string(), z.string()).optional(),
   }).optional(),
   packDir: z.string().optional(),
   joinCodes: z.record(z.string().regex(/^[1-9]\d*$/), z.string().regex(/^[A-Z0-9]{4,16}$/)).optional(),

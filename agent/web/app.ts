@@ -22,6 +22,7 @@ import { jsonLine, requestLog } from './request-log.js';
 import { readSession, SESSION_COOKIE, sessionValid, signSession, type Session } from './session.js';
 import { serveUi } from './static.js';
 import { TerminalRegistry, terminalRoute } from './terminal.js';
+import { CaptureRegistry, captureRoutes } from './capture.js';
 
 /** Wrong join codes: 10 at once per client address, then one more every 6 s. */
 const JOIN_BURST = 10;
@@ -31,8 +32,9 @@ export interface WebApp {
   app: Hono;
   views: LabViews;
   terminals: TerminalRegistry;
-  /** Ends live streams and terminals (the lab keeps running). */
-  close(): void;
+  captures: CaptureRegistry | undefined;
+  /** Ends live streams, terminals and captures (the lab keeps running). */
+  close(): Promise<void>;
 }
 
 const apiError = (c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503, error: string, headers: Record<string, string> = {}) =>
@@ -172,6 +174,18 @@ export function createApp(deps: WebDeps): WebApp {
     log,
   }));
 
+  const captures = deps.captures ? new CaptureRegistry({ deps, backend: deps.captures, log }) : undefined;
+  if (captures) {
+    captureRoutes(app, {
+      deps, registry: captures, log, state: () => views.state(),
+      student: (c) => { const s = studentOf(getCookie(c, SESSION_COOKIE)); return s && { group: s.session.group, st: s.st }; },
+      instructor: (c) => instructor.loggedIn(getCookie(c, INSTRUCTOR_COOKIE)),
+    });
+  } else {
+    app.all('/api/capture*', (c) => apiError(c, 503, 'captures are not available here'));
+    app.post('/api/instructor/capture', (c) => apiError(c, 503, 'captures are not available here'));
+  }
+
   app.all('/api/*', (c) => apiError(c, 404, 'no such API'));
   app.get('*', (c) => serveUi(c, deps.uiDir));
 
@@ -181,10 +195,11 @@ export function createApp(deps: WebDeps): WebApp {
   });
 
   return {
-    app, views, terminals,
-    close() {
+    app, views, terminals, captures,
+    async close() {
       for (const stop of [...streams]) stop();
       terminals.closeAll('the appliance is stopping');
+      await captures?.closeAll();
     },
   };
 }

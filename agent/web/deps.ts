@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { Config } from '../config.js';
 import type { TerminalBackend } from '../docker/terminal.js';
+import type { CaptureBackend } from '../net/capture.js';
 import type { LabContext } from '../lab/engine.js';
 import type { FaucetStatus } from '../net/faucet/status.js';
 
@@ -26,6 +27,8 @@ export interface WebDeps {
   diskUsed: () => Promise<number | undefined>;
   /** Terminals into lab hosts; without it the terminal route answers 503. */
   terminals?: TerminalBackend;
+  /** Captures (tcpdump on the capture ports); without it capture routes answer 503. */
+  captures?: CaptureBackend;
   /** The client's address (rate limits); default: the socket's remote address. */
   clientIp?: (c: Context) => string;
   /** Docker and the infra containers' states (instructor health); default: not known. */

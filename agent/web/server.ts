@@ -31,7 +31,8 @@ export async function serveWeb(deps: WebDeps, opts: { hostname?: string } = {}):
   return {
     port, urls, web,
     async close() {
-      web.close();
+      // Captures end within seconds (tcpdump stops, the switch stops copying): not forever.
+      await Promise.race([web.close(), new Promise((r) => setTimeout(r, 8_000))]);
       // Close frames out first (a page sees 1001 "going away"), then cut whatever still hangs on.
       const closing = [...wss.clients].map((ws) => new Promise<void>((r) => { if (ws.readyState === ws.CLOSED) r(); else ws.once('close', () => r()); }));
       await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 1_000))]);

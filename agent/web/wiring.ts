@@ -1,6 +1,7 @@
 // The real WebDeps for `dovelab agent`: Docker terminals, Faucet's metrics, the disk, the secret.
 import type Docker from 'dockerode';
 import { paths, type Config } from '../config.js';
+import { tcpdumpCaptures } from '../net/capture.js';
 import { dockerTerminals } from '../docker/terminal.js';
 import type { LabContext } from '../lab/engine.js';
 import { infraStatus } from '../lab/infra.js';
@@ -26,6 +27,7 @@ export function agentWebDeps(cfg: Config, lab: LabContext, docker: Docker, log: 
     faucetStatus: async () => faucetStatus(await faucet.metrics()),
     diskUsed: () => diskUsedOf(paths(cfg).labState.replace(/\/[^/]*$/, '')),
     terminals: dockerTerminals(docker),
+    captures: tcpdumpCaptures,
     infra: async () => { const s = await infraStatus(cfg, docker); return { docker: s.docker, containers: s.containers }; },
     ...(cfg.web.mdns ? { neighbours: watchNeighbours(cfg, log) } : {}),
   };

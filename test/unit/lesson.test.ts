@@ -403,8 +403,9 @@ hosts:
 acls:
   no-ping: [{match: {ip_proto: icmp}, action: drop}, {action: allow}]
 `;
-  const good = parseTopology(`${base}controls: {acls: {web.eth0: [no-ping]}}\n`, 'lesson.yaml');
+  const good = parseTopology(`${base}controls: {acls: {web.eth0: [no-ping]}, capture: [web.eth0]}\n`, 'lesson.yaml');
   assert.equal(good.controls?.acls, { 'web.eth0': ['no-ping'] });
+  assert.equal(good.controls?.capture, ['web.eth0']);
   const cases: [string, RegExp][] = [
     ['controls: {acls: {web.eth1: [no-ping]}}', /controls\.acls\.web\.eth1: host "web" has no interface "eth1"/],
     ['controls: {acls: {web: [no-ping]}}', /controls\.acls\.web: expected host\.interface/],
@@ -412,7 +413,12 @@ acls:
     ['controls: {acls: {web.eth0: [no-ping, no-ping]}}', /controls\.acls\.web\.eth0\.1: ACL "no-ping" is listed twice/],
     ['controls: {acls: {srv.eth0: [no-ping]}}', /controls\.acls\.srv\.eth0: srv is shared by all groups/],
     ['controls: {acls: {web.eth0: []}}', /controls\.acls\.web\.eth0/],
-    ['controls: {capture: [web.eth0]}', /controls: Unrecognized key: "capture"/],
+    ['controls: {capture: [web.eth9]}', /controls\.capture\.0: host "web" has no interface "eth9"/],
+    ['controls: {capture: [web]}', /controls\.capture\.0: expected host\.interface/],
+    ['controls: {capture: [web.eth0, web.eth0]}', /controls\.capture\.1: web\.eth0 is listed twice/],
+    ['controls: {capture: [srv.eth0]}', /controls\.capture\.0: srv is shared by all groups: a group may only capture its own hosts/],
+    ['controls: {capture: web.eth0}', /controls\.capture/],
+    ['controls: {pcap: [web.eth0]}', /controls: Unrecognized key: "pcap"/],
   ];
   for (const [line, why] of cases) {
     assert.throws(() => parseTopology(`${base}${line}\n`, 'lesson.yaml'), (e: Error) => e instanceof LessonError && why.test(e.message), line);

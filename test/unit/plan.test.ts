@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { planDesired, stableMac, PlanError, type PlanSettings } from '../../agent/lab/desired.js';
-import { diff, hostLabels, portExternalIds, type ObservedState } from '../../agent/lab/diff.js';
+import { captureExternalIds, diff, hostLabels, portExternalIds, type ObservedState } from '../../agent/lab/diff.js';
 import { TopologySchema, type Topology } from '../../agent/lesson/schema.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
 import { IDLE_PORT, IDLE_VLAN } from '../../agent/net/faucet/model.js';
@@ -68,12 +68,14 @@ hosts:
 
 test('every lab port carries an ACL list ending in allow; the config emits', () => {
   const d = planDesired(TWO, settings(2));
-  const lab = d.faucet.dp.interfaces.filter((i) => i.number !== IDLE_PORT.number);
+  const lab = d.faucet.dp.interfaces.filter((i) => i.number !== IDLE_PORT.number && !i.output_only);
   assert.is(lab.length, 4);
   for (const i of lab) assert.equal(i.acls_in, ['dovelab-allow']);
   const y = parse(emitFaucetYaml(d.faucet));
   // The idle placeholder stays, so a DP never loses its last interface.
-  assert.equal(Object.keys(y.dps.dovelab0.interfaces).map(Number), [101, 102, 201, 202, IDLE_PORT.number]);
+  // Each group's capture port (N*100+99) is output_only from the start, copying nothing yet.
+  assert.equal(Object.keys(y.dps.dovelab0.interfaces).map(Number), [101, 102, 199, 201, 202, 299, IDLE_PORT.number]);
+  assert.equal(y.dps.dovelab0.interfaces[199], { name: 'dovelab-capture-1', description: 'capture (group 1)', output_only: true });
   assert.equal(y.dps.dovelab0.interfaces[IDLE_PORT.number], { name: IDLE_PORT.name, description: IDLE_PORT.description, native_vlan: IDLE_VLAN.name });
 });
 
@@ -96,7 +98,10 @@ hosts:
 
 const observedFrom = (d: ReturnType<typeof planDesired>): ObservedState => ({
   hosts: d.hosts.map((h) => ({ container: h.container, running: true, labels: hostLabels(d.lab, h), links: ['lo', 'eth0'] })),
-  ports: d.ports.map((p) => ({ name: p.hostEnd, ofport: p.ofport, externalIds: portExternalIds(d.lab, p) })),
+  ports: [
+    ...d.ports.map((p) => ({ name: p.hostEnd, ofport: p.ofport, externalIds: portExternalIds(d.lab, p) })),
+    ...(d.captures ?? []).map((c) => ({ name: c.hostEnd, ofport: c.ofport, externalIds: captureExternalIds(d.lab, c) })),
+  ],
   interfaces: ['lo', 'eth0', ...d.ports.map((p) => p.hostEnd)],
 });
 const kinds = (actions: ReturnType<typeof diff>) => actions.map((a) => {
@@ -106,13 +111,15 @@ const kinds = (actions: ReturnType<typeof diff>) => actions.map((a) => {
     case 'remove-host': return `${a.kind}:${a.container}`;
     case 'create-host': return `${a.kind}:${a.host.container}`;
     case 'attach': return `${a.kind}:${a.port.hostEnd}`;
+    case 'add-capture': return `${a.kind}:${a.capture.hostEnd}`;
+    default: return a.kind;
   }
 });
 
 test('diff: empty observed -> create hosts, attach ports, then one Faucet change', () => {
   const d = planDesired(TWO, settings());
   assert.equal(kinds(diff(d, { hosts: [], ports: [], interfaces: [] })), [
-    'create-host:dovelab-g1-h1', 'create-host:dovelab-g1-h2', 'attach:dl101', 'attach:dl102', 'faucet',
+    'create-host:dovelab-g1-h1', 'create-host:dovelab-g1-h2', 'attach:dl101', 'attach:dl102', 'add-capture:dl199', 'faucet',
   ]);
 });
 
@@ -141,7 +148,9 @@ test('diff: removes hosts and ports that are not in the lab, leaves foreign port
   const d = planDesired(TWO, settings());
   const o = observedFrom(planDesired(TWO, settings(2)));
   o.ports.push({ name: 'up0', ofport: 1, externalIds: {} });
-  assert.equal(kinds(diff(d, o)), ['remove-host:dovelab-g2-h1', 'remove-host:dovelab-g2-h2', 'remove-port:dl201', 'remove-port:dl202', 'faucet']);
+  assert.equal(kinds(diff(d, o)), ['remove-host:dovelab-g2-h1', 'remove-host:dovelab-g2-h2', 'remove-port:dl201', 'remove-port:dl202', 'remove-port:dl299', 'faucet']);
+  // Group 2's capture port is our veth: deleted with its link, never "released" like a dongle.
+  assert.ok(diff(d, o).some((a) => a.kind === 'remove-port' && a.port === 'dl299' && a.veth));
 });
 
 test.run();

@@ -82,7 +82,11 @@ test('fresh lab: check before any change, create before attach, attach before ap
     assert.is(r2.faucet?.changed, false);
     assert.not.ok(w.has('faucet.check', mark), 'an unchanged config is not checked again');
     // Positive control: the first run did make hosts and ports (the same call names are recorded).
-    assert.is(w.changes().filter((x) => x.startsWith('hosts.create') || x.startsWith('ovs.addPort')).length, 4);
+    assert.equal(w.changes().filter((x) => x.startsWith('hosts.create') || x.startsWith('ovs.addPort')),
+      ['hosts.create dovelab-g1-h1', 'hosts.create dovelab-g1-h2', 'ovs.addPort dl101 101', 'ovs.addPort dl102 102', 'ovs.addPort dl199 199']);
+    // The group's capture port: a veth into the agent's capture netns, on the bridge before the apply.
+    assert.ok(w.has('links.attachCapture dl199 dovelab-cap:cap199'));
+    assert.ok(c.indexOf('ovs.addPort dl199 199') < apply);
   });
 });
 
@@ -230,7 +234,8 @@ test('two of four attaches fail: PhaseError lists both, the other two still ran,
     // Positive control: the same world, nothing failing now: repairs just those two, then applies.
     const mark = w.calls.length;
     await reconcile(ctx, plan(FOUR));
-    assert.equal(w.changes(mark).filter((x) => x.startsWith('ovs.addPort')), ['ovs.addPort dl101 101', 'ovs.addPort dl103 103']);
+    // (and the capture port, whose phase comes after the failed one)
+    assert.equal(w.changes(mark).filter((x) => x.startsWith('ovs.addPort')), ['ovs.addPort dl101 101', 'ovs.addPort dl103 103', 'ovs.addPort dl199 199']);
     assert.ok(w.has('faucet.apply', mark));
   });
   // More attaches than run at once (4): the ones queued behind two failures still run.
