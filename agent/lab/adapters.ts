@@ -51,6 +51,8 @@ export interface LabLinks {
   attachVeth(a: VethAttachment): Promise<void>;
   /** A veth from the root netns into the agent's own (named) netns, made if missing. */
   attachCapture(a: CaptureAttachment): Promise<void>;
+  /** Removes a named netns of the agent (and what is left in it); fine when it is not there. */
+  removeNetns(name: string): Promise<void>;
   deleteLink(name: string): Promise<void>;
   setLinkUp(name: string): Promise<void>;
   linksInNetns(pid: number): Promise<string[]>;

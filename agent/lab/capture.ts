@@ -106,9 +106,18 @@ export class PcapFramer {
   }
 }
 
-/** Printable runs (4+ characters) in a frame, for the live view: "secret: tulip" shows up. */
+/** Where an IPv4 frame's payload starts (after Ethernet, IP and a UDP/TCP/ICMP header); 0 if not IPv4. */
+function payloadOffset(f: Buffer): number {
+  if (f.length < 34 || f.readUInt16BE(12) !== 0x0800) return 0;
+  const ip = 14 + (f[14]! & 0x0f) * 4;
+  const proto = f[23];
+  const l4 = proto === 6 && f.length > ip + 12 ? ((f[ip + 12]! >> 4) * 4) : proto === 17 || proto === 1 ? 8 : 0;
+  return Math.min(f.length, ip + l4);
+}
+
+/** Printable runs (4+ characters) in a frame's payload, for the live view: "secret: tulip" shows up. */
 export function printableText(data: Buffer, max = 120): string | undefined {
-  const runs = data.toString('latin1').match(/[\x20-\x7e]{4,}/g);
+  const runs = data.subarray(payloadOffset(data)).toString('latin1').match(/[\x20-\x7e]{4,}/g);
   if (!runs) return undefined;
   const text = runs.map((r) => r.trim()).filter((r) => r.length >= 4).join(' · ');
   return text ? (text.length > max ? `${text.slice(0, max - 1)}…` : text) : undefined;

@@ -9,7 +9,7 @@ import type { Topology } from '../lesson/schema.js';
 import { LessonError } from '../lesson/load.js';
 import { openLabLesson, snapshotPack } from '../lesson/snapshot.js';
 import { lessonInterfaceProblems } from './interfaces.js';
-import { isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
+import { CAPTURE_NETNS, isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
 import { reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
 import { clearLabState, readLabState, writeCheckReport, writeLabState, type LabState } from './state.js';
 import { newJoinCodes } from './join-codes.js';
@@ -99,6 +99,8 @@ export async function labUp(ctx: LabContext, lesson: string, groups: number): Pr
 export async function labDown(ctx: LabContext): Promise<ReconcileReport> {
   return withLabLock(ctx.cfg, async () => {
     const r = await teardown(ctx);
+    // The capture ports went with the lab; their netns goes too.
+    await ctx.links.removeNetns(CAPTURE_NETNS);
     // Wipe what belonged to the lab: its state, its pack copy, its check results.
     clearLabState(paths(ctx.cfg).labState);
     rmSync(paths(ctx.cfg).labPack, { recursive: true, force: true });

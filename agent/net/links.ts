@@ -78,6 +78,10 @@ export async function ensureNamedNetns(ns: string): Promise<void> {
   await runInNamedNetns(ns, ['ip', 'link', 'set', 'lo', 'up']);
 }
 
+export async function removeNetns(ns: string): Promise<void> {
+  if (existsSync(`/run/netns/${ns}`)) await run(['ip', 'netns', 'del', ns]);
+}
+
 /** A veth pair from the bridge into the agent's capture netns; the far end only receives. */
 export async function attachCapture(a: CaptureAttachment): Promise<void> {
   await ensureNamedNetns(a.netns);

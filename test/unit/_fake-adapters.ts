@@ -118,6 +118,7 @@ export class FakeWorld {
           if (!h.links.includes(a.ifname)) h.links.push(a.ifname);
         },
         attachCapture: async (a) => { this.rec(`links.attachCapture ${a.hostEnd} ${a.netns}:${a.ifname}`); },
+        removeNetns: async (name) => { this.rec(`links.removeNetns ${name}`); },
         deleteLink: async (name) => { this.rec(`links.deleteLink ${name}`); },
         setLinkUp: async (name) => { this.rec(`links.setLinkUp ${name}`); },
         linksInNetns: async (pid) => {
