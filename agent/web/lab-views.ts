@@ -23,15 +23,35 @@ const STATUS_TTL_MS = 2_000;
 
 const runKey = (st: LabState) => `${st.lab}\n${st.startedAt}`;
 
+/**
+ * One value per key, looked up again after a TTL. While a new look runs, the last good value of the
+ * same key answers (a kiosk never waits on OVS and Docker); a failed look forgets it.
+ */
+export class Fresh<T> {
+  private cur?: { key: string; at: number; value: Promise<T>; settled: boolean };
+  private last?: { key: string; value: T };
+  get(key: string, now: number, ttlMs: number, load: () => Promise<T>): Promise<T> {
+    if (!this.cur || this.cur.key !== key || now - this.cur.at >= ttlMs) {
+      const value = load();
+      const cur = { key, at: now, value, settled: false };
+      this.cur = cur;
+      value.then((v) => { cur.settled = true; if (this.cur === cur) this.last = { key, value: v }; },
+        () => { cur.settled = true; if (this.cur === cur) { this.cur = undefined; this.last = undefined; } });
+    }
+    if (!this.cur.settled && this.last?.key === key) return Promise.resolve(this.last.value);
+    return this.cur.value;
+  }
+}
+
 export class LabViews {
   private diagrams = new DiagramCache();
-  private status?: { key: string; at: number; value: Promise<LabStatus> };
+  private status = new Fresh<LabStatus>();
   private readme?: { key: string; html: string };
-  /** Faucet's metrics and the disk: one look per STATUS_TTL_MS, however many pages ask. */
-  private facts?: { at: number; value: Promise<[AlarmFacts['faucet'], number | undefined]> };
+  /** Faucet's metrics and the disk (see factsNow). */
+  private facts = new Fresh<[AlarmFacts['faucet'], number | undefined]>();
   private stuck = new StuckTracker();
   /** Docker's and the infra containers' states: one look per STATUS_TTL_MS too. */
-  private infra?: { at: number; value: Promise<{ docker: boolean; containers: Record<string, string> }> };
+  private infra = new Fresh<{ docker: boolean; containers: Record<string, string> }>();
 
   constructor(private readonly deps: WebDeps) {}
 
@@ -42,13 +62,7 @@ export class LabViews {
 
   private labStatus(st: LabState): Promise<LabStatus> {
     const key = runKey(st) + JSON.stringify(st.overrides ?? {}) + Object.keys(st.topology.hosts).join();
-    const now = this.deps.now();
-    if (!this.status || this.status.key !== key || now - this.status.at >= STATUS_TTL_MS) {
-      const value = labStatus(this.deps.lab, st, desiredOf(this.deps.cfg, st));
-      value.catch(() => { if (this.status?.value === value) this.status = undefined; });
-      this.status = { key, at: now, value };
-    }
-    return this.status.value;
+    return this.status.get(key, this.deps.now(), STATUS_TTL_MS, () => labStatus(this.deps.lab, st, desiredOf(this.deps.cfg, st)));
   }
 
   private hostsOrDown(st: LabState): Promise<HostStatus[] | undefined> {
@@ -128,15 +142,10 @@ export class LabViews {
     const st = this.state();
     const now = this.deps.now();
     const [kiosk, status] = await Promise.all([this.kiosk(), st ? this.labStatus(st).catch(() => undefined) : Promise.resolve(undefined)]);
-    const [faucet] = await this.facts!.value;
+    const [faucet] = await this.factsNow(now);
     const health = await readHealth({
       dataDir: cfg.dataDir, dongles: cfg.dongles, present: () => this.deps.lab.dongles.present(),
-      infra: () => {
-        if (!this.infra || now - this.infra.at >= STATUS_TTL_MS) {
-          this.infra = { at: now, value: (this.deps.infra ?? (async () => ({ docker: false, containers: {} })))() };
-        }
-        return this.infra.value;
-      },
+      infra: () => this.infra.get('', now, STATUS_TTL_MS, (this.deps.infra ?? (async () => ({ docker: false, containers: {} })))),
       faucet: async () => (faucet && 'error' in faucet ? { error: faucet.error } : faucet ? { dpUp: faucet.status.dpUp[faucet.dpName] === true } : undefined),
       thermalFile: this.deps.thermalFile,
     });
@@ -164,10 +173,7 @@ export class LabViews {
     const urls = joinUrls(cfg.web.name, cfg.web.port, this.deps.ipv4());
     const st = this.state();
     const now = this.deps.now();
-    if (!this.facts || now - this.facts.at >= STATUS_TTL_MS) {
-      this.facts = { at: now, value: Promise.all([this.faucetFacts(), this.deps.diskUsed().catch(() => undefined)]) };
-    }
-    const [hosts, [faucet, diskUsed]] = await Promise.all([st ? this.hostsOrDown(st) : Promise.resolve([]), this.facts.value]);
+    const [hosts, [faucet, diskUsed]] = await Promise.all([st ? this.hostsOrDown(st) : Promise.resolve([]), this.factsNow(now)]);
     const facts: AlarmFacts = { hosts, faucet, diskUsed };
     const list = alarms(facts);
     if (st && !hosts) list.unshift('cannot read the lab hosts (Docker or OVS not answering)');
@@ -185,6 +191,11 @@ export class LabViews {
       })) : [],
       alarms: list,
     };
+  }
+
+  /** Faucet's metrics and the disk: one look per STATUS_TTL_MS, however many pages ask. */
+  private factsNow(now: number) {
+    return this.facts.get('', now, STATUS_TTL_MS, () => Promise.all([this.faucetFacts(), this.deps.diskUsed().catch(() => undefined)]));
   }
 
   private async faucetFacts(): Promise<AlarmFacts['faucet']> {

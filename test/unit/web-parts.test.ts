@@ -9,6 +9,7 @@ import { parseStat, treeOf } from '../../agent/sys/procs.js';
 import { groupDesired } from '../../agent/web/group-diagram.js';
 import { TokenBuckets } from '../../agent/web/rate-limit.js';
 import { TerminalRegistry } from '../../agent/web/terminal.js';
+import { Fresh } from '../../agent/web/lab-views.js';
 import { readSession, signSession } from '../../agent/web/session.js';
 
 test('TokenBuckets: a burst, then one per interval; keys are independent; full buckets are forgotten', () => {
@@ -94,6 +95,38 @@ test('TerminalRegistry: caps per group and overall; a released place is free aga
   assert.ok(r.reserve(3, (code) => closed.push(`d ${code}`)));
   r.closeAll('stopping');
   assert.equal(closed.sort(), ['b 1001', 'c 1001', 'd 1001']);
+});
+
+test('Fresh: the last good value answers while a new look runs; a failed look is not served again; a new key waits', async () => {
+  const f = new Fresh<string>();
+  const looks: { resolve: (v: string) => void; reject: (e: Error) => void }[] = [];
+  const load = () => new Promise<string>((resolve, reject) => { looks.push({ resolve, reject }); });
+  const first = f.get('k', 0, 100, load);
+  looks[0]!.resolve('one');
+  assert.is(await first, 'one');
+  assert.is(await f.get('k', 50, 100, load), 'one');
+  assert.is(looks.length, 1, 'within the TTL: no new look');
+  // Expired: a new look starts, but the caller gets the last value at once.
+  assert.is(await f.get('k', 150, 100, load), 'one');
+  assert.is(looks.length, 2);
+  looks[1]!.resolve('two');
+  await new Promise((r) => setImmediate(r));
+  assert.is(await f.get('k', 160, 100, load), 'two');
+  // A look that fails is forgotten with the last value: the next caller waits on a fresh look.
+  const stale = f.get('k', 300, 100, load);
+  assert.is(await stale, 'two');
+  looks[2]!.reject(new Error('docker down'));
+  await new Promise((r) => setImmediate(r));
+  const after = f.get('k', 310, 100, load);
+  assert.is(looks.length, 4);
+  looks[3]!.reject(new Error('still down'));
+  let failed: unknown;
+  try { await after; } catch (e) { failed = e; }
+  assert.match(String(failed), /still down/);
+  // Another key never gets the old key's value.
+  const other = f.get('other', 320, 100, load);
+  looks[4]!.resolve('three');
+  assert.is(await other, 'three');
 });
 
 test.run();
