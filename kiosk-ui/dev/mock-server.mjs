@@ -4,6 +4,9 @@
 // Join code: ABCDEF (group 1). Hosts h1, h2 echo keystrokes; `web` closes with 4403, `busy` 4429.
 // POST /dev/drop cuts every terminal socket (a network blip); POST /dev/tick flips a task;
 // POST /dev/events-off makes /api/events fail; POST /dev/end-sessions forgets every session.
+// Instructor console at /instructor (password: teacher). Captures: the group may capture h1.eth0 and
+// h2.eth0 (fake packets every 300 ms, a pcap of header + records); POST /dev/capture-fail ends every
+// recording capture with an error. CAPTURE_MAX_BYTES=4000 makes the size limit easy to reach.
 // `ws` is not installed, so the WebSocket server below is a minimal RFC 6455 implementation.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
@@ -43,6 +46,7 @@ const readmeHtml = `<h1>Lesson 1: ping across a switch</h1>
 <p>Read more in <a href="https://example.org/osi">the OSI model notes</a>.</p>`;
 
 let tick = 0;
+let studentAcls = [];
 const tasks = () => [
   { id: 'ping', title: 'h1 can reach h2', status: 'pass', reason: 'h1 → h2: 3/3 replies' },
   { id: 'arp', title: 'h2 knows h1’s MAC address', hint: 'An ARP entry appears after the first ping: try `ip neigh` on h2.', status: tick % 2 ? 'pass' : 'fail', reason: 'h2 has no ARP entry for 10.0.1.1 yet' },
@@ -60,6 +64,7 @@ const group = () => ({
   ],
   tasks: tasks(),
   checkedAt: new Date().toISOString(),
+  controls: { acls: [{ target: 'h1.eth0', options: ['no-ping', 'no-http'], applied: studentAcls }], capture: ['h1.eth0', 'h2.eth0'] },
 });
 const qrSvg = (() => { // a fake but QR-looking 25x25 pattern (the agent draws a real one with uqr)
   const n = 25; let d = '';
@@ -81,6 +86,182 @@ const kiosk = () => ({
   alarms,
 });
 
+// --- instructor console ---
+const GROUPS = 6;
+const webIp = (g) => (g === 1 ? '10.0.2.10' : `10.0.${g + 100}.10`);
+const CODES = ['KXBRTM', 'PLQWZD', 'HVNCJS', 'MTRGBY', 'DZWKFL', 'QSXHPN'];
+const teachers = new Set(); // instructor cookies
+const ifState = new Map(); // `${group}:${host}.${iface}` -> { acls, mirroredTo }
+const hostList = () => {
+  const out = [];
+  for (let g = 1; g <= GROUPS; g++) {
+    out.push({ name: 'h1', group: g, running: true, interfaces: [{ name: 'eth0', ip: `10.0.${g}.1`, network: 'lan', vlan: 0 }] });
+    out.push({ name: 'h2', group: g, running: true, interfaces: [{ name: 'eth0', ip: `10.0.${g}.2`, network: 'lan', vlan: 0 }] });
+    out.push({ name: 'web', group: g, running: g !== 3, interfaces: [{ name: 'eth0', ip: webIp(g), network: 'dmz', vlan: 20 }] });
+  }
+  out.push({ name: 'router', group: 0, running: true, interfaces: [
+    { name: 'eth0', ip: '10.0.0.254', network: 'lan', vlan: 0 }, { name: 'eth1', ip: '10.0.200.254', network: 'dmz', vlan: 20 }] });
+  return out.map((h) => ({ ...h, interfaces: h.interfaces.map((i) => ({ ...i, portOk: h.running, acls: [], mirroredTo: [], ...ifState.get(`${h.group}:${h.name}.${i.name}`) })) }));
+};
+const classView = () => {
+  const now = Date.now();
+  const ts = tasks();
+  const groups = Array.from({ length: GROUPS }, (_, i) => {
+    const g = i + 1;
+    const cells = ts.map((t, k) => {
+      const status = k < ((g * 3 + tick) % 6) ? 'pass' : k === 3 && g === 3 ? 'error' : g % 2 && k === 4 ? 'unknown' : 'fail';
+      return { id: t.id, status, reason: status === 'pass' ? '' : t.reason, ...(status === 'pass' ? {} : { since: new Date(now - g * 97e3).toISOString() }) };
+    });
+    const done = cells.filter((c) => c.status === 'pass').length;
+    return { group: g, code: CODES[i], done, total: ts.length, tasks: cells,
+      ...(done < ts.length ? { stuckSince: new Date(now - (g * 211e3) % 1500e3).toISOString(), stuckForS: Math.round(((g * 211e3) % 1500e3) / 1000) } : {}) };
+  }).sort((a, b) => (b.stuckForS ?? -1) - (a.stuckForS ?? -1));
+  return {
+    generatedAt: new Date(now).toISOString(), appliance: 'dovelab-pi-07', joinUrls: kiosk().joinUrls,
+    lab: { id: 'lesson-1', title: 'Lesson 1: ping across a switch', startedAt: new Date(now - 600e3).toISOString(), groups: GROUPS, source: '/usr/share/dovelab/lessons/lesson-1' },
+    tasks: ts.map(({ id, title }) => ({ id, title })),
+    groups, hosts: hostList(), acls: ['no-ping', 'no-http'], mirrors: ['tap'],
+    checkedAt: new Date(now - 4e3).toISOString(), alarms,
+    health: {
+      load: [0.42, 0.61, 0.58], cpus: 4, memory: { totalMb: 7810, availableMb: 5121 },
+      disk: { usedFraction: 0.91, freeMb: 2650, path: '/var/lib/dovelab' }, cpuTempC: 58.4,
+      infra: { docker: true, containers: { ovs: 'running', faucet: 'running', gauge: 'running' }, faucetDpUp: true },
+      dongles: [{ name: 'eth1', role: 'uplink', present: true }],
+      neighbours: [{ name: 'dovelab-pi-03', url: 'http://dovelab-pi-03.local/', version: '0.1.0' }],
+    },
+  };
+};
+const lessons = () => [
+  { id: 'lesson-1', title: 'Lesson 1: ping across a switch', summary: 'Hosts, a switch and a VLAN.', minutes: 45, level: 'beginner', version: '1.2.0', bundled: true, groups: { default: 6, max: 15 } },
+  { id: 'acl-firewall', title: 'ACLs: a firewall in the switch', minutes: 60, version: '0.3.1', bundled: false, groups: { default: 4, max: 12 }, installedAt: new Date(Date.now() - 86400e3).toISOString() },
+  { id: 'broken-pack', title: 'broken-pack', version: '?', bundled: false, error: 'lesson.yaml: hosts[2].image is missing' },
+];
+const teacherOf = (req) => teachers.has(/(?:^|;\s*)dovelab_instructor=([^;]+)/.exec(req.headers.cookie ?? '')?.[1]);
+
+// --- captures (the contract in agent/web/api-types.ts, section "Captures") ---
+const CAPTURE_MAX_BYTES = Number(process.env.CAPTURE_MAX_BYTES ?? 1024 * 1024);
+const captures = new Map(); // id -> { view, owner, records: Buffer[], recent, live: Set<res>, files: Set<res>, timers }
+const pcapHeader = () => {
+  const b = Buffer.alloc(24);
+  b.writeUInt32LE(0xa1b2c3d4, 0); b.writeUInt16LE(2, 4); b.writeUInt16LE(4, 6); // magic, version 2.4
+  b.writeInt32LE(0, 8); b.writeUInt32LE(0, 12); b.writeUInt32LE(262144, 16); b.writeUInt32LE(1, 20); // zone, sigfigs, snaplen, linktype 1 (Ethernet)
+  return b;
+};
+const mac = (g, h) => `0e:00:00:00:${g.toString(16).padStart(2, '0')}:${h.toString(16).padStart(2, '0')}`;
+/** What a host's interface sees, in a loop: ARP, ping, a refused TCP connection, an HTTP request, DNS. */
+function script(target, g) {
+  const [host] = target.split('.');
+  const me = host === 'h2' ? 2 : host === 'web' ? 10 : 1;
+  const peer = me === 1 ? 2 : 1;
+  const a = host === 'web' ? webIp(g) : `10.0.${g}.${me}`, b = `10.0.${g}.${peer}`, web = webIp(g);
+  const A = mac(g, me), B = mac(g, peer), GW = mac(0, 254);
+  const ip4 = (s, d, len, rest) => ({ len, src: s, dst: d, type: 0x0800, summary: `${s} > ${d}, ethertype IPv4 (0x0800), length ${len}: ${rest}` });
+  let seq = 0;
+  return () => {
+    const i = seq++;
+    const n = Math.floor(i / 8) + 1;
+    switch (i % 8) {
+      case 0: return { len: 42, src: A, dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806, summary: `${A} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has ${b} tell ${a}, length 28` };
+      case 1: return { len: 42, src: B, dst: A, type: 0x0806, summary: `${B} > ${A}, ethertype ARP (0x0806), length 42: Reply ${b} is-at ${B}, length 28` };
+      case 2: return ip4(A, B, 98, `${a} > ${b}: ICMP echo request, id 4711, seq ${n}, length 64`);
+      case 3: return ip4(B, A, 98, `${b} > ${a}: ICMP echo reply, id 4711, seq ${n}, length 64`);
+      case 4: return ip4(A, GW, 74, `${a}.${43510 + n} > ${web}.80: Flags [S], seq ${1948301 * n % 4294967296}, win 64240, options [mss 1460,sackOK,TS val ${2041 * n} ecr 0,nop,wscale 7], length 0`);
+      case 5: return { ...ip4(A, GW, 144, `${a}.${43510 + n} > ${web}.80: Flags [P.], seq 1:79, ack 1, win 502, options [nop,nop,TS val ${2041 * n + 3} ecr 88], length 78: HTTP: GET / HTTP/1.1`),
+        text: `GET / HTTP/1.1\r\nHost: ${web}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n` };
+      case 6: return ip4(A, GW, 75, `${a}.${51000 + n} > 10.0.0.254.53: ${30000 + n}+ A? web.lab.example. (33)`);
+      default: return { ...ip4(GW, A, 91, `10.0.0.254.53 > ${a}.${51000 + n}: ${30000 + n} 1/0/0 A ${web} (49)`), text: 'web.lab.example' };
+    }
+  };
+}
+const sse = (res, event, data) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+function endCapture(c, reason) {
+  if (c.view.state !== 'recording') return;
+  for (const t of c.timers) clearInterval(t);
+  c.view = { ...c.view, state: 'done', endReason: reason };
+  for (const r of c.live) { sse(r, 'end', c.view); r.end(); }
+  for (const r of c.files) r.end();
+  c.live.clear(); c.files.clear();
+}
+function startCapture(owner, target, group, seconds) {
+  const id = randomBytes(6).toString('hex');
+  const now = Date.now();
+  const view = {
+    id, target, group, port: `g${group}-${target.replace('.', '-')}`, state: 'recording',
+    startedAt: new Date(now).toISOString(), endsAt: new Date(now + seconds * 1000).toISOString(),
+    packets: 0, bytes: 24, maxBytes: CAPTURE_MAX_BYTES, filter: `ether host ${mac(group, target.startsWith('h2') ? 2 : 1)}`,
+    pcapUrl: `/api/capture/${id}/pcap`, liveUrl: `/api/capture/${id}/live`,
+  };
+  const c = { view, owner, records: [pcapHeader()], recent: [], live: new Set(), files: new Set(), timers: [] };
+  const next = script(target, group || 1);
+  c.timers.push(setInterval(() => {
+    const p = next();
+    const rec = Buffer.alloc(16 + p.len);
+    const t = Date.now() - now;
+    rec.writeUInt32LE(Math.floor((now + t) / 1000), 0); rec.writeUInt32LE(((now + t) % 1000) * 1000, 4);
+    rec.writeUInt32LE(p.len, 8); rec.writeUInt32LE(p.len, 12);
+    Buffer.from(p.dst.replaceAll(':', ''), 'hex').copy(rec, 16); Buffer.from(p.src.replaceAll(':', ''), 'hex').copy(rec, 22); rec.writeUInt16BE(p.type, 28);
+    if (c.view.bytes + rec.length > c.view.maxBytes) return endCapture(c, 'size');
+    c.records.push(rec);
+    c.view = { ...c.view, packets: c.view.packets + 1, bytes: c.view.bytes + rec.length };
+    const packet = { n: c.view.packets, t: t / 1000, len: p.len, summary: p.summary, ...(p.text ? { text: p.text } : {}) };
+    c.recent.push(packet); if (c.recent.length > 100) c.recent.shift();
+    for (const r of c.live) sse(r, 'packet', packet);
+    for (const r of c.files) r.write(rec);
+  }, 300));
+  c.timers.push(setTimeout(() => endCapture(c, 'time'), seconds * 1000));
+  captures.set(id, c);
+  return c;
+}
+/** The capture routes for a student session (owner = its cookie) or the instructor (owner 'instructor', sees all). */
+async function captureRoute(req, res, p, who) {
+  const mine = (c) => who.teacher || c.owner === who.owner;
+  const m = /^\/api\/capture\/([0-9a-f]+)\/(stop|live|pcap)$/.exec(p);
+  if (p === '/api/captures' && req.method === 'GET') {
+    if (!who.owner && !who.teacher) return json(res, 401, { error: 'Join a group first.' });
+    return json(res, 200, [...captures.values()].filter(mine).map((c) => c.view).reverse());
+  }
+  if ((p === '/api/capture' || p === '/api/instructor/capture') && req.method === 'POST') {
+    const teacher = p === '/api/instructor/capture';
+    if (teacher ? !who.teacher : !who.owner) return json(res, 401, { error: teacher ? 'log in as the instructor first' : 'Join a group first.' });
+    let b = {};
+    try { b = JSON.parse(await readBody(req)); } catch { return json(res, 400, { error: 'expected JSON {"target": "host.interface"}' }); }
+    const seconds = b.seconds ?? 30;
+    if (typeof b.target !== 'string' || !Number.isInteger(seconds) || seconds < 1 || seconds > 300) return json(res, 400, { error: 'expected {"target": "host.interface", "seconds": 1..300}' });
+    const grp = teacher ? (b.group ?? 0) : who.group;
+    if (teacher) {
+      const [h, i] = b.target.split('.');
+      if (!hostList().some((x) => x.name === h && x.group === grp && x.interfaces.some((f) => f.name === i))) return json(res, 404, { error: `no interface ${b.target} in group ${grp}` });
+    } else if (!group().controls.capture.includes(b.target)) return json(res, 403, { error: `the lesson does not let your group capture ${b.target}` });
+    const owner = teacher ? 'instructor' : who.owner;
+    if ([...captures.values()].filter((c) => c.owner === owner && c.view.state === 'recording').length >= (teacher ? 4 : 2)) {
+      return json(res, 429, { error: 'Too many captures at once: stop one first.' });
+    }
+    return json(res, 201, startCapture(owner, b.target, grp, seconds).view);
+  }
+  if (!m) return false;
+  const c = captures.get(m[1]);
+  if (!who.owner && !who.teacher) return json(res, 401, { error: 'Join a group first.' });
+  if (!c) return json(res, 404, { error: 'no such capture' });
+  if (!mine(c)) return json(res, 403, { error: 'not your capture' });
+  if (m[2] === 'stop' && req.method === 'POST') { endCapture(c, 'stopped'); return json(res, 200, c.view); }
+  if (m[2] === 'live') {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'content-security-policy': CSP });
+    for (const pk of c.recent.slice(-50)) sse(res, 'packet', pk);
+    if (c.view.state !== 'recording') { sse(res, 'end', c.view); return res.end(); }
+    c.live.add(res); req.on('close', () => c.live.delete(res));
+    return;
+  }
+  if (m[2] === 'pcap') {
+    const stamp = c.view.startedAt.replace(/[-:]/g, '').replace(/\..*/, '');
+    res.writeHead(200, { 'content-type': 'application/vnd.tcpdump.pcap', 'content-disposition': `attachment; filename="${c.view.port}-${stamp}.pcap"`, 'content-security-policy': CSP });
+    for (const r of c.records) res.write(r);
+    if (c.view.state !== 'recording') return res.end();
+    c.files.add(res); req.on('close', () => c.files.delete(res));
+    return;
+  }
+  return json(res, 405, { error: 'method not allowed' });
+}
+
 const cookieOf = (req) => /(?:^|;\s*)dl=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
 const json = (res, status, body, extra = {}) => { res.writeHead(status, { 'content-type': 'application/json', 'content-security-policy': CSP, ...extra }); res.end(JSON.stringify(body)); };
 const readBody = (req) => new Promise((r) => { let b = ''; req.on('data', (c) => (b += c)); req.on('end', () => r(b)); });
@@ -91,6 +272,7 @@ const push = () => {
   for (const s of streams) {
     s.res.write(`event: kiosk\ndata: ${JSON.stringify(kiosk())}\n\n`);
     if (s.group) s.res.write(`event: group\ndata: ${JSON.stringify(group())}\n\n`);
+    if (s.teacher) s.res.write(`event: instructor\ndata: ${JSON.stringify(classView())}\n\n`);
   }
 };
 
@@ -112,23 +294,72 @@ const server = createServer(async (req, res) => {
   if (p === '/api/events') {
     if (eventsOff) return json(res, 503, { error: 'events off (dev)' });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'content-security-policy': CSP });
-    const s = { res, group: g }; streams.add(s);
+    const s = { res, group: g, teacher: teacherOf(req) }; streams.add(s);
     res.write(`event: kiosk\ndata: ${JSON.stringify(kiosk())}\n\n`);
     if (g) res.write(`event: group\ndata: ${JSON.stringify(group())}\n\n`);
+    if (s.teacher) res.write(`event: instructor\ndata: ${JSON.stringify(classView())}\n\n`);
     req.on('close', () => streams.delete(s));
     return;
   }
+  if (p === '/api/controls/acl' && req.method === 'POST') {
+    if (!g) return json(res, 401, { error: 'Join a group first.' });
+    let b = {};
+    try { b = JSON.parse(await readBody(req)); } catch { /* */ }
+    if (b.target !== 'h1.eth0' || !Array.isArray(b.acls) || b.acls.some((a) => !['no-ping', 'no-http'].includes(a))) return json(res, 403, { error: 'The lesson does not offer that switch.' });
+    studentAcls = b.acls; push();
+    return json(res, 200, group());
+  }
+  if (p.startsWith('/api/capture')) {
+    const r = await captureRoute(req, res, p, { owner: g ? cookieOf(req) : undefined, group: g, teacher: teacherOf(req) });
+    if (r !== false) return;
+  }
+  if (p.startsWith('/api/instructor/')) return instructorRoute(req, res, p);
+  if (p === '/dev/capture-fail' && req.method === 'POST') { for (const c of captures.values()) endCapture(c, 'tcpdump stopped: the capture port went away'); return json(res, 200, {}); }
   if (p === '/dev/tick' && req.method === 'POST') { tick++; push(); return json(res, 200, { tick }); }
   if (p === '/dev/alarms' && req.method === 'POST') { alarms = alarms.length ? [] : ['Host web of group 3 is down', 'Disk 91% full']; push(); return json(res, 200, { alarms }); }
   if (p === '/dev/events-off' && req.method === 'POST') { eventsOff = true; for (const s of streams) s.res.destroy(); streams.clear(); return json(res, 200, {}); }
   if (p === '/dev/end-sessions' && req.method === 'POST') { sessions.clear(); for (const s of streams) s.res.destroy(); streams.clear(); return json(res, 200, {}); }
   if (p === '/dev/drop' && req.method === 'POST') { for (const s of sockets) s.destroy(); sockets.clear(); return json(res, 200, {}); }
-  const file = p === '/' ? 'student.html' : p === '/kiosk' ? 'kiosk.html' : normalize(p).replace(/^(\.\.[/\\])+/, '').slice(1);
+  const file = p === '/' ? 'student.html' : p === '/kiosk' ? 'kiosk.html' : p === '/instructor' ? 'instructor.html' : normalize(p).replace(/^(\.\.[/\\])+/, '').slice(1);
   const full = join(dist, file);
   if (!full.startsWith(dist) || !existsSync(full) || !extname(full)) { res.writeHead(404, { 'content-security-policy': CSP }); return res.end('not found'); }
   res.writeHead(200, { 'content-type': TYPES[extname(full)] ?? 'application/octet-stream', 'content-security-policy': CSP, 'cache-control': 'no-store' });
   res.end(readFileSync(full));
 });
+
+async function instructorRoute(req, res, p) {
+  const cookie = /(?:^|;\s*)dovelab_instructor=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+  const loggedIn = teachers.has(cookie);
+  if (p === '/api/instructor/session') return json(res, 200, { configured: true, loggedIn });
+  if (p === '/api/instructor/login' && req.method === 'POST') {
+    let b = {};
+    try { b = JSON.parse(await readBody(req)); } catch { /* */ }
+    if (b.password !== 'teacher') return json(res, 403, { error: 'wrong password' });
+    const c = randomBytes(9).toString('hex'); teachers.add(c);
+    return json(res, 200, { configured: true, loggedIn: true }, { 'set-cookie': `dovelab_instructor=${c}; HttpOnly; SameSite=Strict; Path=/` });
+  }
+  if (!loggedIn) return json(res, 401, { error: 'log in as the instructor first' });
+  if (p === '/api/instructor/logout') { teachers.delete(cookie); return json(res, 200, {}); }
+  if (p === '/api/instructor/class') return json(res, 200, classView());
+  if (p === '/api/instructor/lessons') return json(res, 200, lessons());
+  if (p === '/api/instructor/diagram') return json(res, 200, { svg: diagramSvg });
+  if (p === '/api/instructor/cards') {
+    return json(res, 200, { lesson: 'Lesson 1: ping across a switch', cards: CODES.map((code, i) => ({ group: i + 1, code, url: `http://192.168.10.57/?code=${code}`, qrSvg })) });
+  }
+  if (p === '/api/instructor/capture') return captureRoute(req, res, p, { teacher: true });
+  if (req.method !== 'POST') return json(res, 404, { error: 'not found' });
+  let b = {};
+  try { b = JSON.parse(await readBody(req)); } catch { /* */ }
+  await new Promise((r) => setTimeout(r, 400));
+  const key = `${b.group ?? 0}:${b.target}`;
+  const cur = { acls: [], mirroredTo: [], ...ifState.get(key) };
+  if (p === '/api/instructor/acl') { ifState.set(key, { ...cur, acls: b.acls }); push(); return json(res, 200, { ok: true, message: `${b.target} (group ${b.group ?? 'shared'}): ${b.acls.join(', ') || 'no ACLs'}`, ms: 400 }); }
+  if (p === '/api/instructor/mirror') {
+    ifState.set(key, { ...cur, mirroredTo: b.on ? [b.mirror] : [] }); push();
+    return json(res, 200, { ok: true, message: `mirror of ${b.target} to ${b.mirror} ${b.on ? 'on' : 'off'}`, ms: 400 });
+  }
+  return json(res, 200, { ok: true, message: `${p.split('/').pop()}: done (dev mock)`, ms: 400 });
+}
 
 // --- minimal WebSocket (RFC 6455): enough for the fake terminal ---
 const sockets = new Set();

@@ -1,4 +1,5 @@
-// DEV ONLY: screenshots + axe-core + CSP/console check of the built pages against the mock server.
+// DEV ONLY: screenshots + axe-core + CSP/console check of the built pages against the mock server
+// (student page, captures on the student page and the instructor console, kiosk).
 //   node kiosk-ui/dev/shots.mjs [outdir]     (default /tmp/ui-shots; starts the mock on port 8098)
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -95,6 +96,142 @@ const shot = async (page, file, opts = {}) => { await page.screenshot({ path: jo
   const loaded = reqs.filter((u) => /assets\/terminal-/.test(u)).map((u) => u.split('/').pop());
   console.log(`phone: terminal assets loaded on open: ${loaded.join(', ')}`);
   await axe(page, 'student-lab-terminal-phone');
+  await ctx.close();
+}
+
+/** The page must not scroll sideways (tables scroll inside their own box). */
+async function noSideways(page, name) {
+  const d = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, w: window.innerWidth }));
+  console.log(`${name}: page width ${d.sw} in a ${d.w} px window`);
+  if (d.sw > d.w) problems.push(`${name}: the page scrolls sideways (${d.sw} > ${d.w})`);
+}
+const T = (id) => `[data-testid="${id}"]`;
+/** The packet list shows its newest packet (it follows the bottom unless the reader scrolls up). */
+async function followsNewest(page, name) {
+  const gap = await page.locator('.cap-box').evaluate((b) => b.scrollHeight - b.scrollTop - b.clientHeight);
+  if (gap > 2) problems.push(`${name}: the packet list is ${gap} px above its newest packet`);
+}
+const status = (page) => page.locator(T('capture-status')).innerText();
+/** The pcap link, fetched by the page: a pcap (little-endian magic) offered as a download (its first bytes: it streams until the capture ends). */
+async function checkPcap(page, name) {
+  const r = await page.evaluate(async (sel) => {
+    const res = await fetch(document.querySelector(sel).getAttribute('href'));
+    const reader = res.body.getReader();
+    let b = new Uint8Array(0);
+    while (b.length < 24) { const { value, done } = await reader.read(); if (done) break; b = new Uint8Array([...b, ...value]); }
+    await reader.cancel();
+    return { cd: res.headers.get('content-disposition'), head: [...b.slice(0, 4)].map((x) => x.toString(16).padStart(2, '0')).join(''), link: b[20] };
+  }, T('capture-download'));
+  console.log(`${name}: pcap magic ${r.head}, linktype ${r.link}, ${r.cd}`);
+  if (r.head !== 'd4c3b2a1' || r.link !== 1 || !/attachment/.test(r.cd ?? '')) problems.push(`${name}: the pcap link does not give a pcap download`);
+}
+
+// 1b. Phone: a capture of h1.eth0 in progress, a reload picks it up, Stop; a failed one; 360 px wide.
+{
+  const ctx = await context({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  watch(page, 'capture-phone');
+  await page.goto(base + '/?code=ABCDEF');
+  await page.waitForSelector(T('capture'));
+  await page.locator(T('capture')).scrollIntoViewIfNeeded();
+  await shot(page, 'student-capture-ready-phone.png');
+  await page.click(T('capture-start-h1.eth0'));
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 8, `${T('capture-packets')} li`);
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+  if (focused !== 'capture-stop') problems.push(`capture-phone: after Capture the focus is on ${focused}, not Stop`);
+  await page.evaluate((sel) => document.querySelector(sel).scrollIntoView({ block: 'start' }), T('capture'));
+  await shot(page, 'student-capture-phone.png');
+  console.log(`capture-phone: "${await status(page)}" / "${await page.locator('.cap-stats').innerText()}"`);
+  await axe(page, 'student-capture-phone');
+  await noSideways(page, 'capture-phone');
+  await checkPcap(page, 'capture-phone');
+  await page.reload();
+  await page.locator(T('capture-status')).filter({ hasText: 'Recording' }).waitFor();
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 8, `${T('capture-packets')} li`);
+  console.log(`capture-phone: after a reload: "${await status(page)}", ${await page.locator(`${T('capture-packets')} li`).count()} packets shown`);
+  await followsNewest(page, 'capture-phone after a reload');
+  await page.locator(T('capture-stop')).focus();
+  await page.keyboard.press('Enter');
+  await page.locator(T('capture-status')).filter({ hasText: 'stopped' }).waitFor();
+  const after = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+  if (after !== 'capture-download') problems.push(`capture-phone: after Stop the focus is on ${after}, not the download link`);
+  await page.evaluate((sel) => document.querySelector(sel).scrollIntoView({ block: 'start' }), T('capture'));
+  await shot(page, 'student-capture-stopped-phone.png');
+  console.log(`capture-phone: after Stop: "${await status(page)}"`);
+  await page.click(T('capture-start-h2.eth0'));
+  await page.waitForSelector(`${T('capture-packets')} li`);
+  await fetch(base + '/dev/capture-fail', { method: 'POST' });
+  await page.locator(T('capture-status')).filter({ hasText: 'failed' }).waitFor();
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.evaluate((sel) => document.querySelector(sel).scrollIntoView({ block: 'start' }), T('capture'));
+  await shot(page, 'student-capture-failed-360.png');
+  console.log(`capture-360: "${await status(page)}"`);
+  await noSideways(page, 'capture-360');
+  await axe(page, 'student-capture-failed-360');
+  await ctx.close();
+}
+
+// 1c. Laptop: keyboard only, a 10 s capture of h2.eth0 runs to its end.
+{
+  const ctx = await context({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  watch(page, 'capture-laptop');
+  await page.goto(base + '/?code=ABCDEF');
+  await page.waitForSelector(T('capture'));
+  await page.getByLabel('Length of a capture on h2.eth0').focus();
+  await page.keyboard.press('ArrowUp'); // 30 s -> 10 s
+  await page.keyboard.press('Tab');
+  const on = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+  if (on !== 'capture-start-h2.eth0') problems.push(`capture-laptop: Tab from the length went to ${on}`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 10, `${T('capture-packets')} li`);
+  await page.locator(T('capture')).evaluate((e) => e.scrollIntoView({ block: 'end' }));
+  await shot(page, 'student-capture-laptop.png');
+  console.log(`capture-laptop: "${await status(page)}" / "${await page.locator('.cap-stats').innerText()}"`);
+  await page.locator(T('capture-status')).filter({ hasText: 'stopped after' }).waitFor({ timeout: 15_000 });
+  await page.locator(T('capture')).evaluate((e) => e.scrollIntoView({ block: 'end' }));
+  await shot(page, 'student-capture-done-laptop.png');
+  console.log(`capture-laptop: at the end: "${await status(page)}" / "${await page.locator('.cap-stats').innerText()}"`);
+  await followsNewest(page, 'capture-laptop');
+  await axe(page, 'student-capture-done-laptop'); // after the shots: axe scrolls the packet list while it works
+  await ctx.close();
+}
+
+// 1d. Instructor console at phone and laptop size: log in, capture web.eth0 of group 1.
+for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['laptop', { width: 1366, height: 768 }]]) {
+  const phone = size === 'phone';
+  const ctx = await context({ viewport, ...(phone ? { deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {}) });
+  const page = await ctx.newPage();
+  watch(page, `instructor-${size}`);
+  await page.goto(base + '/instructor');
+  await page.getByLabel('Password').fill('teacher');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForSelector('table.i-sw');
+  await shot(page, `instructor-${size}.png`);
+  if (phone) await shot(page, 'instructor-phone-full.png', { fullPage: true });
+  await noSideways(page, `instructor-${size}`);
+  await axe(page, `instructor-${size}`);
+  await page.click(T('capture-start-web.eth0'));
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 8, `${T('capture-packets')} li`);
+  await page.locator('section[aria-labelledby=sw-h]').evaluate((e, block) => e.scrollIntoView({ block }), phone ? 'end' : 'start');
+  await shot(page, `instructor-capture-${size}.png`);
+  console.log(`instructor-${size}: "${await status(page)}"`);
+  await noSideways(page, `instructor-capture-${size}`);
+  await axe(page, `instructor-capture-${size}`);
+  await checkPcap(page, `instructor-${size}`);
+  await page.click(T('capture-stop'));
+  await page.locator(T('capture-status')).filter({ hasText: 'stopped' }).waitFor();
+  if (phone) {
+    await page.getByRole('button', { name: 'Show the whole lab' }).click();
+    await page.getByRole('img', { name: 'Wiring diagram of every group' }).scrollIntoViewIfNeeded();
+    await shot(page, 'instructor-diagram-phone.png');
+    await noSideways(page, 'instructor-diagram-phone');
+    await page.getByRole('button', { name: 'Print group cards' }).click();
+    await page.waitForSelector('.i-card svg');
+    await shot(page, 'instructor-cards-phone.png');
+    await noSideways(page, 'instructor-cards-phone');
+    await axe(page, 'instructor-cards-phone');
+  }
   await ctx.close();
 }
 

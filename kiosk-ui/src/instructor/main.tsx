@@ -1,13 +1,14 @@
 // The instructor console (/instructor): log in, then lessons (upload with progress, remove, start
 // for N groups), the running lab with stop, the live class grid (stuck longest first), per group
-// reset and join code, printable group cards with QR codes, ACL and mirror switches per host
-// interface, and the appliance's health. Live from /api/events `instructor` events.
+// reset and join code, printable group cards with QR codes, ACL and mirror switches and a live
+// capture per host interface, and the appliance's health. Live from /api/events `instructor` events.
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { CardsView, ClassHost, ClassView, LessonListItem, TaskStatus } from '../../../agent/web/api-types.js';
+import type { CaptureView, CardsView, ClassHost, ClassView, LessonListItem, TaskStatus } from '../../../agent/web/api-types.js';
 import '../shared/base.css';
 import './instructor.css';
 import { ApiFailure } from '../shared/api.js';
+import { CAPTURE_SECONDS, CaptureLive } from '../shared/capture.js';
 import { StatusIcon } from '../shared/icons.js';
 import { subscribe, type StreamState } from '../shared/live.js';
 import { teacher, uploadLesson } from './api.js';
@@ -238,68 +239,113 @@ function Grid({ view, ageS, busy, onReset }: { view: ClassView; ageS: number; bu
   );
 }
 
+/** Per host interface of a group: the lesson's ACLs and mirrors as switches, and a capture. */
 function Switches({ view, busy, run }: { view: ClassView; busy: boolean; run: (label: string, fn: () => Promise<unknown>) => Promise<void> }) {
   const [group, setGroup] = useState(1);
+  const [seconds, setSeconds] = useState(30);
+  const [capture, setCapture] = useState<{ view: CaptureView; label: string } | null>(null);
+  const [starting, setStarting] = useState(false);
+  const [capProblem, setCapProblem] = useState<string | null>(null);
   const groups = view.lab?.groups ?? 1;
   const g = Math.min(group, groups);
   const hosts: ClassHost[] = view.hosts.filter((h) => h.group === g || h.group === 0);
-  if (!view.acls.length && !view.mirrors.length) return null;
+  const recording = capture?.view.state === 'recording';
+
+  const startCapture = async (target: string, grp: number | undefined, label: string) => {
+    if (starting) return;
+    setStarting(true); setCapProblem(null);
+    try {
+      const v = await teacher.capture({ target, seconds, ...(grp ? { group: grp } : {}) });
+      setCapture({ view: v, label });
+    } catch (e) {
+      setCapProblem(e instanceof ApiFailure ? e.message : 'The capture did not start.');
+    } finally { setStarting(false); }
+  };
+
   return (
     <section class="card" aria-labelledby="sw-h">
       <div class="section-head">
-        <h2 id="sw-h" class="section-h">Switches</h2>
-        <label class="i-inline">Group{' '}
-          <select value={String(g)} onChange={(e) => setGroup(Number((e.target as HTMLSelectElement).value))}>
-            {Array.from({ length: groups }, (_, i) => <option key={i} value={String(i + 1)}>{i + 1}</option>)}
-          </select>
-        </label>
+        <h2 id="sw-h" class="section-h">Switches and captures</h2>
+        <div class="i-head-controls">
+          <label class="i-inline">Group{' '}
+            <select value={String(g)} onChange={(e) => setGroup(Number((e.target as HTMLSelectElement).value))}>
+              {Array.from({ length: groups }, (_, i) => <option key={i} value={String(i + 1)}>{i + 1}</option>)}
+            </select>
+          </label>
+          <label class="i-inline">Capture for{' '}
+            <select value={String(seconds)} onChange={(e) => setSeconds(Number((e.target as HTMLSelectElement).value))}>
+              {[...CAPTURE_SECONDS, 120, 300].map((n) => <option key={n} value={String(n)}>{n} s</option>)}
+            </select>
+          </label>
+        </div>
       </div>
-      <table class="i-sw">
-        <thead><tr><th scope="col">Interface</th>{view.acls.length > 0 && <th scope="col">ACLs (inbound)</th>}{view.mirrors.length > 0 && <th scope="col">Mirror</th>}</tr></thead>
-        <tbody>
-          {hosts.flatMap((h) => h.interfaces.map((i) => {
-            const target = `${h.name}.${i.name}`;
-            const grp = h.group === 0 ? undefined : h.group;
-            const label = `${target}${h.group === 0 ? ' (shared)' : ''}`;
-            return (
-              <tr key={`${h.group}-${target}`}>
-                <th scope="row"><span class="mono">{label}</span><div class="muted i-small">{i.ip} · {i.network}{h.running ? '' : ' · host down'}</div></th>
-                {view.acls.length > 0 && (
+      <div class="i-scroll">
+        <table class="i-sw">
+          <thead><tr>
+            <th scope="col">Interface</th>
+            {view.acls.length > 0 && <th scope="col">ACLs (inbound)</th>}
+            {view.mirrors.length > 0 && <th scope="col">Mirror</th>}
+            <th scope="col">Capture</th>
+          </tr></thead>
+          <tbody>
+            {hosts.flatMap((h) => h.interfaces.map((i) => {
+              const target = `${h.name}.${i.name}`;
+              const grp = h.group === 0 ? undefined : h.group;
+              const label = `${target}${h.group === 0 ? ' (shared)' : ''}`;
+              return (
+                <tr key={`${h.group}-${target}`}>
+                  <th scope="row"><span class="mono">{label}</span><div class="muted i-small">{i.ip} · {i.network}{h.running ? '' : ' · host down'}</div></th>
+                  {view.acls.length > 0 && (
+                    <td>
+                      <div class="i-toggles" role="group" aria-label={`ACLs on ${label}`}>
+                        {view.acls.map((a) => {
+                          const on = i.acls.includes(a);
+                          return (
+                            <button key={a} type="button" class="i-toggle" aria-pressed={on} disabled={busy}
+                              onClick={() => void run(`${on ? 'Removing' : 'Applying'} ACL ${a} on ${label} (group ${g})`,
+                                () => teacher.acl({ target, acls: on ? i.acls.filter((x) => x !== a) : [...i.acls, a], ...(grp ? { group: grp } : {}) }))}>
+                              <span class="i-dot" aria-hidden="true">{on ? '●' : '○'}</span>{a}<span class="vh"> on {label}</span>
+                            </button>
+                          );
+                        })}
+                      </div>
+                    </td>
+                  )}
+                  {view.mirrors.length > 0 && (
+                    <td>
+                      <div class="i-toggles">
+                        {view.mirrors.map((m) => {
+                          const on = i.mirroredTo.includes(m);
+                          return (
+                            <button key={m} type="button" class="i-toggle" aria-pressed={on} disabled={busy}
+                              onClick={() => void run(`Mirror of ${label} to ${m} ${on ? 'off' : 'on'}`, () => teacher.mirror({ on: !on, target, mirror: m, ...(grp ? { group: grp } : {}) }))}>
+                              <span class="i-dot" aria-hidden="true">{on ? '●' : '○'}</span>{m}<span class="vh"> mirror of {label}</span>
+                            </button>
+                          );
+                        })}
+                      </div>
+                    </td>
+                  )}
                   <td>
-                    <div class="i-toggles" role="group" aria-label={`ACLs on ${label}`}>
-                      {view.acls.map((a) => {
-                        const on = i.acls.includes(a);
-                        return (
-                          <button key={a} type="button" class="i-toggle" aria-pressed={on} disabled={busy}
-                            onClick={() => void run(`${on ? 'Removing' : 'Applying'} ACL ${a} on ${label} (group ${g})`,
-                              () => teacher.acl({ target, acls: on ? i.acls.filter((x) => x !== a) : [...i.acls, a], ...(grp ? { group: grp } : {}) }))}>
-                            <span class="i-dot" aria-hidden="true">{on ? '●' : '○'}</span>{a}<span class="vh"> on {label}</span>
-                          </button>
-                        );
-                      })}
-                    </div>
+                    <button type="button" class="secondary small" data-testid={`capture-start-${target}`} disabled={recording}
+                      onClick={() => void startCapture(target, grp, grp ? `${target} (group ${grp})` : label)}>
+                      Capture<span class="vh"> {label}</span>
+                    </button>
                   </td>
-                )}
-                {view.mirrors.length > 0 && (
-                  <td>
-                    <div class="i-toggles">
-                      {view.mirrors.map((m) => {
-                        const on = i.mirroredTo.includes(m);
-                        return (
-                          <button key={m} type="button" class="i-toggle" aria-pressed={on} disabled={busy}
-                            onClick={() => void run(`Mirror of ${label} to ${m} ${on ? 'off' : 'on'}`, () => teacher.mirror({ on: !on, target, mirror: m, ...(grp ? { group: grp } : {}) }))}>
-                            <span class="i-dot" aria-hidden="true">{on ? '●' : '○'}</span>{m}<span class="vh"> mirror of {label}</span>
-                          </button>
-                        );
-                      })}
-                    </div>
-                  </td>
-                )}
-              </tr>
-            );
-          }))}
-        </tbody>
-      </table>
+                </tr>
+              );
+            }))}
+          </tbody>
+        </table>
+      </div>
+      {capProblem && <p class="i-error i-cap-error" role="alert">{capProblem}</p>}
+      {capture && (
+        <div class="i-cap" data-testid="capture">
+          <h3 class="i-cap-h">Capture</h3>
+          <CaptureLive key={capture.view.id} view={capture.view} label={capture.label} focusStop
+            onView={(v) => setCapture((c) => (c && c.view.id === v.id ? { ...c, view: v } : c))} />
+        </div>
+      )}
     </section>
   );
 }

@@ -6,6 +6,13 @@ export class ApiFailure extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
+let skewMs = 0;
+/**
+ * The appliance's clock now, from the Date header of its last answer: a Pi without network time
+ * can be hours off the browser's clock, and times in the API (CaptureView.endsAt) are its own.
+ */
+export const serverNow = (): number => Date.now() + skewMs;
+
 /** One JSON call to the agent; a non-2xx answer throws ApiFailure with the server's message. */
 export async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   let res: Response;
@@ -19,6 +26,8 @@ export async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, b
   } catch {
     throw new ApiFailure(0, 'Cannot reach the appliance. Check the Wi-Fi and try again.');
   }
+  const date = Date.parse(res.headers.get('date') ?? '');
+  if (!Number.isNaN(date)) skewMs = date + 500 - Date.now(); // the header has whole seconds
   const text = await res.text();
   let data: unknown = undefined;
   try { data = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }

@@ -7,6 +7,7 @@ import { subscribe, type StreamState } from '../shared/live.js';
 import { Tasks } from './Tasks.js';
 import { Switches } from './Switches.js';
 import { Terminals } from './Terminals.js';
+import { Capture } from './Capture.js';
 
 const ENDED = 'Your group session ended (the lesson was stopped or reset). Enter your group’s code again.';
 
@@ -100,7 +101,8 @@ export function Lab(props: { group: number; onLeft: (message?: string) => void }
         </div>
         <div class="col col-work">
           <Terminals hosts={view?.hosts ?? []} />
-          {view && <Switches controls={view.controls ?? { acls: [] }} onView={setView} />}
+          {view && <Switches controls={view.controls ?? { acls: [], capture: [] }} onView={setView} />}
+          {view && (view.controls?.capture ?? []).length > 0 && <Capture targets={view.controls.capture} />}
           <Tasks tasks={view?.tasks ?? []} checkedAt={view?.checkedAt} loaded={view !== null} />
         </div>
       </main>
