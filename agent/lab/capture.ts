@@ -112,7 +112,9 @@ function payloadOffset(f: Buffer): number {
   const ip = 14 + (f[14]! & 0x0f) * 4;
   const proto = f[23];
   const l4 = proto === 6 && f.length > ip + 12 ? ((f[ip + 12]! >> 4) * 4) : proto === 17 || proto === 1 ? 8 : 0;
-  return Math.min(f.length, ip + l4);
+  // An ICMP error quotes the packet it is about: skip its IP header and first 8 bytes too.
+  const quoted = proto === 1 && (f[ip] === 3 || f[ip] === 11) && f.length > ip + 8 ? (f[ip + 8]! & 0x0f) * 4 + 8 : 0;
+  return Math.min(f.length, ip + l4 + quoted);
 }
 
 /** Printable runs (4+ characters) in a frame's payload, for the live view: "secret: tulip" shows up. */

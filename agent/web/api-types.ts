@@ -111,7 +111,11 @@ export interface CaptureView {
 }
 
 /** One packet of a capture's live view: tcpdump's one-line decode, plus printable text in it. */
-export interface CapturePacket { n: number; /** seconds since the capture started */ t: number; len: number; summary: string; text?: string }
+export interface CapturePacket {
+  n: number; /** seconds since the capture started */ t: number; len: number; summary: string; text?: string;
+  /** Size of the pcap up to and with this packet. */
+  bytes?: number;
+}
 
 /** Errors of the JSON API: HTTP status plus this body. */
 export interface ApiError { error: string }

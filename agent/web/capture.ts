@@ -143,7 +143,7 @@ export class CaptureRegistry {
       c.chunks.push(r.raw);
       c.view.bytes += r.raw.length;
       c.t0us ??= us;
-      const p: CapturePacket = { n: ++c.view.packets, t: Math.max(0, Math.round((us - c.t0us) / 1e5) / 10), len: r.origLen, summary: '' };
+      const p: CapturePacket = { n: ++c.view.packets, t: Math.max(0, Math.round((us - c.t0us) / 1e5) / 10), len: r.origLen, summary: '', bytes: c.view.bytes };
       const text = printableText(r.data);
       if (text) p.text = text;
       c.awaiting.push(p);

@@ -80,7 +80,7 @@ export function CaptureLive(props: { view: CaptureView; label?: string; onView: 
         const b = box.current;
         follow.current = !b || b.scrollHeight - b.scrollTop - b.clientHeight < 40;
         setPackets((xs) => [...(xs.length >= KEEP ? xs.slice(xs.length - KEEP + 1) : xs), p]);
-        setMore((m) => (p.n > m.n ? { n: p.n, bytes: m.bytes + 16 + p.len } : m));
+        setMore((m) => (p.n > m.n ? { n: p.n, bytes: p.bytes ?? m.bytes + 16 + p.len } : m));
       });
       es.addEventListener('end', (ev) => {
         es?.close(); es = null;
