@@ -52,11 +52,15 @@ export function captureTarget(st: LabState, desired: DesiredState, asker: Captur
 
 /**
  * The capture port copies every port of the group being captured, so tcpdump keeps this one's:
- * frames to or from its MAC, and broadcasts/multicasts except those sent by the group's hosts on
- * other VLANs (which never reach this interface).
+ * frames to or from its MAC, and broadcasts/multicasts except those sent by lab hosts on the
+ * group's other VLANs (which never reach this interface). Senders behind an uplink on those other
+ * VLANs have MACs we do not know: their broadcasts can show up while both are captured.
  */
 export function captureFilter(desired: DesiredState, port: DesiredPort): string {
-  const elsewhere = [...new Set(desired.ports.filter((p) => p.group === port.group && p.vid !== port.vid && p.mac !== port.mac).map((p) => p.mac))].sort();
+  // What reaches this group's capture port: traffic of the group's ports, so of their VLANs
+  // (shared ones included, where other groups' and shared hosts also send).
+  const vlans = new Set(desired.ports.filter((p) => p.group === port.group && p.vid !== port.vid).map((p) => p.vid));
+  const elsewhere = [...new Set(desired.ports.filter((p) => vlans.has(p.vid) && p.mac !== port.mac).map((p) => p.mac))].sort();
   const multicast = elsewhere.length ? `(ether multicast and not (${elsewhere.map((m) => `ether src ${m}`).join(' or ')}))` : 'ether multicast';
   return `ether host ${port.mac} or ${multicast}`;
 }

@@ -42,8 +42,8 @@ function current(c: Config): LabState {
 }
 
 /** Plans `next` (throws before any change), then applies it; on failure goes back to `prev`. */
-async function change(ctx: LabContext, prev: LabState | undefined, next: LabState, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
-  const desired = desiredOf(ctx.cfg, next);
+async function change(ctx: LabContext, prev: LabState | undefined, next: LabState, opts: ReconcileOptions = {}, now: number = Date.now()): Promise<ReconcileReport> {
+  const desired = desiredOf(ctx.cfg, next, now);
   const file = paths(ctx.cfg).labState;
   writeLabState(file, next);
   try {
@@ -51,7 +51,7 @@ async function change(ctx: LabContext, prev: LabState | undefined, next: LabStat
   } catch (e) {
     if (prev) {
       writeLabState(file, prev);
-      await reconcile(ctx, desiredOf(ctx.cfg, prev)).catch((e2) => ctx.log(`warning: could not restore the previous lab: ${(e2 as Error).message}`));
+      await reconcile(ctx, desiredOf(ctx.cfg, prev, now)).catch((e2) => ctx.log(`warning: could not restore the previous lab: ${(e2 as Error).message}`));
     } else {
       // The previous state is "no lab": take down what this attempt made, or its hosts would be
       // reused by the next up without their startup scripts (and linger, unseen by status).
@@ -198,7 +198,7 @@ export async function syncCaptures(ctx: LabContext, wanted: Record<string, strin
     if (JSON.stringify(live) === JSON.stringify(had)) return undefined;
     const overrides: LabOverrides = structuredClone(prev.overrides ?? {});
     if (Object.keys(live).length) overrides.captures = live; else delete overrides.captures;
-    return change(ctx, prev, { ...prev, overrides });
+    return change(ctx, prev, { ...prev, overrides }, {}, now);
   });
 }
 

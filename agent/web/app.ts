@@ -174,7 +174,7 @@ export function createApp(deps: WebDeps): WebApp {
     log,
   }));
 
-  const captures = deps.captures ? new CaptureRegistry({ deps, backend: deps.captures, log }) : undefined;
+  const captures = deps.captures ? new CaptureRegistry({ deps, backend: deps.captures, log, state: () => views.state() }) : undefined;
   if (captures) {
     captureRoutes(app, {
       deps, registry: captures, log, state: () => views.state(),

@@ -26,6 +26,8 @@ interface Capture {
   chunks: Buffer[];
   live: CapturePacket[];
   awaiting: CapturePacket[];
+  /** Decoder lines still to come for packets already shown without one. */
+  skipLines: number;
   recent: { us: number; data: Buffer }[];
   t0us: number | undefined;
   recorder?: Recorder;
@@ -45,8 +47,10 @@ export class CaptureRegistry {
   private seq = 0;
   /** Mirror changes go one at a time, each with the full set of recording captures. */
   private syncing: Promise<unknown> = Promise.resolve();
+  /** Captures between their cap check and their registration (tcpdump starting), per group. */
+  private starting = new Map<number, number>();
 
-  constructor(private d: { deps: WebDeps; backend: CaptureBackend; log: (f: Record<string, unknown>) => void }) {}
+  constructor(private d: { deps: WebDeps; backend: CaptureBackend; log: (f: Record<string, unknown>) => void; state: () => LabState | undefined }) {}
 
   /** Captures visible to `group` (undefined: the instructor sees all), newest first. */
   list(st: LabState | undefined, group?: number): CaptureView[] {
@@ -69,9 +73,13 @@ export class CaptureRegistry {
     const secs = captureSeconds(seconds);
     const now = this.d.deps.now();
     const t = captureTarget(st, desiredOf(this.d.deps.cfg, st, now), asker, target);
-    const recording = [...this.captures.values()].filter((c) => c.view.state === 'recording');
-    if (recording.length >= CAPTURE_LIMITS.total) throw new CaptureBusy(`${recording.length} captures are recording on this appliance; wait for one to end`);
-    if (recording.filter((c) => c.view.group === t.port.group).length >= CAPTURE_LIMITS.perGroup) {
+    // Captures of an earlier lab run (its ports are gone) end now.
+    for (const c of this.captures.values()) if (c.view.state === 'recording' && c.labStartedAt !== st.startedAt) void this.finish(c, 'error: the lab changed');
+    const recording = [...this.captures.values()].filter((c) => c.view.state === 'recording' && !c.finishing);
+    const startingAll = [...this.starting.values()].reduce((a, b) => a + b, 0);
+    if (recording.length + startingAll >= CAPTURE_LIMITS.total) throw new CaptureBusy(`${recording.length + startingAll} captures are recording on this appliance; wait for one to end`);
+    const group = t.port.group;
+    if (recording.filter((c) => c.view.group === group).length + (this.starting.get(group) ?? 0) >= CAPTURE_LIMITS.perGroup) {
       throw new CaptureBusy(`this group already records ${CAPTURE_LIMITS.perGroup} captures; stop one first`);
     }
     const id = `${now.toString(36)}${(this.seq++).toString(36)}`;
@@ -83,17 +91,23 @@ export class CaptureRegistry {
         packets: 0, bytes: 0, maxBytes: CAPTURE_LIMITS.maxBytes, filter: t.filter,
         pcapUrl: `/api/capture/${id}/pcap`, liveUrl: `/api/capture/${id}/live`,
       },
-      lab: st.lab, labStartedAt: st.startedAt, chunks: [], live: [], awaiting: [], recent: [], t0us: undefined,
+      lab: st.lab, labStartedAt: st.startedAt, chunks: [], live: [], awaiting: [], skipLines: 0, recent: [], t0us: undefined,
       waiters: new Set(), onPacket: new Set(),
     };
     // Listening first, then the switch copies: the first packets are not lost.
-    c.recorder = await this.d.backend.record(t.netns, t.capture.peer, t.filter, { snaplen: CAPTURE_LIMITS.snaplen, startMs: START_MS });
-    this.captures.set(id, c);
+    this.starting.set(group, (this.starting.get(group) ?? 0) + 1);
+    try {
+      c.recorder = await this.d.backend.record(t.netns, t.capture.peer, t.filter, { snaplen: CAPTURE_LIMITS.snaplen, startMs: START_MS });
+      this.captures.set(id, c);
+    } finally {
+      this.starting.set(group, this.starting.get(group)! - 1);
+    }
     c.decoder = this.d.backend.decoder();
     c.decoder.onLine((line) => this.decoded(c, line));
     const framer = new PcapFramer();
     c.recorder.pcap.on('data', (chunk: Buffer) => {
-      if (c.view.state !== 'recording') return;
+      // Once it ends (time, size, stop), what tcpdump still had in the pipe is not taken.
+      if (c.view.state !== 'recording' || c.finishing) return;
       try { this.take(c, framer, chunk); } catch (e) { void this.finish(c, `error: ${(e as Error).message}`); }
     });
     void c.recorder.exited.then((r) => { if (c.view.state === 'recording') void this.finish(c, r.error ? `error: ${r.error}` : 'stopped'); });
@@ -149,12 +163,13 @@ export class CaptureRegistry {
       c.awaiting.push(p);
       c.decoder?.input.write(r.raw);
       // A decoder that fell far behind (or died) does not hold the live view back.
-      while (c.awaiting.length > 64) this.publish(c, c.awaiting.shift()!);
+      while (c.awaiting.length > 64) { this.publish(c, c.awaiting.shift()!); c.skipLines++; }
     }
     this.wake(c);
   }
 
   private decoded(c: Capture, line: string): void {
+    if (c.skipLines > 0) { c.skipLines--; return; }
     const p = c.awaiting.shift();
     if (!p) return;
     p.summary = line;
@@ -199,8 +214,9 @@ export class CaptureRegistry {
   private sync(): Promise<unknown> {
     const run = async () => {
       const wanted: Record<string, string> = {};
+      const run = this.d.state()?.startedAt;
       for (const c of this.captures.values()) {
-        if (c.view.state !== 'recording') continue;
+        if (c.view.state !== 'recording' || c.finishing || c.labStartedAt !== run) continue;
         const until = new Date(Date.parse(c.view.endsAt) + MIRROR_SLACK_MS).toISOString();
         if (!wanted[c.view.port] || wanted[c.view.port]! < until) wanted[c.view.port] = until;
       }
@@ -306,7 +322,7 @@ export function captureRoutes(app: Hono, r: CaptureRouteDeps): void {
         }
       },
     });
-    const name = `dovelab-g${cap.view.group}-${cap.view.target.replace('.', '-')}-${cap.view.startedAt.replace(/[:.]/g, '').slice(0, 15)}.pcap`;
+    const name = `dovelab-g${cap.view.group}-${cap.view.target.replace('.', '-')}-${cap.view.startedAt.replace(/[-:]/g, '').slice(0, 15)}.pcap`;
     return c.body(body, 200, {
       'Content-Type': 'application/vnd.tcpdump.pcap',
       'Content-Disposition': `attachment; filename="${name}"`,
@@ -328,7 +344,9 @@ export function captureRoutes(app: Hono, r: CaptureRouteDeps): void {
         while (open) {
           while (queue.length) await stream.writeSSE({ event: 'packet', data: JSON.stringify(queue.shift()) });
           if (cap.view.state === 'done' && cap.finishing) { await cap.finishing; while (queue.length) await stream.writeSSE({ event: 'packet', data: JSON.stringify(queue.shift()) }); break; }
-          await Promise.race([new Promise<void>((res) => { wake = res; }), r.registry.next(cap), stream.sleep(15_000)]);
+          let beat: NodeJS.Timeout | undefined;
+          await Promise.race([new Promise<void>((res) => { wake = res; }), r.registry.next(cap), new Promise<void>((res) => { beat = setTimeout(res, 15_000); })]);
+          clearTimeout(beat);
           wake = undefined;
         }
         if (open) await stream.writeSSE({ event: 'end', data: JSON.stringify(cap.view) });

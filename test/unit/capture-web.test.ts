@@ -406,12 +406,12 @@ test('size limit: the capture ends with endReason size, under 4 MiB, whole recor
   assert.equal(got.map((r) => seqOf(r.data)), Array.from({ length: FITS }, (_, i) => i), 'the first packets, in order');
 }));
 
-// BUG (agent/web/capture.ts, CaptureRegistry.take / the recorder's 'data' handler): once a packet
+// Regression (was a bug; agent/web/capture.ts, CaptureRegistry.take / the recorder's 'data' handler): once a packet
 // does not fit, take() calls finish(c, 'size') but the capture stays 'recording' until tcpdump
 // has exited, so bytes still in the pipe are taken: a later smaller packet that fits is appended
 // after the dropped ones (a hole in the middle of the file, and `packets` goes on counting).
 // Expected: nothing is taken once the size limit is hit (e.g. check c.finishing in the handler).
-test('BUG size limit: no packet is taken after the one that did not fit', () => withWeb(async (w) => {
+test('size limit: no packet is taken after the one that did not fit', () => withWeb(async (w) => {
   const g1 = await joinGroup(w, 1);
   const v = await started(await capture(w, g1, { target: 'h1.eth0' }));
   const recs = bigRecords(w, FITS + 1);
@@ -427,11 +427,11 @@ test('BUG size limit: no packet is taken after the one that did not fit', () => 
   assert.is(viewOf(w, v.id).packets, FITS);
 }));
 
-// BUG (agent/web/capture.ts, GET /api/capture/:id/pcap): the file name's time is
+// Regression (was a bug; agent/web/capture.ts, GET /api/capture/:id/pcap): the file name's time is
 // startedAt.replace(/[:.]/g, '').slice(0, 15), which keeps the date's dashes and so cuts the
 // seconds: "2026-12-01T1503". Two captures of one interface in the same minute get the same
 // name. Expected (what slice(0, 15) is sized for): 20261201T150304.
-test('BUG pcap file name: the start time to the second (YYYYMMDDTHHMMSS)', () => withWeb(async (w) => {
+test('pcap file name: the start time to the second (YYYYMMDDTHHMMSS)', () => withWeb(async (w) => {
   const g1 = await joinGroup(w, 1);
   const v = await started(await capture(w, g1, { target: 'h1.eth0' }));
   const res = await w.web.app.request(v.pcapUrl, get(g1));
@@ -474,12 +474,12 @@ test('live view: packet events with decoded summaries and text, in order, then o
   assert.equal(packetsIn(late.text()), pk);
 }));
 
-// BUG (agent/web/capture.ts, GET /api/capture/:id/live): every turn of the stream's loop races
+// Regression (was a bug; agent/web/capture.ts, GET /api/capture/:id/live): every turn of the stream's loop races
 // `stream.sleep(15_000)`, a plain setTimeout that is never cleared. Each packet (each wake) leaves
 // a 15 s timer running, also after the stream has ended: thousands per second with a busy capture
 // and a few pages open, and the process cannot exit for 15 s. Expected: one keep-alive timer per
 // stream, cleared when the loop turns or ends.
-test('BUG live view: a stream that has ended leaves no timers running', () => withWeb(async (w) => {
+test('live view: a stream that has ended leaves no timers running', () => withWeb(async (w) => {
   const g1 = await joinGroup(w, 1);
   const v = await started(await capture(w, g1, { target: 'h1.eth0' }));
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -499,12 +499,12 @@ test('BUG live view: a stream that has ended leaves no timers running', () => wi
   assert.ok(left <= 0, `${left} more timers running after the stream ended`);
 }));
 
-// BUG (agent/web/capture.ts, take() and decoded()): when the decoder is more than 64 packets
+// Regression (was a bug; agent/web/capture.ts, take() and decoded()): when the decoder is more than 64 packets
 // behind, take() publishes the oldest awaiting packets without a summary, but the decoder still
 // prints a line for each of them later; decoded() gives each line to the head of `awaiting`,
 // which is now a later packet. From then on every summary belongs to an earlier packet.
 // Expected: a packet's summary is its own decode (or empty), e.g. by counting lines to skip.
-test('BUG live view: a decoder more than 64 packets behind does not give packets the summaries of others', () => withWeb(async (w) => {
+test('live view: a decoder more than 64 packets behind does not give packets the summaries of others', () => withWeb(async (w) => {
   w.backend.holdDecoders = true;
   const g1 = await joinGroup(w, 1);
   const v = await started(await capture(w, g1, { target: 'h1.eth0' }));
@@ -562,11 +562,11 @@ test('per group at most 2 recording: the third is 429; another group is not held
   assert.equal(mirrorOf(w, 199), [101, 102]);
 }));
 
-// BUG (agent/web/capture.ts, CaptureRegistry.start): the per-group (and total) limit is checked
+// Regression (was a bug; agent/web/capture.ts, CaptureRegistry.start): the per-group (and total) limit is checked
 // before `await backend.record(...)` but the capture is registered only after it, so requests that
 // arrive while tcpdump starts (it takes a moment to listen) all pass the check: three at once give
 // three recordings in one group. Expected: the third is 429 (count starting captures too).
-test('BUG per-group limit: three captures asked at once still give one 429', () => withWeb(async (w) => {
+test('per-group limit: three captures asked at once still give one 429', () => withWeb(async (w) => {
   w.backend.recordDelayMs = 20;
   const g1 = await joinGroup(w, 1);
   const rs = await Promise.all(['h1.eth0', 'h2.eth0', 'h1.eth0'].map((target) => capture(w, g1, { target })));
@@ -650,13 +650,13 @@ test('time limit: a 1 s capture ends by itself (endReason time) and the copy sto
   assert.is(w.backend.recorders[0]!.stops, 1);
 }));
 
-// BUG (agent/web/capture.ts, CaptureRegistry.sync): the wanted set is built from every recording
+// Regression (was a bug; agent/web/capture.ts, CaptureRegistry.sync): the wanted set is built from every recording
 // capture, including those of a previous run of the lab. After the lab is started again with
 // fewer groups (or another lesson) while a capture of the old run records, its port is not in the
 // new lab, syncCaptures refuses the whole set ("not a port of the lab") and every new capture is
 // 503 until the old one runs out (up to 5 minutes). Expected: only captures of the running lab
 // count (c.labStartedAt === the lab's startedAt), or a new lab ends the old captures.
-test('BUG a capture of the previous lab run does not block captures in the new run', () => withWeb(async (w) => {
+test('a capture of the previous lab run does not block captures in the new run', () => withWeb(async (w) => {
   const old = await started(await capture(w, await joinGroup(w, 2), { target: 'h1.eth0', seconds: 300 }));
   assert.equal(mirrorOf(w, 299), [201]);
   const { state } = await labUp(w.ctx, join(w.dir, 'lesson'), 1);

@@ -157,12 +157,12 @@ test('captureFilter: the port\'s MAC, and multicast except from the group\'s hos
   assert.is(captureFilter(plain, plain.ports[0]!), `ether host ${plain.ports[0]!.mac} or ether multicast`);
 });
 
-// BUG (agent/lab/capture.ts captureFilter): only the capture's *own group's* ports on other VLANs are
+// Regression (was a bug; agent/lab/capture.ts captureFilter): only the capture's *own group's* ports on other VLANs are
 // excluded from multicast. A group port on a shared network (h1.eth1 on office, VLAN 50) also
 // carries the broadcasts of the shared host srv (group 0) and of the other groups' h1.eth1. When
 // h1.eth1 is captured too, the capture port copies those, and h1.eth0's capture shows them
 // although h1.eth0 (VLAN 101) never saw them.
-test('BUG captureFilter: broadcasts of shared-VLAN hosts of other groups (and group 0) leak into a capture of a group-VLAN port', () => {
+test('captureFilter: broadcasts of shared-VLAN hosts of other groups (and group 0) leak into a capture of a group-VLAN port', () => {
   const d = planDesired(WITH_SHARED, settings(2));
   const by = (n: string) => d.ports.find((p) => p.faucetName === n)!;
   const f = captureFilter(d, by('g1-h1-eth0'));
@@ -466,12 +466,12 @@ test('syncCaptures: an unknown port is refused (nothing written); with no lab it
   }, false);
 });
 
-// BUG (agent/lab/service.ts, syncCaptures -> change -> desiredOf(ctx.cfg, next) without `now`):
+// Regression (was a bug; agent/lab/service.ts, syncCaptures -> change -> desiredOf(ctx.cfg, next) without `now`):
 // syncCaptures keeps the entries that are unexpired at the `now` it is given, but the state it
 // reconciles is planned at Date.now(). Given a `now` other than the wall clock (a test clock, or a
 // caller that computed `now` before waiting up to two minutes for the lab lock), lab.json says the
 // port is captured while the applied faucet.yaml does not copy it (or the other way round).
-test('BUG syncCaptures: the applied config honours the `now` it is given (not the wall clock)', () => withLab(async ({ w, ctx, labJson }) => {
+test('syncCaptures: the applied config honours the `now` it is given (not the wall clock)', () => withLab(async ({ w, ctx, labJson }) => {
   const now = Date.now() - 3_600_000;
   const until = iso(now + 60_000);
   await syncCaptures(ctx, { 'g1-h1-eth0': until }, now);
