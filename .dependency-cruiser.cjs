@@ -25,7 +25,7 @@ module.exports = {
       comment: 'Pure planning (LabSpec -> desired state -> diff -> actions) does no I/O, so it is unit-testable without root: '
         + 'it imports no adapter and no fs/child_process. Sharing their types is fine.',
       severity: 'error',
-      from: { path: '^agent/lab/(desired|diff|acl|checks|diagram|summary|interfaces|plan[^/]*)\\.ts$' },
+      from: { path: '^agent/lab/(desired|diff|acl|checks|diagram|summary|interfaces|capture|plan[^/]*)\\.ts$' },
       to: { path: [ADAPTERS, NODE_IO], pathNot: FAUCET_FORMAT, dependencyTypesNot: TYPE_ONLY },
     },
     {
