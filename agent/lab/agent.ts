@@ -10,6 +10,8 @@ import { labContext } from '../context.js';
 import { dockerCall, dockerClient } from '../docker/client.js';
 import { checkIo, desiredOf, ensureJoinCodes, labRepair } from './service.js';
 import { serveWeb, type WebServer } from '../web/server.js';
+import { servePlugin, type PluginServer } from '../web/plugin.js';
+import { jsonLine } from '../web/request-log.js';
 import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
 import { runChecks } from './check-run.js';
@@ -32,6 +34,12 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   writeFileSync(pidFile, String(process.pid));
   let stopping = false;
   ctx.log(`agent ${process.pid} started; checking every ${intervalMs / 1000} s`);
+  // The network driver first: dockerd may be waiting on it to restore containers.
+  let plugin: PluginServer | undefined;
+  try {
+    plugin = await servePlugin(ctx, paths(c).pluginSockets, (f) => log(jsonLine(f, new Date())));
+    ctx.log(`network driver on ${plugin.sockets.join(', ')}`);
+  } catch (e) { ctx.log((e as Error).message); }
   // A lab started before join codes existed gets them (students need one to join).
   await ensureJoinCodes(c).catch((e: Error) => ctx.log(`join codes: ${e.message}`));
   // The web UI; the agent repairs the lab even when it cannot serve it (port taken).
@@ -91,7 +99,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     events.close();
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
     // The web side closes its streams and terminals; the lab keeps running.
-    void Promise.all([repairs.stop(), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
+    void Promise.all([repairs.stop(), plugin?.close().catch((e: Error) => ctx.log(`network driver: ${e.message}`)), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
       unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`))]).then(() => {
       rmSync(pidFile, { force: true });
       ctx.log(`agent ${process.pid} stopped`);
