@@ -15,6 +15,7 @@ import { jsonLine } from '../web/request-log.js';
 import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
 import { runChecks } from './check-run.js';
+import { pruneEndpoints } from './networks.js';
 import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
@@ -55,6 +56,8 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   const repairs = coalescer(async (reasons) => {
     const why = describeReasons(reasons);
     try {
+      const stale = await pruneEndpoints(ctx);
+      if (stale) ctx.log(`network driver: ${stale} endpoint(s) whose container is gone forgotten`);
       const r = await labRepair(ctx);
       const changes = r?.actions.filter((a) => a.kind !== 'faucet' && a.kind !== 'warn') ?? [];
       ctx.log(`repair done (${why}): ${changes.length} change(s)${r?.faucet?.changed ? ', Faucet reloaded' : ''}`);

@@ -165,3 +165,22 @@ export async function endpointDelete(ctx: LabContext, network: string, endpoint:
     await ctx.links.deleteLink(ep.hostEnd);
   });
 }
+
+/**
+ * Endpoints whose veth is gone (their container died, the appliance rebooted) leave the state, so
+ * the next repair takes their ports off the switch; Docker makes new endpoints when it starts the
+ * container again. Returns how many went.
+ */
+export async function pruneEndpoints(ctx: LabContext): Promise<number> {
+  return withLabLock(ctx.cfg, async () => {
+    const file = paths(ctx.cfg).networks;
+    const prev = readNetworkState(file);
+    if (!prev.endpoints.length) return 0;
+    // Read under the lock: an endpoint being made now has its veth before it is in the file.
+    const present = new Set(await ctx.dongles.present());
+    const kept = prev.endpoints.filter((e) => present.has(e.hostEnd));
+    if (kept.length === prev.endpoints.length) return 0;
+    writeNetworkState(file, { ...prev, endpoints: kept });
+    return prev.endpoints.length - kept.length;
+  });
+}

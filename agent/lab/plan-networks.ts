@@ -93,6 +93,7 @@ export function withNetworks(desired: DesiredState, state: PluginState): Desired
     numbers.set(n, who);
   };
   const uplinks: DesiredUplink[] = [...desired.uplinks];
+  const trunks = new Map<string, { iface: string; ofport?: number; native?: string; tagged: string[]; acls: string[]; names: string[] }>();
   const ports: DesiredPluginPort[] = [];
   const interfaces: FaucetInterface[] = [];
   for (const n of state.networks) {
@@ -104,7 +105,6 @@ export function withNetworks(desired: DesiredState, state: PluginState): Desired
     for (const u of n.uplinks) {
       const other = ifaces.get(u.iface);
       if (other) throw new PlanError(`network ${n.name ?? n.id}: interface ${u.iface} is already used by ${other}`);
-      ifaces.set(u.iface, `network ${n.name ?? n.id}`);
       // A per-port VLAN (add_ports' 4th field) is its own VLAN on that port only.
       let native: string | undefined = n.tagged ? undefined : vlan;
       if (u.vlan !== undefined && u.vlan !== n.vid) {
@@ -114,19 +114,29 @@ export function withNetworks(desired: DesiredState, state: PluginState): Desired
         faucet.vlans.push({ name, vid: u.vlan, description: `${u.iface} of docker network ${n.name ?? n.id.slice(0, 12)}` });
         native = name;
       }
-      uplinks.push({ role: 'uplink', name: `docker-${n.name ?? n.id.slice(0, 12)}`, iface: u.iface, ofport: u.ofport ?? 0, native, tagged: n.tagged && native === undefined ? [vlan] : [], mirrors: [], owner: 'docker' });
+      // Several networks may share a trunk: one port, their VLANs tagged, at most one untagged.
+      const trunk = trunks.get(u.iface);
+      const who = `network ${n.name ?? n.id.slice(0, 12)}`;
+      if (!trunk) {
+        trunks.set(u.iface, { iface: u.iface, ofport: u.ofport, native, tagged: native === undefined ? [vlan] : [], acls: [...u.acls], names: [who] });
+        continue;
+      }
+      if (native !== undefined && trunk.native !== undefined) throw new PlanError(`${who}: ${u.iface} already carries ${trunk.names.join(', ')} untagged; only one network may (make them tagged: dovelab.tagged=true)`);
+      if (u.ofport !== undefined && trunk.ofport !== undefined && u.ofport !== trunk.ofport) throw new PlanError(`${who}: ${u.iface} is at port ${trunk.ofport} for ${trunk.names.join(', ')}, not ${u.ofport}`);
+      trunk.ofport ??= u.ofport;
+      if (native !== undefined) trunk.native = native; else trunk.tagged.push(vlan);
+      trunk.acls.push(...u.acls.filter((a) => !trunk.acls.includes(a)));
+      trunk.names.push(who);
     }
   }
   // Bridged-in interfaces without a number asked get the lowest free one in 1..49, after the lesson's.
-  for (const u of uplinks.slice(desired.uplinks.length)) {
-    if (u.ofport === 0) {
-      let p = 1;
-      while (numbers.has(p)) p++;
-      u.ofport = p;
-    }
-    take(u.ofport, `uplink ${u.iface}`);
-    const acls = state.networks.flatMap((n) => n.uplinks.filter((x) => x.iface === u.iface).flatMap((x) => x.acls));
-    interfaces.push({ number: u.ofport, name: u.iface, description: `${u.name} uplink`, native_vlan: u.native, tagged_vlans: u.tagged, acls_in: [...acls.map(pluginAclName), ALLOW_ALL] });
+  for (const t of trunks.values()) {
+    let ofport = t.ofport;
+    if (ofport === undefined) { ofport = 1; while (numbers.has(ofport)) ofport++; }
+    take(ofport, `uplink ${t.iface}`);
+    // Named after the interface, so a network joining or leaving a trunk does not remake the port.
+    uplinks.push({ role: 'uplink', name: `docker-${t.iface}`, iface: t.iface, ofport, native: t.native, tagged: t.tagged, mirrors: [], owner: 'docker' });
+    interfaces.push({ number: ofport, name: t.iface, description: `uplink of ${t.names.join(', ')}`, native_vlan: t.native, tagged_vlans: t.tagged, acls_in: [...t.acls.map(pluginAclName), ALLOW_ALL] });
   }
   for (const e of state.endpoints) {
     if (!e.joined) continue;
