@@ -75,7 +75,8 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
       if (why) throw new NetworkError(`${u.iface} cannot be bridged into a network: ${why}`);
     }
     let vid: number;
-    try { vid = chooseVid(o.vlan, usedVids(planWith(ctx.cfg, prev))); } catch (e) {
+    const vlanOption = 'dovelab.vlan' in req.generic ? 'dovelab.vlan' : 'ovs.bridge.vlan';
+    try { vid = chooseVid(o.vlan, usedVids(planWith(ctx.cfg, prev)), vlanOption); } catch (e) {
       if (e instanceof PlanError) throw new NetworkError(e.message);
       throw e;
     }

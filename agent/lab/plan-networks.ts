@@ -58,15 +58,19 @@ export const endpointLinks = (ofport: number) => ({ hostEnd: hostEndName(ofport)
 /** VLAN ids the lesson (or anything else in `desired`) already uses. */
 export const usedVids = (desired: DesiredState) => new Set(desired.faucet.vlans.map((v) => v.vid));
 
-/** The VLAN for a new network: the one asked for if free, else (none asked) 100 if free, else the lowest free. */
+/**
+ * The VLAN for a new network: the one asked for if free; else (none asked) 100 (Dovesnap's
+ * default) if free, else the lowest free from 3100 up (lesson groups use N*100+k up to 3099),
+ * then below 100, then anything free.
+ */
 export function chooseVid(asked: number | undefined, taken: Set<number>, option = 'dovelab.vlan'): number {
   if (asked !== undefined) {
     if (asked === IDLE_VLAN.vid) throw new PlanError(`${option}: VLAN ${asked} is reserved by Dovelab`);
     if (taken.has(asked)) throw new PlanError(`${option}: VLAN ${asked} is already used by another network on this appliance (a network is a VLAN; choose another)`);
     return asked;
   }
-  for (let v = 100; v < 4094; v++) if (!taken.has(v)) return v;
-  for (let v = 2; v < 100; v++) if (!taken.has(v)) return v;
+  const ranges: [number, number][] = [[100, 100], [3100, 4093], [2, 99], [101, 3099]];
+  for (const [lo, hi] of ranges) for (let v = lo; v <= hi; v++) if (!taken.has(v)) return v;
   throw new PlanError('no free VLAN left on this appliance');
 }
 
@@ -129,10 +133,16 @@ export function withNetworks(desired: DesiredState, state: PluginState): Desired
       trunk.names.push(who);
     }
   }
-  // Bridged-in interfaces without a number asked get the lowest free one in 1..49, after the lesson's.
-  for (const t of trunks.values()) {
+  // Numbers asked for first; the others from 49 down, away from the lesson's (1 up), so a lesson
+  // coming or going does not renumber them.
+  const ordered = [...trunks.values()].sort((a, b) => Number(a.ofport === undefined) - Number(b.ofport === undefined));
+  for (const t of ordered) {
     let ofport = t.ofport;
-    if (ofport === undefined) { ofport = 1; while (numbers.has(ofport)) ofport++; }
+    if (ofport === undefined) {
+      ofport = 49;
+      while (ofport > 0 && numbers.has(ofport)) ofport--;
+      if (ofport === 0) throw new PlanError(`${t.names[0]}: no free port number for ${t.iface} in 1..49`);
+    }
     take(ofport, `uplink ${t.iface}`);
     // Named after the interface, so a network joining or leaving a trunk does not remake the port.
     uplinks.push({ role: 'uplink', name: `docker-${t.iface}`, iface: t.iface, ofport, native: t.native, tagged: t.tagged, mirrors: [], owner: 'docker' });

@@ -3,7 +3,7 @@
 // recording fake world (networks.json, OVS ports, the live Faucet config, refusals that change
 // nothing, Faucet rejections that put the previous state back, a running lesson beside the
 // networks), and libnetwork's remote-driver protocol through the hono app.
-// Tests named "BUG:" show a defect of agent/ code and fail until it is fixed.
+// Tests that say "was a bug" pin a defect found and fixed.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -134,25 +134,26 @@ test('withNetworks: two networks beside a lesson: VLANs, joined endpoints as por
     [4001, 'dl4001', EP_1, NET_A, 200], [4003, 'dl4003', EP_3, NET_B, 300],
   ]);
 
-  // Uplinks: an asked port number is kept; the others get the lowest free after the lesson's (1, 2).
+  // Uplinks: an asked port number is kept; the others get the highest free from 49 down, away from
+  // the lesson's (1 up), so a lesson coming or going does not renumber them.
   const up = new Map(out.uplinks.map((u) => [u.iface, u]));
   assert.is(up.get('odsaddport1')?.ofport, 40);
-  assert.is(up.get('odsaddport2')?.ofport, 3);
-  assert.is(up.get('odstest1')?.ofport, 4);
-  assert.is(up.get('odstest2')?.ofport, 5);
+  assert.is(up.get('odsaddport2')?.ofport, 49);
+  assert.is(up.get('odstest1')?.ofport, 48);
+  assert.is(up.get('odstest2')?.ofport, 47);
   for (const i of ['odsaddport1', 'odsaddport2', 'odstest1', 'odstest2']) {
     assert.is(up.get(i)?.owner, 'docker', `${i} belongs to Docker, not to the lesson`);
     assert.is(up.get(i)?.role, 'uplink');
   }
   assert.is(up.get('up0')?.owner, undefined, 'the lesson\'s uplink is the lesson\'s');
   assert.is(ports.get(40)?.native_vlan, vlanA);
-  assert.is(ports.get(3)?.native_vlan, vlanA);
+  assert.is(ports.get(49)?.native_vlan, vlanA);
   // A per-port VLAN (add_ports' 4th field) is its own VLAN on that port; the network's own vid is just the network.
   const perPort = `docker-testnet-odstest1`;
   assert.is(byName.get(perPort), 20);
-  assert.is(ports.get(4)?.native_vlan, perPort);
-  assert.is(ports.get(5)?.native_vlan, 'docker-testnet', 'a 4th field equal to the network\'s VLAN is the network');
-  for (const n of [40, 3, 4, 5]) assert.is(ports.get(n)?.acls_in?.at(-1), ALLOW_ALL);
+  assert.is(ports.get(48)?.native_vlan, perPort);
+  assert.is(ports.get(47)?.native_vlan, 'docker-testnet', 'a 4th field equal to the network\'s VLAN is the network');
+  for (const n of [40, 49, 48, 47]) assert.is(ports.get(n)?.acls_in?.at(-1), ALLOW_ALL);
 
   // The lesson's ports are all still there, unchanged.
   for (const i of d.faucet.dp.interfaces) assert.equal(ports.get(i.number), i);
@@ -174,15 +175,15 @@ test('withNetworks: no networks -> the desired state unchanged but for pluginPor
   assert.not.equal(withNetworks(d, { networks: [network(NET_A, 200)], endpoints: [] }).faucet, d.faucet);
 });
 
-test('withNetworks: a network on the idle appliance: its uplinks from port 1, endpoints at theirs', () => {
+test('withNetworks: a network on the idle appliance: its uplinks from port 49 down, endpoints at theirs', () => {
   const out = withNetworks(idleDesired(defaultConfig()), {
     networks: [network(NET_A, 100, { uplinks: [{ iface: 'odsaddport1', acls: [] }] })],
     endpoints: [endpoint(EP_1, NET_A, 4001)],
   });
-  assert.equal(out.uplinks.map((u) => [u.iface, u.ofport, u.native]), [['odsaddport1', 1, `docker-${NET_A.slice(0, 12)}`]]);
+  assert.equal(out.uplinks.map((u) => [u.iface, u.ofport, u.native]), [['odsaddport1', 49, `docker-${NET_A.slice(0, 12)}`]]);
   const yaml = emitFaucetYaml(out.faucet);
   assert.equal(vids(yaml), [100, 4094]);
-  assert.equal(Object.keys(doc(yaml).dps.dovelab0!.interfaces).map(Number).sort((a, b) => a - b), [1, 4001, 0xfe00]);
+  assert.equal(Object.keys(doc(yaml).dps.dovelab0!.interfaces).map(Number).sort((a, b) => a - b), [49, 4001, 0xfe00]);
 });
 
 test('withNetworks: a tagged network carries its VLAN tagged on its uplinks', () => {
@@ -229,7 +230,13 @@ test('withNetworks: clashes are PlanErrors naming both sides', () => {
   planError(() => withNetworks(d, {
     networks: [network(NET_A, 200, { name: 'one', uplinks: [{ iface: 'odsa', acls: [] }] }), network(NET_B, 300, { name: 'two', uplinks: [{ iface: 'odsa', acls: [] }] })],
     endpoints: [],
-  }), /network two: interface odsa is already used by network one/);
+  }), /network two: odsa already carries network one untagged; only one network may/);
+  // Tagged, they share it as a trunk: one port, both VLANs tagged.
+  const trunk = withNetworks(d, {
+    networks: [network(NET_A, 200, { name: 'one', tagged: true, uplinks: [{ iface: 'odsa', acls: [] }] }), network(NET_B, 300, { name: 'two', tagged: true, uplinks: [{ iface: 'odsa', acls: [] }] })],
+    endpoints: [],
+  });
+  assert.equal(trunk.uplinks.filter((u) => u.iface === 'odsa').map((u) => [u.native, u.tagged]), [[undefined, ['docker-one', 'docker-two']]]);
   // The reserved idle VLAN.
   planError(() => withNetworks(d, { networks: [network(NET_A, IDLE_VLAN.vid)], endpoints: [] }), /VLAN 4094 is already used by dovelab-idle/);
 
@@ -241,16 +248,14 @@ test('withNetworks: clashes are PlanErrors naming both sides', () => {
   emitFaucetYaml(ok.faucet);
 });
 
-test('BUG: withNetworks: an uplink asking for port N is refused when an earlier uplink without one was given N', () => {
-  // `-o ovs.bridge.add_ports=odsaddport1,odsaddport2/1` on the idle appliance: port 1 is free, and
-  // odsaddport1 asked for no particular port, so both fit (odsaddport2 on 1, odsaddport1 on 2).
-  // withNetworks numbers uplinks in list order, so odsaddport1 takes 1 and odsaddport2 "clashes".
+test('withNetworks: numbers asked for are given first, whatever the order of add_ports', () => {
+  // `-o ovs.bridge.add_ports=odsaddport1,odsaddport2/1` on the idle appliance (was a bug: list order won).
   const st: PluginState = { networks: [network(NET_A, 100, { uplinks: [{ iface: 'odsaddport1', acls: [] }, { iface: 'odsaddport2', ofport: 1, acls: [] }] })], endpoints: [] };
   let out: DesiredState | undefined;
   try { out = withNetworks(idleDesired(defaultConfig()), st); } catch (e) {
     assert.unreachable(`refused: ${(e as Error).message}`);
   }
-  assert.equal(out!.uplinks.map((u) => [u.iface, u.ofport]), [['odsaddport1', 2], ['odsaddport2', 1]]);
+  assert.equal(out!.uplinks.map((u) => [u.iface, u.ofport]).sort(), [['odsaddport1', 49], ['odsaddport2', 1]]);
 });
 
 test('chooseVid: the VLAN asked if free; none asked: 100 if free; refusals name the option', () => {
@@ -273,12 +278,10 @@ test('chooseVid: the VLAN asked if free; none asked: 100 if free; refusals name 
   }
 });
 
-test('BUG: chooseVid: with 100 taken and none asked, it takes 101 (every lesson\'s group-1 VLAN), not the lowest free', () => {
-  // Docstring and design: "else the lowest free". The code searches 101..4093 before 2..99, so a
-  // second network without a VLAN gets 101, and every later `dovelab up` (group 1's first network
-  // is VLAN 101) is refused (see the fake-world test below).
-  const v = chooseVid(undefined, new Set([100, 4094]));
-  assert.ok(v < 100, `chose ${v}: VLANs below 100 are free, and 101.. is where lessons put their groups`);
+test('chooseVid: with 100 taken and none asked, never a VLAN lessons give their groups (101..3099)', () => {
+  // Was a bug: it took 101, every lesson's group-1 VLAN, so every later `dovelab up` was refused.
+  assert.is(chooseVid(undefined, new Set([100, 4094])), 3100);
+  assert.is(chooseVid(undefined, new Set([100, 4094, ...Array.from({ length: 994 }, (_, i) => 3100 + i)])), 2);
 });
 
 test('freeOfport: the lowest of 4001..8999 used by no endpoint and no port of the plan', () => {
@@ -380,9 +383,9 @@ test('networkCreate: an uplink (add_ports) is hardened and on the bridge, owned 
     assert.match(r.warnings.join('\n'), /preallocate_ports/);
     assert.match(w.log.join('\n'), /preallocate_ports/, 'warnings are logged');
     assert.ok(w.has('dongles.harden odsaddport1'));
-    assert.ok(w.has('ovs.addPort odsaddport1 1'));
+    assert.ok(w.has('ovs.addPort odsaddport1 49'));
     assert.is(w.ports.get('odsaddport1')?.externalIds['dovelab-lab'], 'docker');
-    assert.is(iface(w.faucetLive!, 1)?.native_vlan, vlanNamed(w.faucetLive!, 120));
+    assert.is(iface(w.faucetLive!, 49)?.native_vlan, vlanNamed(w.faucetLive!, 120));
     assert.ok(w.firewall.at(-1)?.includes('odsaddport1'), 'the firewall drops what comes in on it');
   });
 });
@@ -421,7 +424,7 @@ test('networkCreate refusals (bad option, unknown interface, the appliance\'s ow
   });
 });
 
-test('BUG: networkCreate: a VLAN clash given as ovs.bridge.vlan is reported as dovelab.vlan', async () => {
+test('networkCreate: a VLAN clash given as ovs.bridge.vlan is reported as dovelab.vlan', async () => {
   // lab/networks.ts networkCreate calls chooseVid(o.vlan, …) without the option's name, so a
   // Dovesnap command line (-o ovs.bridge.vlan=110) is told about an option it never gave.
   await withDriver(async ({ create }) => {
@@ -458,7 +461,7 @@ test('networkCreate: a Faucet rejection (check or apply) puts networks.json and 
     assert.is(read(netJson), json, 'apply failed: networks.json byte for byte');
     assert.equal(w.faucetApplied.slice(-2).map((a) => [a.ok, a.text === live]), [[false, false], [true, true]], 'the new config failed, the previous one went back');
     assert.is(w.faucetLive, live);
-    assert.ok(w.has('ovs.addPort odsaddport1 1', mark) && w.has('ovs.deletePort odsaddport1', mark) && w.has('dongles.release odsaddport1', mark),
+    assert.ok(w.has('ovs.addPort odsaddport1 49', mark) && w.has('ovs.deletePort odsaddport1', mark) && w.has('dongles.release odsaddport1', mark),
       'the uplink added for the failed change was taken off again');
     assert.not.ok(w.ports.has('odsaddport1'));
 
@@ -670,7 +673,7 @@ test('with a lesson running: a network\'s ports survive setAcls, labRepair and l
     assert.is(read(netJson), json, 'the network is kept');
     assert.is(w.faucetLive, emitFaucetYaml(restOf(cfg).faucet), 'live: the idle config plus the network');
     assert.equal(vids(w.faucetLive!), [110, 4094]);
-    assert.ok(iface(w.faucetLive!, 4001) && iface(w.faucetLive!, 1));
+    assert.ok(iface(w.faucetLive!, 4001) && iface(w.faucetLive!, 49));
 
     // No lab: labRepair still repairs the network (a port lost, e.g. OVS restarted).
     w.ports.delete('dl4001');
@@ -711,7 +714,7 @@ hosts:
   });
 });
 
-test('BUG: two networks without dovelab.vlan (100, then 101): the next `dovelab up` of a one-group lesson is refused', async () => {
+test('two networks without dovelab.vlan (100, then 101): the next `dovelab up` of a one-group lesson is refused', async () => {
   // lab/plan-networks.ts chooseVid: with 100 taken it takes 101, the first VLAN of every lesson's
   // group 1 (desired.ts vlanOf: group*100+k). The Docker networks then block every lesson.
   await withDriver(async ({ ctx, create, lesson }) => {
