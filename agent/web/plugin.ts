@@ -94,7 +94,9 @@ export async function servePlugin(ctx: LabContext, sockets: string[], log: (f: R
     for (const path of sockets) {
       mkdirSync(dirname(path), { recursive: true });
       rmSync(path, { force: true });
-      const server = createServer(listener);
+      // Docker sends the socket's path as the Host header (`/run/docker/plugins/x.sock`), which is
+      // no URL authority: the request URL would not parse. Any host will do on a unix socket.
+      const server = createServer((req, res) => { req.headers.host = 'plugin.local'; void listener(req, res); });
       // Docker has no deadline on plugin calls; ours do (the lab lock, each adapter call).
       server.requestTimeout = 0;
       await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(path, () => resolve()); });
