@@ -113,6 +113,10 @@ export const paths = (c: Config) => ({
   lock: `${c.runDir}/agent.lock`,
   /** What hardening changed on each dongle in the lab (tmpfs: the settings reset at reboot too). */
   dongleState: `${c.runDir}/dongles`,
+  /** Docker networks of the driver and their endpoints (survives reboots, like lab.json). */
+  networks: `${c.dataDir}/networks.json`,
+  /** The driver's sockets: Docker finds a network driver by the socket's name. */
+  pluginSockets: ['/run/docker/plugins/dovelab.sock', '/run/docker/plugins/dovesnap.sock'],
 });
 
 /** Names of the infrastructure containers. */

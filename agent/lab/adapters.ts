@@ -3,7 +3,7 @@
 // Planning never does I/O; these never decide.
 import type { FaucetPort } from '../net/faucet/apply.js';
 import type { OvsPort as OvsPortRow } from '../net/ovs.js';
-import type { CaptureAttachment, VethAttachment } from '../net/links.js';
+import type { CaptureAttachment, EndpointVeth, VethAttachment } from '../net/links.js';
 import type { RunResult } from '../sys/run.js';
 import type { InterfaceFacts } from './interfaces.js';
 
@@ -51,6 +51,8 @@ export interface LabLinks {
   attachVeth(a: VethAttachment): Promise<void>;
   /** A veth from the root netns into the agent's own (named) netns, made if missing. */
   attachCapture(a: CaptureAttachment): Promise<void>;
+  /** A veth pair in the root netns for a Docker endpoint: Docker moves `peer` into the container. */
+  createEndpointVeth(a: EndpointVeth): Promise<void>;
   /** Removes a named netns of the agent (and what is left in it); fine when it is not there. */
   removeNetns(name: string): Promise<void>;
   deleteLink(name: string): Promise<void>;

@@ -10,9 +10,12 @@ import { labContext } from '../context.js';
 import { dockerCall, dockerClient } from '../docker/client.js';
 import { checkIo, desiredOf, ensureJoinCodes, labRepair } from './service.js';
 import { serveWeb, type WebServer } from '../web/server.js';
+import { servePlugin, type PluginServer } from '../web/plugin.js';
+import { jsonLine } from '../web/request-log.js';
 import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
 import { runChecks } from './check-run.js';
+import { pruneEndpoints } from './networks.js';
 import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
@@ -32,6 +35,12 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   writeFileSync(pidFile, String(process.pid));
   let stopping = false;
   ctx.log(`agent ${process.pid} started; checking every ${intervalMs / 1000} s`);
+  // The network driver first: dockerd may be waiting on it to restore containers.
+  let plugin: PluginServer | undefined;
+  try {
+    plugin = await servePlugin(ctx, paths(c).pluginSockets, (f) => log(jsonLine(f, new Date())));
+    ctx.log(`network driver on ${plugin.sockets.join(', ')}`);
+  } catch (e) { ctx.log((e as Error).message); }
   // A lab started before join codes existed gets them (students need one to join).
   await ensureJoinCodes(c).catch((e: Error) => ctx.log(`join codes: ${e.message}`));
   // The web UI; the agent repairs the lab even when it cannot serve it (port taken).
@@ -47,6 +56,8 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   const repairs = coalescer(async (reasons) => {
     const why = describeReasons(reasons);
     try {
+      const stale = await pruneEndpoints(ctx);
+      if (stale) ctx.log(`network driver: ${stale} endpoint(s) whose container is gone forgotten`);
       const r = await labRepair(ctx);
       const changes = r?.actions.filter((a) => a.kind !== 'faucet' && a.kind !== 'warn') ?? [];
       ctx.log(`repair done (${why}): ${changes.length} change(s)${r?.faucet?.changed ? ', Faucet reloaded' : ''}`);
@@ -91,7 +102,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     events.close();
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
     // The web side closes its streams and terminals; the lab keeps running.
-    void Promise.all([repairs.stop(), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
+    void Promise.all([repairs.stop(), plugin?.close().catch((e: Error) => ctx.log(`network driver: ${e.message}`)), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
       unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`))]).then(() => {
       rmSync(pidFile, { force: true });
       ctx.log(`agent ${process.pid} stopped`);

@@ -82,6 +82,8 @@ export interface DesiredUplink {
   tagged: string[];
   /** Mirror only: OpenFlow ports whose traffic (both directions) it copies. */
   mirrors: number[];
+  /** Whose it is when not the lesson's (a Docker network: 'docker'); recorded on the OVS port. */
+  owner?: string;
 }
 
 /**
@@ -107,8 +109,13 @@ export interface DesiredState {
   uplinks: DesiredUplink[];
   /** Absent in states made before captures existed (and in teardown): none. */
   captures?: DesiredCapture[];
+  /** Ports of containers on Docker networks of the driver (lab/plan-networks.ts). */
+  pluginPorts?: DesiredPluginPort[];
   faucet: FaucetModel;
 }
+
+/** A container's interface on a Docker network of the driver (lab/plan-networks.ts). */
+export interface DesiredPluginPort { ofport: number; hostEnd: string; faucetName: string; network: string; endpoint: string; vid: number; vlan: string; acls: string[]; mac: string }
 
 /** The agent's own netns for capture ports: nothing else lives there. */
 export const CAPTURE_NETNS = 'dovelab-cap';

@@ -1,7 +1,7 @@
 // Desired vs observed state -> ordered actions. Pure: repairs only what differs.
 import { createHash } from 'node:crypto';
 import type { FaucetModel } from '../net/faucet/model.js';
-import type { DesiredCapture, DesiredHost, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
+import type { DesiredCapture, DesiredHost, DesiredPluginPort, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
 
 export interface ObservedHost {
   container: string;
@@ -26,6 +26,7 @@ export type Action =
   | { kind: 'remove-port'; port: string; veth: boolean; why: string }
   | { kind: 'add-uplink'; uplink: DesiredUplink; why: string }
   | { kind: 'add-capture'; capture: DesiredCapture; why: string }
+  | { kind: 'add-plugin-port'; port: DesiredPluginPort; why: string }
   | { kind: 'warn'; message: string }
   | { kind: 'startup'; host: DesiredHost }
   | { kind: 'remove-host'; container: string; why: string }
@@ -50,7 +51,11 @@ export function portExternalIds(lab: string, p: DesiredPort): Record<string, str
 }
 
 export function uplinkExternalIds(lab: string, u: DesiredUplink): Record<string, string> {
-  return { 'dovelab-lab': lab, 'dovelab-role': u.role, [`dovelab-${u.role}`]: u.name };
+  return { 'dovelab-lab': u.owner ?? lab, 'dovelab-role': u.role, [`dovelab-${u.role}`]: u.name };
+}
+
+export function pluginPortExternalIds(p: DesiredPluginPort): Record<string, string> {
+  return { 'dovelab-role': 'plugin', 'dovelab-network': p.network, 'dovelab-endpoint': p.endpoint, 'dovelab-mac': p.mac };
 }
 
 export function captureExternalIds(lab: string, c: DesiredCapture): Record<string, string> {
@@ -58,7 +63,7 @@ export function captureExternalIds(lab: string, c: DesiredCapture): Record<strin
 }
 
 /** Ports whose OVS end is our veth (removing them deletes the link); others are dongles. */
-const isVethRole = (role: string | undefined) => role === undefined || role === 'host' || role === 'capture';
+const isVethRole = (role: string | undefined) => role === undefined || role === 'host' || role === 'capture' || role === 'plugin';
 /** A port of the appliance's own interfaces (uplink or mirror dongle). */
 export const isDongleRole = (role: string | undefined) => role !== undefined && !isVethRole(role);
 
@@ -97,11 +102,12 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
   }
   const wantUplinks = new Map(desired.uplinks.map((u) => [u.iface, u]));
   const wantCaptures = new Map((desired.captures ?? []).map((c) => [c.hostEnd, c]));
+  const wantPlugin = new Map((desired.pluginPorts ?? []).map((p) => [p.hostEnd, p]));
   for (const p of observed.ports) {
     const role = p.externalIds['dovelab-role'];
     const veth = isVethRole(role);
-    const wanted = role === 'capture' ? wantCaptures.has(p.name) : veth ? wantPorts.has(p.name) : wantUplinks.has(p.name);
-    if (isLabPort(p) && !wanted) actions.push({ kind: 'remove-port', port: p.name, veth, why: 'not in the lab' });
+    const wanted = role === 'capture' ? wantCaptures.has(p.name) : role === 'plugin' ? wantPlugin.has(p.name) : veth ? wantPorts.has(p.name) : wantUplinks.has(p.name);
+    if ((isLabPort(p) || role === 'plugin') && !wanted) actions.push({ kind: 'remove-port', port: p.name, veth, why: role === 'plugin' ? 'its container left the network' : 'not in the lab' });
   }
   // A dongle hardened earlier but no longer on the bridge (OVS lost it) still gets its settings back.
   for (const d of observed.held ?? []) {
@@ -154,6 +160,15 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
       : !sameIds(captureExternalIds(desired.lab, c), got.externalIds) ? 'port settings differ'
       : undefined;
     if (why) actions.push({ kind: 'add-capture', capture: c, why });
+  }
+  for (const p of desired.pluginPorts ?? []) {
+    const got = gotPorts.get(p.hostEnd);
+    const why = !got ? 'port missing'
+      : got.ofport !== p.ofport ? `ofport ${got.ofport} != ${p.ofport}`
+      : got.error ? `port error: ${got.error}`
+      : !sameIds(pluginPortExternalIds(p), got.externalIds) ? 'port settings differ'
+      : undefined;
+    if (why) actions.push({ kind: 'add-plugin-port', port: p, why });
   }
   actions.push({ kind: 'faucet', model: desired.faucet });
   // Startup scripts run once, on hosts made now, after the network is up.

@@ -7,7 +7,7 @@ import { onlyListsSwapped } from '../net/faucet/compare.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
 import type { LabAdapters } from './adapters.js';
 import { CAPTURE_NETNS, HOST_END_PATTERN, type DesiredState } from './desired.js';
-import { captureExternalIds, diff, isDongleRole, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
+import { captureExternalIds, diff, isDongleRole, pluginPortExternalIds, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
 
 export interface LabContext extends LabAdapters {
   cfg: Config;
@@ -140,6 +140,7 @@ function describe(a: Action): string {
   switch (a.kind) {
     case 'remove-port': return a.port;
     case 'add-uplink': return `${a.uplink.role} ${a.uplink.name}: ${a.uplink.iface} (ofport ${a.uplink.ofport})`;
+    case 'add-plugin-port': return `${a.port.hostEnd} (ofport ${a.port.ofport}, vlan ${a.port.vid}) for endpoint ${a.port.endpoint.slice(0, 12)}`;
     case 'add-capture': return `group ${a.capture.group}: ${a.capture.hostEnd} -> ${CAPTURE_NETNS}:${a.capture.peer} (ofport ${a.capture.ofport})`;
     case 'startup': return a.host.container;
     case 'warn': return a.message;
@@ -210,6 +211,15 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
       });
       return;
     }
+    case 'add-plugin-port': {
+      const p = a.port;
+      await doing(`port of endpoint ${p.endpoint.slice(0, 12)}`, async () => {
+        // The veth is the endpoint's (made at CreateEndpoint): only its OVS port is (re)made here.
+        await ctx.ovs.deletePort(bridge, p.hostEnd);
+        await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, pluginPortExternalIds(p));
+      });
+      return;
+    }
     case 'add-capture': {
       const c = a.capture;
       await doing(`capture port of group ${c.group}`, async () => {
@@ -241,8 +251,10 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
   }
 }
 
-/** Removes every lab host and lab port; leaves the idle Faucet config live. */
-export async function teardown(ctx: LabContext): Promise<ReconcileReport> {
-  const empty: DesiredState = { lab: '', hosts: [], ports: [], uplinks: [], faucet: idleFaucetModel(ctx.cfg) };
-  return reconcile(ctx, empty);
+/** The appliance with no lab: no hosts, no lab ports, the idle Faucet config. */
+export const idleDesired = (cfg: Config): DesiredState => ({ lab: '', hosts: [], ports: [], uplinks: [], faucet: idleFaucetModel(cfg) });
+
+/** Removes every lab host and lab port; `rest` is what stays (the idle config, plus Docker networks). */
+export async function teardown(ctx: LabContext, rest: DesiredState = idleDesired(ctx.cfg)): Promise<ReconcileReport> {
+  return reconcile(ctx, rest);
 }

@@ -10,19 +10,38 @@ import { LessonError } from '../lesson/load.js';
 import { openLabLesson, snapshotPack } from '../lesson/snapshot.js';
 import { lessonInterfaceProblems } from './interfaces.js';
 import { CAPTURE_NETNS, isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
-import { reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
+import { idleDesired, reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
+import { readNetworkState } from './network-state.js';
+import { withNetworks } from './plan-networks.js';
 import { clearLabState, readLabState, writeCheckReport, writeLabState, type LabState } from './state.js';
 import { newJoinCodes } from './join-codes.js';
 import { labCheckIo, runChecks, sameRun, type CheckIo, type CheckReport } from './check-run.js';
 
 export class LabError extends Error {}
 
-/** The lab on disk planned now (`now` decides which captures still copy traffic). */
+/**
+ * The lab on disk planned now (`now` decides which captures still copy traffic), with the Docker
+ * networks of the driver beside it on the same bridge.
+ */
 export function desiredOf(c: Config, st: LabState, now: number = Date.now()): DesiredState {
+  return withNetworks(lessonDesired(c, st, now), readNetworkState(paths(c).networks));
+}
+
+/** The lab on disk planned now, without the Docker networks. */
+export function lessonDesired(c: Config, st: LabState, now: number = Date.now()): DesiredState {
   return planDesired(st.topology, {
     lab: st.lab, groups: st.groups, bridge: c.bridge, dpId: c.dpId, defaultImage: c.images.labhost, overrides: st.overrides,
     packDir: st.packDir, limits: c.limits, now,
   });
+}
+
+/** The appliance without a lab: the idle config and the Docker networks. */
+export const restOf = (c: Config): DesiredState => withNetworks(idleDesired(c), readNetworkState(paths(c).networks));
+
+/** Whatever runs now, planned: the lab (if any) and the Docker networks. */
+export function applianceDesired(c: Config, now: number = Date.now()): DesiredState {
+  const st = readLabState(paths(c).labState);
+  return st ? desiredOf(c, st, now) : restOf(c);
 }
 
 /** Only one writer: commands wait here (up to two minutes) for the one before them. */
@@ -56,7 +75,7 @@ async function change(ctx: LabContext, prev: LabState | undefined, next: LabStat
       // The previous state is "no lab": take down what this attempt made, or its hosts would be
       // reused by the next up without their startup scripts (and linger, unseen by status).
       clearLabState(file);
-      await teardown(ctx).catch((e2) => ctx.log(`warning: could not take down the partial lab: ${(e2 as Error).message}`));
+      await teardown(ctx, restOf(ctx.cfg)).catch((e2) => ctx.log(`warning: could not take down the partial lab: ${(e2 as Error).message}`));
     }
     throw e;
   }
@@ -98,7 +117,7 @@ export async function labUp(ctx: LabContext, lesson: string, groups: number): Pr
 
 export async function labDown(ctx: LabContext): Promise<ReconcileReport> {
   return withLabLock(ctx.cfg, async () => {
-    const r = await teardown(ctx);
+    const r = await teardown(ctx, restOf(ctx.cfg));
     // The capture ports went with the lab; their netns goes too.
     await ctx.links.removeNetns(CAPTURE_NETNS);
     // Wipe what belonged to the lab: its state, its pack copy, its check results.
@@ -113,7 +132,9 @@ export async function labDown(ctx: LabContext): Promise<ReconcileReport> {
 export async function labRepair(ctx: LabContext): Promise<ReconcileReport | undefined> {
   return withLabLock(ctx.cfg, async () => {
     const st = readLabState(paths(ctx.cfg).labState);
-    return st ? reconcile(ctx, desiredOf(ctx.cfg, st)) : undefined;
+    if (st) return reconcile(ctx, desiredOf(ctx.cfg, st));
+    // No lab, but Docker networks: they are repaired the same way.
+    return readNetworkState(paths(ctx.cfg).networks).networks.length ? reconcile(ctx, restOf(ctx.cfg)) : undefined;
   });
 }
 

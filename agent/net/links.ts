@@ -78,6 +78,35 @@ export async function ensureNamedNetns(ns: string): Promise<void> {
   await runInNamedNetns(ns, ['ip', 'link', 'set', 'lo', 'up']);
 }
 
+export interface EndpointVeth {
+  hostEnd: string;
+  /** The end Docker moves into the container and renames (eth0, eth1 …). */
+  peer: string;
+  mac: string;
+  mtu: number;
+  /** TX checksum offload off on both ends (TCP under the netdev datapath). */
+  txOff: boolean;
+}
+
+/** Creates the pair (replacing a leftover of the same names); on failure nothing stays. */
+export async function createEndpointVeth(a: EndpointVeth): Promise<void> {
+  await deleteLink(a.hostEnd);
+  await deleteLink(a.peer);
+  await run(['ip', 'link', 'add', a.hostEnd, 'mtu', String(a.mtu), 'type', 'veth', 'peer', 'name', a.peer, 'mtu', String(a.mtu)]);
+  try {
+    hardenHostEnd(a.hostEnd);
+    await run(['ip', 'link', 'set', a.peer, 'address', a.mac]);
+    if (a.txOff) {
+      await run(['ethtool', '-K', a.hostEnd, 'tx', 'off']);
+      await run(['ethtool', '-K', a.peer, 'tx', 'off']);
+    }
+    await run(['ip', 'link', 'set', a.hostEnd, 'up']);
+  } catch (e) {
+    await deleteLink(a.hostEnd);
+    throw e;
+  }
+}
+
 export async function removeNetns(ns: string): Promise<void> {
   if (existsSync(`/run/netns/${ns}`)) await run(['ip', 'netns', 'del', ns]);
 }

@@ -119,6 +119,7 @@ export class FakeWorld {
         },
         attachCapture: async (a) => { this.rec(`links.attachCapture ${a.hostEnd} ${a.netns}:${a.ifname}`); },
         removeNetns: async (name) => { this.rec(`links.removeNetns ${name}`); },
+        createEndpointVeth: async (a) => { this.rec(`links.createEndpointVeth ${a.hostEnd} ${a.peer} ${a.mac}`); },
         deleteLink: async (name) => { this.rec(`links.deleteLink ${name}`); },
         setLinkUp: async (name) => { this.rec(`links.setLinkUp ${name}`); },
         linksInNetns: async (pid) => {

@@ -1,0 +1,187 @@
+// The Docker network driver's verbs (create/delete network, create/join/leave/delete endpoint),
+// beside the lab's on the one bridge and one Faucet DP, one writer at a time (the lab lock).
+// Each verb checks everything first, then writes networks.json and reconciles; a verb answers only
+// once Faucet has confirmed, and a change Faucet refuses puts the previous state back.
+import { createHash } from 'node:crypto';
+import { paths, type Config } from '../config.js';
+import { idleDesired, reconcile, type LabContext } from './engine.js';
+import { notADongle } from './interfaces.js';
+import { readNetworkState, writeNetworkState } from './network-state.js';
+import { NetworkOptionError, parseNetworkOptions } from './plan-network-options.js';
+import { chooseVid, endpointLinks, freeOfport, usedVids, withNetworks, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
+import { PlanError, type DesiredState } from './desired.js';
+import { lessonDesired, withLabLock } from './service.js';
+import { readLabState } from './state.js';
+
+/** A refusal Docker shows the user as is (`docker network create` / `docker run` fail with it). */
+export class NetworkError extends Error {}
+
+/** The appliance planned with `net` as the Docker networks' state. */
+function planWith(c: Config, net: PluginState): DesiredState {
+  const st = readLabState(paths(c).labState);
+  return withNetworks(st ? lessonDesired(c, st) : idleDesired(c), net);
+}
+
+/** Writes `next`, reconciles; on failure writes `prev` back and reconciles to it. */
+async function apply(ctx: LabContext, prev: PluginState, next: PluginState): Promise<void> {
+  let desired: DesiredState;
+  try { desired = planWith(ctx.cfg, next); } catch (e) {
+    if (e instanceof PlanError) throw new NetworkError(e.message);
+    throw e;
+  }
+  const file = paths(ctx.cfg).networks;
+  writeNetworkState(file, next);
+  try {
+    await reconcile(ctx, desired);
+  } catch (e) {
+    writeNetworkState(file, prev);
+    await reconcile(ctx, planWith(ctx.cfg, prev)).catch((e2) => ctx.log(`warning: could not restore the Docker networks: ${(e2 as Error).message}`));
+    throw e;
+  }
+}
+
+export interface CreateNetworkRequest {
+  id: string;
+  /** `-o k=v` of `docker network create` (Options["com.docker.network.generic"]). */
+  generic: Record<string, unknown>;
+  internal: boolean;
+  /** IPAM's pools and gateways (empty with --ipam-driver null). */
+  ipv4: { Pool?: string; Gateway?: string }[];
+}
+
+export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest): Promise<{ warnings: string[]; vid: number }> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = readNetworkState(paths(ctx.cfg).networks);
+    const had = prev.networks.find((n) => n.id === req.id);
+    if (had) return { warnings: [], vid: had.vid };
+    const gateway = req.ipv4.find((d) => d.Gateway)?.Gateway;
+    let o: ReturnType<typeof parseNetworkOptions>;
+    try {
+      o = parseNetworkOptions(req.generic, {
+        bridge: ctx.cfg.bridge, dpId: ctx.cfg.dpId, controllers: ['tcp:127.0.0.1:6653', 'tcp:127.0.0.1:6654'],
+        acls: [], internal: req.internal, hasIpam: req.ipv4.some((d) => d.Pool || d.Gateway),
+      });
+    } catch (e) {
+      if (e instanceof NetworkOptionError) throw new NetworkError(e.message);
+      throw e;
+    }
+    // Whoever runs `docker network create` is root already, so any interface will do, except the
+    // appliance's own (an address, the default route) and ours.
+    const present = new Set(await ctx.dongles.present());
+    const facts = await ctx.dongles.facts();
+    for (const u of o.uplinks) {
+      if (!present.has(u.iface)) throw new NetworkError(`${u.iface}: no such interface on the appliance`);
+      const why = notADongle(u.iface, facts, ctx.cfg.bridge);
+      if (why) throw new NetworkError(`${u.iface} cannot be bridged into a network: ${why}`);
+    }
+    let vid: number;
+    const vlanOption = 'dovelab.vlan' in req.generic ? 'dovelab.vlan' : 'ovs.bridge.vlan';
+    try { vid = chooseVid(o.vlan, usedVids(planWith(ctx.cfg, prev)), vlanOption); } catch (e) {
+      if (e instanceof PlanError) throw new NetworkError(e.message);
+      throw e;
+    }
+    const network: PluginNetwork = {
+      id: req.id, vid, mode: o.mode, dhcp: o.dhcp, mtu: o.mtu, tagged: o.tagged, uplinks: o.uplinks,
+      defaultAcls: o.defaultAcls, ...(gateway ? { gateway } : {}),
+      options: Object.fromEntries(Object.entries(req.generic).map(([k, v]) => [k, String(v)])), createdAt: new Date().toISOString(),
+    };
+    if (o.mode !== 'flat') throw new NetworkError(`mode ${o.mode}: not supported yet on this appliance (flat works)`);
+    await apply(ctx, prev, { ...prev, networks: [...prev.networks, network] });
+    for (const w of o.warnings) ctx.log(`network ${req.id.slice(0, 12)}: ${w}`);
+    return { warnings: o.warnings, vid };
+  });
+}
+
+export async function networkDelete(ctx: LabContext, id: string): Promise<void> {
+  await withLabLock(ctx.cfg, async () => {
+    const prev = readNetworkState(paths(ctx.cfg).networks);
+    if (!prev.networks.some((n) => n.id === id)) return;
+    const next: PluginState = { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) };
+    await apply(ctx, prev, next);
+    for (const e of prev.endpoints.filter((x) => x.network === id)) await ctx.links.deleteLink(e.hostEnd);
+  });
+}
+
+/** A locally administered unicast MAC from the endpoint id (Docker gave none). */
+export function endpointMac(endpoint: string): string {
+  const h = createHash('sha256').update(`docker-endpoint/${endpoint}`).digest();
+  return ['0e', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+export interface CreateEndpointRequest { network: string; endpoint: string; mac?: string; address?: string }
+
+/** Makes the endpoint's veth pair; returns the MAC it chose (undefined when Docker gave one). */
+export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest): Promise<{ mac?: string }> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = readNetworkState(paths(ctx.cfg).networks);
+    const n = prev.networks.find((x) => x.id === req.network);
+    if (!n) throw new NetworkError(`network ${req.network.slice(0, 12)} is not one of this appliance's (made while the agent was away?)`);
+    const had = prev.endpoints.find((e) => e.id === req.endpoint);
+    if (had) return req.mac ? {} : { mac: had.mac };
+    const mac = (req.mac || endpointMac(req.endpoint)).toLowerCase();
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1)) throw new NetworkError(`MAC address ${mac}: not a unicast MAC`);
+    const ofport = freeOfport(prev, planWith(ctx.cfg, prev));
+    const links = endpointLinks(ofport);
+    const ep: PluginEndpoint = { id: req.endpoint, network: n.id, ofport, ...links, mac, ...(req.address ? { address: req.address } : {}), acls: [...n.defaultAcls], joined: false };
+    await ctx.links.createEndpointVeth({ ...links, mac, mtu: n.mtu, txOff: ctx.datapath === 'netdev' });
+    try {
+      writeNetworkState(paths(ctx.cfg).networks, { ...prev, endpoints: [...prev.endpoints, ep] });
+    } catch (e) {
+      await ctx.links.deleteLink(links.hostEnd);
+      throw e;
+    }
+    return req.mac ? {} : { mac };
+  });
+}
+
+/** Puts the endpoint's port on the bridge in its network's VLAN; answers once Faucet confirmed. */
+export async function endpointJoin(ctx: LabContext, network: string, endpoint: string): Promise<{ srcName: string; gateway?: string }> {
+  return withLabLock(ctx.cfg, async () => {
+    const prev = readNetworkState(paths(ctx.cfg).networks);
+    const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
+    if (!ep) throw new NetworkError(`endpoint ${endpoint.slice(0, 12)} was not created on this appliance`);
+    const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...e, joined: true } : e)) };
+    await apply(ctx, prev, next);
+    return { srcName: ep.peer };
+  });
+}
+
+export async function endpointLeave(ctx: LabContext, network: string, endpoint: string): Promise<void> {
+  await withLabLock(ctx.cfg, async () => {
+    const prev = readNetworkState(paths(ctx.cfg).networks);
+    const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
+    if (!ep || !ep.joined) return;
+    await apply(ctx, prev, { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...e, joined: false } : e)) });
+  });
+}
+
+export async function endpointDelete(ctx: LabContext, network: string, endpoint: string): Promise<void> {
+  await withLabLock(ctx.cfg, async () => {
+    const prev = readNetworkState(paths(ctx.cfg).networks);
+    const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
+    if (!ep) return;
+    const next: PluginState = { ...prev, endpoints: prev.endpoints.filter((e) => e !== ep) };
+    if (ep.joined) await apply(ctx, prev, next);
+    else writeNetworkState(paths(ctx.cfg).networks, next);
+    await ctx.links.deleteLink(ep.hostEnd);
+  });
+}
+
+/**
+ * Endpoints whose veth is gone (their container died, the appliance rebooted) leave the state, so
+ * the next repair takes their ports off the switch; Docker makes new endpoints when it starts the
+ * container again. Returns how many went.
+ */
+export async function pruneEndpoints(ctx: LabContext): Promise<number> {
+  return withLabLock(ctx.cfg, async () => {
+    const file = paths(ctx.cfg).networks;
+    const prev = readNetworkState(file);
+    if (!prev.endpoints.length) return 0;
+    // Read under the lock: an endpoint being made now has its veth before it is in the file.
+    const present = new Set(await ctx.dongles.present());
+    const kept = prev.endpoints.filter((e) => present.has(e.hostEnd));
+    if (kept.length === prev.endpoints.length) return 0;
+    writeNetworkState(file, { ...prev, endpoints: kept });
+    return prev.endpoints.length - kept.length;
+  });
+}

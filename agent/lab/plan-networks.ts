@@ -1,0 +1,166 @@
+// Docker networks of the driver (`docker network create -d dovelab`) on the appliance's one bridge
+// and one Faucet DP, beside the lesson's: a network is a VLAN, its containers' interfaces are
+// ports, its bridged-in interfaces are uplinks. Pure: the networks' state -> additions to the
+// desired state, with every clash (VLAN, port number, interface) a clear error.
+import { ALLOW_ALL, IDLE_VLAN, type FaucetInterface } from '../net/faucet/model.js';
+import { hostEndName, PlanError, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
+
+/** Endpoint ports of driver networks: 4001.. (lesson ports end at 3099, uplinks at 49). */
+export const PLUGIN_OFPORT_FIRST = 4001;
+export const PLUGIN_OFPORT_LAST = 8999;
+
+export interface NetworkUplink { iface: string; ofport?: number; acls: string[]; vlan?: number }
+
+/** A driver network as recorded when it was made (options already checked). */
+export interface PluginNetwork {
+  id: string;
+  /** Docker's name for it, once known (Docker does not send it with CreateNetwork). */
+  name?: string;
+  vid: number;
+  mode: 'flat' | 'nat' | 'routed';
+  dhcp: boolean;
+  mtu: number;
+  tagged: boolean;
+  uplinks: NetworkUplink[];
+  defaultAcls: string[];
+  /** IPAM gateway (CIDR) Docker gave the network, if any. */
+  gateway?: string;
+  /** The options as given (for `docker network inspect`-free restores and for people). */
+  options: Record<string, string>;
+  createdAt: string;
+}
+
+export interface PluginEndpoint {
+  id: string;
+  network: string;
+  ofport: number;
+  /** Root-netns end (the OVS port) and the end Docker moves into the container. */
+  hostEnd: string;
+  peer: string;
+  mac: string;
+  address?: string;
+  acls: string[];
+  /** On the bridge (Join done) or only made (CreateEndpoint). */
+  joined: boolean;
+  container?: string;
+}
+
+export interface PluginState { networks: PluginNetwork[]; endpoints: PluginEndpoint[] }
+
+export const emptyPluginState = (): PluginState => ({ networks: [], endpoints: [] });
+
+/** Faucet's VLAN name of a driver network. */
+export const networkVlanName = (n: PluginNetwork) => `docker-${n.name ?? n.id.slice(0, 12)}`;
+/** The OVS port of an endpoint, and the end Docker renames to eth0, eth1 … */
+export const endpointLinks = (ofport: number) => ({ hostEnd: hostEndName(ofport), peer: `dp${ofport}` });
+
+
+/** VLAN ids the lesson (or anything else in `desired`) already uses. */
+export const usedVids = (desired: DesiredState) => new Set(desired.faucet.vlans.map((v) => v.vid));
+
+/**
+ * The VLAN for a new network: the one asked for if free; else (none asked) 100 (Dovesnap's
+ * default) if free, else the lowest free from 3100 up (lesson groups use N*100+k up to 3099),
+ * then below 100, then anything free.
+ */
+export function chooseVid(asked: number | undefined, taken: Set<number>, option = 'dovelab.vlan'): number {
+  if (asked !== undefined) {
+    if (asked === IDLE_VLAN.vid) throw new PlanError(`${option}: VLAN ${asked} is reserved by Dovelab`);
+    if (taken.has(asked)) throw new PlanError(`${option}: VLAN ${asked} is already used by another network on this appliance (a network is a VLAN; choose another)`);
+    return asked;
+  }
+  const ranges: [number, number][] = [[100, 100], [3100, 4093], [2, 99], [101, 3099]];
+  for (const [lo, hi] of ranges) for (let v = lo; v <= hi; v++) if (!taken.has(v)) return v;
+  throw new PlanError('no free VLAN left on this appliance');
+}
+
+/** The lowest endpoint port number not in use. */
+export function freeOfport(state: PluginState, desired: DesiredState): number {
+  const used = new Set([...state.endpoints.map((e) => e.ofport), ...desired.faucet.dp.interfaces.map((i) => i.number)]);
+  for (let p = PLUGIN_OFPORT_FIRST; p <= PLUGIN_OFPORT_LAST; p++) if (!used.has(p)) return p;
+  throw new PlanError('no free port numbers left for containers');
+}
+
+/**
+ * `desired` (a lesson's, or the idle appliance's) plus the driver networks: their VLANs, their
+ * joined endpoints as ports, their bridged-in interfaces as uplinks. Throws PlanError on a clash.
+ */
+export function withNetworks(desired: DesiredState, state: PluginState): DesiredState {
+  if (!state.networks.length) return { ...desired, pluginPorts: [] };
+  const faucet = structuredClone(desired.faucet);
+  const vids = new Map(faucet.vlans.map((v) => [v.vid, v.name]));
+  const numbers = new Map(faucet.dp.interfaces.map((i) => [i.number, i.name]));
+  const ifaces = new Map(desired.uplinks.map((u) => [u.iface, `${u.role} ${u.name}`]));
+  const take = (n: number, who: string) => {
+    const other = numbers.get(n);
+    if (other !== undefined) throw new PlanError(`${who}: port number ${n} is already used by ${other}`);
+    numbers.set(n, who);
+  };
+  const uplinks: DesiredUplink[] = [...desired.uplinks];
+  const trunks = new Map<string, { iface: string; ofport?: number; native?: string; tagged: string[]; acls: string[]; names: string[] }>();
+  const ports: DesiredPluginPort[] = [];
+  const interfaces: FaucetInterface[] = [];
+  for (const n of state.networks) {
+    const vlan = networkVlanName(n);
+    const clash = vids.get(n.vid);
+    if (clash !== undefined) throw new PlanError(`network ${n.name ?? n.id}: VLAN ${n.vid} is already used by ${clash}`);
+    vids.set(n.vid, vlan);
+    faucet.vlans.push({ name: vlan, vid: n.vid, description: `docker network ${n.name ?? n.id.slice(0, 12)}` });
+    for (const u of n.uplinks) {
+      const other = ifaces.get(u.iface);
+      if (other) throw new PlanError(`network ${n.name ?? n.id}: interface ${u.iface} is already used by ${other}`);
+      // A per-port VLAN (add_ports' 4th field) is its own VLAN on that port only.
+      let native: string | undefined = n.tagged ? undefined : vlan;
+      if (u.vlan !== undefined && u.vlan !== n.vid) {
+        const name = `${vlan}-${u.iface}`;
+        if (vids.has(u.vlan)) throw new PlanError(`network ${n.name ?? n.id}: ${u.iface}'s VLAN ${u.vlan} is already used by ${vids.get(u.vlan)}`);
+        vids.set(u.vlan, name);
+        faucet.vlans.push({ name, vid: u.vlan, description: `${u.iface} of docker network ${n.name ?? n.id.slice(0, 12)}` });
+        native = name;
+      }
+      // Several networks may share a trunk: one port, their VLANs tagged, at most one untagged.
+      const trunk = trunks.get(u.iface);
+      const who = `network ${n.name ?? n.id.slice(0, 12)}`;
+      if (!trunk) {
+        trunks.set(u.iface, { iface: u.iface, ofport: u.ofport, native, tagged: native === undefined ? [vlan] : [], acls: [...u.acls], names: [who] });
+        continue;
+      }
+      if (native !== undefined && trunk.native !== undefined) throw new PlanError(`${who}: ${u.iface} already carries ${trunk.names.join(', ')} untagged; only one network may (make them tagged: dovelab.tagged=true)`);
+      if (u.ofport !== undefined && trunk.ofport !== undefined && u.ofport !== trunk.ofport) throw new PlanError(`${who}: ${u.iface} is at port ${trunk.ofport} for ${trunk.names.join(', ')}, not ${u.ofport}`);
+      trunk.ofport ??= u.ofport;
+      if (native !== undefined) trunk.native = native; else trunk.tagged.push(vlan);
+      trunk.acls.push(...u.acls.filter((a) => !trunk.acls.includes(a)));
+      trunk.names.push(who);
+    }
+  }
+  // Numbers asked for first; the others from 49 down, away from the lesson's (1 up), so a lesson
+  // coming or going does not renumber them.
+  const ordered = [...trunks.values()].sort((a, b) => Number(a.ofport === undefined) - Number(b.ofport === undefined));
+  for (const t of ordered) {
+    let ofport = t.ofport;
+    if (ofport === undefined) {
+      ofport = 49;
+      while (ofport > 0 && numbers.has(ofport)) ofport--;
+      if (ofport === 0) throw new PlanError(`${t.names[0]}: no free port number for ${t.iface} in 1..49`);
+    }
+    take(ofport, `uplink ${t.iface}`);
+    // Named after the interface, so a network joining or leaving a trunk does not remake the port.
+    uplinks.push({ role: 'uplink', name: `docker-${t.iface}`, iface: t.iface, ofport, native: t.native, tagged: t.tagged, mirrors: [], owner: 'docker' });
+    interfaces.push({ number: ofport, name: t.iface, description: `uplink of ${t.names.join(', ')}`, native_vlan: t.native, tagged_vlans: t.tagged, acls_in: [...t.acls.map(pluginAclName), ALLOW_ALL] });
+  }
+  for (const e of state.endpoints) {
+    if (!e.joined) continue;
+    const n = state.networks.find((x) => x.id === e.network);
+    if (!n) continue;
+    const vlan = networkVlanName(n);
+    const faucetName = `docker-${e.id.slice(0, 12)}`;
+    take(e.ofport, faucetName);
+    ports.push({ ofport: e.ofport, hostEnd: e.hostEnd, faucetName, network: n.id, endpoint: e.id, vid: n.vid, vlan, acls: e.acls, mac: e.mac });
+    interfaces.push({ number: e.ofport, name: faucetName, description: `${e.container ?? 'container'} on ${n.name ?? n.id.slice(0, 12)}`, native_vlan: vlan, acls_in: [...e.acls.map(pluginAclName), ALLOW_ALL] });
+  }
+  faucet.dp.interfaces.push(...interfaces);
+  return { ...desired, uplinks, faucet, pluginPorts: ports };
+}
+
+/** Faucet's name of an appliance ACL used by driver networks (namespaced like lesson ACLs). */
+export const pluginAclName = (acl: string) => `appliance-${acl}`;
