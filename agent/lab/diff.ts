@@ -67,6 +67,15 @@ const isVethRole = (role: string | undefined) => role === undefined || role === 
 /** A port of the appliance's own interfaces (uplink or mirror dongle). */
 export const isDongleRole = (role: string | undefined) => role !== undefined && !isVethRole(role);
 
+/** Why an OVS port is not as wanted (missing, another number, broken, other owner), or undefined. */
+function portDrift(got: ObservedPort | undefined, ofport: number, ids: Record<string, string>): string | undefined {
+  return !got ? 'port missing'
+    : got.ofport !== ofport ? `ofport ${got.ofport} != ${ofport}`
+    : got.error ? `port error: ${got.error}`
+    : !sameIds(ids, got.externalIds) ? 'port settings differ'
+    : undefined;
+}
+
 const sameIds = (want: Record<string, string>, got: Record<string, string>) =>
   Object.entries(want).every(([k, v]) => got[k] === v);
 
@@ -145,29 +154,15 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
       actions.push({ kind: 'warn', message: `${u.role} ${u.name}: interface ${u.iface} is not present (dongle unplugged?)` });
       continue;
     }
-    const why = !got ? 'port missing'
-      : got.ofport !== u.ofport ? `ofport ${got.ofport} != ${u.ofport}`
-      : got.error ? `port error: ${got.error}`
-      : !sameIds(uplinkExternalIds(desired.lab, u), got.externalIds) ? 'port settings differ'
-      : undefined;
+    const why = portDrift(got, u.ofport, uplinkExternalIds(desired.lab, u));
     if (why) actions.push({ kind: 'add-uplink', uplink: u, why });
   }
   for (const c of desired.captures ?? []) {
-    const got = gotPorts.get(c.hostEnd);
-    const why = !got ? 'port missing'
-      : got.ofport !== c.ofport ? `ofport ${got.ofport} != ${c.ofport}`
-      : got.error ? `port error: ${got.error}`
-      : !sameIds(captureExternalIds(desired.lab, c), got.externalIds) ? 'port settings differ'
-      : undefined;
+    const why = portDrift(gotPorts.get(c.hostEnd), c.ofport, captureExternalIds(desired.lab, c));
     if (why) actions.push({ kind: 'add-capture', capture: c, why });
   }
   for (const p of desired.pluginPorts ?? []) {
-    const got = gotPorts.get(p.hostEnd);
-    const why = !got ? 'port missing'
-      : got.ofport !== p.ofport ? `ofport ${got.ofport} != ${p.ofport}`
-      : got.error ? `port error: ${got.error}`
-      : !sameIds(pluginPortExternalIds(p), got.externalIds) ? 'port settings differ'
-      : undefined;
+    const why = portDrift(gotPorts.get(p.hostEnd), p.ofport, pluginPortExternalIds(p));
     if (why) actions.push({ kind: 'add-plugin-port', port: p, why });
   }
   actions.push({ kind: 'faucet', model: desired.faucet });

@@ -18,6 +18,7 @@ import { TopologySchema, type Topology } from '../../agent/lesson/schema.js';
 import { onlyListsSwapped } from '../../agent/net/faucet/compare.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
+import { rng } from './_rng.js';
 
 const topo = (doc: string | object): Topology => TopologySchema.parse(typeof doc === 'string' ? parse(doc) : doc);
 const settings = (groups = 1, extra: Partial<PlanSettings> = {}): PlanSettings => ({ lab: 'cap', groups, bridge: 'dovelab0', dpId: 1, defaultImage: 'dovelab/labhost', ...extra });
@@ -252,17 +253,6 @@ test('captureSeconds: default 30, whole seconds 1..300, anything else 400', () =
 
 // ---- pcap framing
 
-/** A tiny seeded PRNG (mulberry32): the same chunks every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Rec { tsSec: number; tsUsec: number; origLen: number; data: Buffer }
 function pcapBytes(recs: Rec[], le = true, magic = 0xa1b2c3d4): Buffer {

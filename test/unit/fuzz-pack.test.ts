@@ -15,21 +15,15 @@ import { LessonError } from '../../agent/lesson/load.js';
 import { loadPack, PackError } from '../../agent/lesson/pack.js';
 import { openLabLesson, snapshotPack } from '../../agent/lesson/snapshot.js';
 import { tempDir } from '../fixtures/packs/build.js';
+import { rng } from './_rng.js';
 
 const LESSONS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../lessons');
 const SEED = Number(process.env.DOVELAB_FUZZ_SEED ?? 20261207);
 const COUNT = Number(process.env.DOVELAB_FUZZ_COUNT ?? 320);
 
-/** mulberry32: small, seeded, the same sequence on every machine. */
+/** Seeded: the same sequence on every machine. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = rng(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   return { next, int, pick };

@@ -6,6 +6,7 @@ import {
   applyMacPrefix, badIfname, forNetwork, KNOWN_NETWORK_OPTIONS, NetworkOptionError, parseAddPorts, parseEndpointLabels,
   parseGoBool, parseNetworkOptions, type NetworkOptions, type NetworkOptionsContext,
 } from '../../agent/lab/plan-network-options.js';
+import { rng } from './_rng.js';
 
 const ACLS = ['ratelimitit', 'allowall', 'denyall'];
 const CONTROLLERS = ['tcp:127.0.0.1:6653', 'tcp:127.0.0.1:6654'];
@@ -533,17 +534,6 @@ test('applyMacPrefix: bad MAC, bad prefix, or a result that is not a unicast MAC
 
 // --- Fuzz -------------------------------------------------------------------------------------
 
-/** mulberry32: the same inputs every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = ['', '0', '1', '-1', '+1', '4093', '4094', '4095', '5000', '65279', '65280', '1e3', '0x', '0x0', '0x1', '0xfffffffffffffffff',
   'true', 'True', 'TRUE', 'false', 'yes', 'nat', 'routed', 'flat', 'FLAT', '/', '//', ':', '::', ',', ',,', 'a:b:c', 'testnet:allowall',
