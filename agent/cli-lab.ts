@@ -10,6 +10,10 @@ import { containerOf, PlanError } from './lab/desired.js';
 import type { ReconcileReport } from './lab/engine.js';
 import { addHost, checkIo, desiredOf, ensureJoinCodes, labDown, labReset, labUp, LabError, removeHost, setAcls, setMirror } from './lab/service.js';
 import { formatChecks, runChecks } from './lab/check-run.js';
+import { readNetworkState } from './lab/network-state.js';
+import { formatDockerNetworks } from './lab/plan-networks.js';
+import { leaseFileOf } from './lab/networks.js';
+import { readLease } from './net/endpoint-dhcp.js';
 import { readLabState } from './lab/state.js';
 import { formatJoinCodes } from './lab/join-codes.js';
 import { formatLabStatus, labStatus } from './lab/status.js';
@@ -72,8 +76,13 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
       const st = readLabState(paths(c).labState);
       const s = await labStatus(await ctx(), st, st ? desiredOf(c, st) : undefined);
       // Join codes are the teacher's: the CLI shows them, the kiosk never does.
-      if (o.json) log(JSON.stringify({ ...s, join_codes: st?.joinCodes ?? {} }, null, 2));
-      else log(formatLabStatus(s) + (st?.joinCodes ? `\njoin codes: ${formatJoinCodes(st.joinCodes).split('\n').join(', ')}` : ''));
+      const nets = readNetworkState(paths(c).networks);
+      const leases = Object.fromEntries(nets.endpoints.map((e) => [e.id, readLease(leaseFileOf(c, e.id))]));
+      if (o.json) log(JSON.stringify({ ...s, join_codes: st?.joinCodes ?? {}, docker_networks: nets.networks.map((n) => ({ ...n, endpoints: nets.endpoints.filter((e) => e.network === n.id).map((e) => ({ ...e, lease: leases[e.id] ?? null })) })) }, null, 2));
+      else {
+        const docker = formatDockerNetworks(nets, leases);
+        log(formatLabStatus(s) + (st?.joinCodes ? `\njoin codes: ${formatJoinCodes(st.joinCodes).split('\n').join(', ')}` : '') + (docker ? `\n${docker}` : ''));
+      }
       return s.problems.length ? 1 : 0;
     }));
 

@@ -14,6 +14,8 @@ import { addressesIn, attachCapture, attachVeth, createEndpointVeth, deleteLink,
 import { hardenDongle, heldDongles, releaseDongle } from './net/dongle.js';
 import { readInterfaceFacts } from './hardware/interfaces.js';
 import { Ovs } from './net/ovs.js';
+import { containerOfEndpoint } from './docker/endpoints.js';
+import { startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
 import { vsctlVia } from './net/ovs-exec.js';
 import { paths } from './config.js';
 
@@ -34,5 +36,10 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
     },
     firewall: { ensure: ensureLabFirewall },
     faucet: faucetPort(faucetIo(docker, cfg), paths(cfg).faucetYaml, cfg.bridge),
+    endpoints: {
+      containerOf: (network, endpoint, waitMs) => containerOfEndpoint(docker, network, endpoint, waitMs),
+      startDhcp: (a) => startEndpointDhcp(a, `${cfg.runDir}/udhcpc.script`),
+      stopDhcp: stopEndpointDhcp,
+    },
   };
 }

@@ -16,6 +16,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(docker.io debootstrap dnsmasq-base tcpdump ethtool iproute2 iptables util-linux procps
   iputils-ping curl ca-certificates time
+  # The network driver runs busybox udhcpc in containers' netns (DHCP from the real network).
+  busybox
   # The e2e tier drives Debian's Chromium with playwright-core (same major version, DESIGN §5a).
   chromium fonts-dejavu-core
   # mDNS tests ask with dig from another namespace.

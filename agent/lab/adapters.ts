@@ -80,6 +80,15 @@ export interface LabFirewall {
   ensure(ifaces: string[]): Promise<void>;
 }
 
+/** Containers on Docker networks of the driver (net/endpoint-dhcp.ts, docker/endpoints.ts). */
+export interface LabEndpoints {
+  /** The container an endpoint belongs to, once Docker lists it (undefined after waitMs). */
+  containerOf(network: string, endpoint: string, waitMs: number): Promise<string | undefined>;
+  /** Starts DHCP (detached) for the interface with `mac` in netns `netns`; its pid and interface. */
+  startDhcp(a: { netns: string; mac: string; hostname: string; leaseFile: string; logFile: string; waitMs: number }): Promise<{ pid: number; ifname: string }>;
+  stopDhcp(pid: number | undefined, leaseFile: string): Promise<void>;
+}
+
 export interface LabAdapters {
   hosts: LabHosts;
   ovs: LabOvs;
@@ -87,4 +96,5 @@ export interface LabAdapters {
   dongles: LabDongles;
   firewall: LabFirewall;
   faucet: FaucetPort;
+  endpoints: LabEndpoints;
 }

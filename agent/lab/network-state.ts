@@ -19,6 +19,7 @@ const Schema = z.object({
   endpoints: z.array(z.object({
     id: z.string().min(1), network: z.string(), ofport: z.number().int(), hostEnd: z.string(), peer: z.string(), mac: z.string(),
     address: z.string().optional(), acls: z.array(z.string()), joined: z.boolean(), container: z.string().optional(),
+    sandbox: z.string().optional(), ifname: z.string().optional(), dhcpPid: z.number().int().optional(),
   })),
 });
 

@@ -55,11 +55,12 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
     const had = prev.networks.find((n) => n.id === req.id);
     if (had) return { warnings: [], vid: had.vid };
     const gateway = req.ipv4.find((d) => d.Gateway)?.Gateway;
+    // `--ipam-driver null` still sends one pool: 0.0.0.0/0, no gateway (no IP config).
     let o: ReturnType<typeof parseNetworkOptions>;
     try {
       o = parseNetworkOptions(req.generic, {
         bridge: ctx.cfg.bridge, dpId: ctx.cfg.dpId, controllers: ['tcp:127.0.0.1:6653', 'tcp:127.0.0.1:6654'],
-        acls: [], internal: req.internal, hasIpam: req.ipv4.some((d) => d.Pool || d.Gateway),
+        acls: [], internal: req.internal, hasIpam: req.ipv4.some((d) => (d.Pool && d.Pool !== '0.0.0.0/0') || d.Gateway),
       });
     } catch (e) {
       if (e instanceof NetworkOptionError) throw new NetworkError(e.message);
@@ -98,7 +99,10 @@ export async function networkDelete(ctx: LabContext, id: string): Promise<void> 
     if (!prev.networks.some((n) => n.id === id)) return;
     const next: PluginState = { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) };
     await apply(ctx, prev, next);
-    for (const e of prev.endpoints.filter((x) => x.network === id)) await ctx.links.deleteLink(e.hostEnd);
+    for (const e of prev.endpoints.filter((x) => x.network === id)) {
+      await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
+      await ctx.links.deleteLink(e.hostEnd);
+    }
   });
 }
 
@@ -134,16 +138,46 @@ export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest
   });
 }
 
+/** How long DHCP waits for Docker to move the interface in and list the container. */
+const DHCP_WAIT_MS = 30_000;
+export const leaseFileOf = (c: Config, endpoint: string) => `${c.runDir}/leases/${endpoint.slice(0, 12)}.json`;
+
 /** Puts the endpoint's port on the bridge in its network's VLAN; answers once Faucet confirmed. */
-export async function endpointJoin(ctx: LabContext, network: string, endpoint: string): Promise<{ srcName: string; gateway?: string }> {
-  return withLabLock(ctx.cfg, async () => {
+export async function endpointJoin(ctx: LabContext, network: string, endpoint: string, sandbox?: string): Promise<{ srcName: string; gateway?: string }> {
+  const r = await withLabLock(ctx.cfg, async () => {
     const prev = readNetworkState(paths(ctx.cfg).networks);
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep) throw new NetworkError(`endpoint ${endpoint.slice(0, 12)} was not created on this appliance`);
-    const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...e, joined: true } : e)) };
+    const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...e, joined: true, ...(sandbox ? { sandbox } : {}) } : e)) };
     await apply(ctx, prev, next);
-    return { srcName: ep.peer };
+    return { srcName: ep.peer, dhcp: !!prev.networks.find((n) => n.id === network)?.dhcp, mac: ep.mac };
   });
+  // Docker moves the interface in only after Join answers: DHCP starts when it is there.
+  if (r.dhcp && sandbox) void startDhcp(ctx, network, endpoint, sandbox, r.mac);
+  return { srcName: r.srcName };
+}
+
+async function startDhcp(ctx: LabContext, network: string, endpoint: string, sandbox: string, mac: string): Promise<void> {
+  const id = endpoint.slice(0, 12);
+  try {
+    const container = await ctx.endpoints.containerOf(network, endpoint, DHCP_WAIT_MS);
+    const hostname = (container ?? `docker-${id}`).replace(/[^A-Za-z0-9-]/g, '-').slice(0, 63);
+    const { pid, ifname } = await ctx.endpoints.startDhcp({
+      netns: sandbox, mac, hostname, leaseFile: leaseFileOf(ctx.cfg, endpoint), logFile: `${ctx.cfg.logDir}/dhcp-${id}.log`, waitMs: DHCP_WAIT_MS,
+    });
+    const kept = await withLabLock(ctx.cfg, async () => {
+      const st = readNetworkState(paths(ctx.cfg).networks);
+      const ep = st.endpoints.find((e) => e.id === endpoint);
+      if (!ep || !ep.joined) return false;
+      writeNetworkState(paths(ctx.cfg).networks, { ...st, endpoints: st.endpoints.map((e) => (e === ep ? { ...e, dhcpPid: pid, ifname, ...(container ? { container } : {}) } : e)) });
+      return true;
+    });
+    // It left while the client started: stop it again.
+    if (!kept) await ctx.endpoints.stopDhcp(pid, leaseFileOf(ctx.cfg, endpoint));
+    else ctx.log(`network driver: DHCP on ${container ?? id} ${ifname} (hostname ${hostname})`);
+  } catch (e) {
+    ctx.log(`network driver: DHCP for endpoint ${id} did not start: ${(e as Error).message}`);
+  }
 }
 
 export async function endpointLeave(ctx: LabContext, network: string, endpoint: string): Promise<void> {
@@ -151,7 +185,9 @@ export async function endpointLeave(ctx: LabContext, network: string, endpoint: 
     const prev = readNetworkState(paths(ctx.cfg).networks);
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep || !ep.joined) return;
-    await apply(ctx, prev, { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...e, joined: false } : e)) });
+    await ctx.endpoints.stopDhcp(ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+    const { dhcpPid: _p, ...left } = ep;
+    await apply(ctx, prev, { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...left, joined: false } : e)) });
   });
 }
 
@@ -160,6 +196,7 @@ export async function endpointDelete(ctx: LabContext, network: string, endpoint:
     const prev = readNetworkState(paths(ctx.cfg).networks);
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep) return;
+    await ctx.endpoints.stopDhcp(ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
     const next: PluginState = { ...prev, endpoints: prev.endpoints.filter((e) => e !== ep) };
     if (ep.joined) await apply(ctx, prev, next);
     else writeNetworkState(paths(ctx.cfg).networks, next);
@@ -181,6 +218,7 @@ export async function pruneEndpoints(ctx: LabContext): Promise<number> {
     const present = new Set(await ctx.dongles.present());
     const kept = prev.endpoints.filter((e) => present.has(e.hostEnd));
     if (kept.length === prev.endpoints.length) return 0;
+    for (const e of prev.endpoints) if (!present.has(e.hostEnd)) await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
     writeNetworkState(file, { ...prev, endpoints: kept });
     return prev.endpoints.length - kept.length;
   });

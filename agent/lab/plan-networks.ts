@@ -43,6 +43,10 @@ export interface PluginEndpoint {
   /** On the bridge (Join done) or only made (CreateEndpoint). */
   joined: boolean;
   container?: string;
+  /** The container's netns (Join's SandboxKey), its interface there, and its DHCP client. */
+  sandbox?: string;
+  ifname?: string;
+  dhcpPid?: number;
 }
 
 export interface PluginState { networks: PluginNetwork[]; endpoints: PluginEndpoint[] }
@@ -164,3 +168,19 @@ export function withNetworks(desired: DesiredState, state: PluginState): Desired
 
 /** Faucet's name of an appliance ACL used by driver networks (namespaced like lesson ACLs). */
 export const pluginAclName = (acl: string) => `appliance-${acl}`;
+
+/** `dovelab status` lines for the Docker networks: VLAN, uplinks, containers and their leases. Pure. */
+export function formatDockerNetworks(st: PluginState, leases: Record<string, { ip: string; hostname: string } | undefined>): string {
+  if (!st.networks.length) return '';
+  const out = ['docker networks (driver dovelab):'];
+  for (const n of st.networks) {
+    const ups = n.uplinks.map((u) => `${u.iface}${u.vlan !== undefined ? ` (vlan ${u.vlan})` : ''}`).join(', ');
+    out.push(`  ${n.name ?? n.id.slice(0, 12)}  vlan ${n.vid}  ${n.mode}${n.dhcp ? ', dhcp' : ''}${n.tagged ? ', tagged' : ''}${ups ? `  uplinks: ${ups}` : ''}`);
+    for (const e of st.endpoints.filter((x) => x.network === n.id)) {
+      const lease = leases[e.id];
+      out.push(`    ${(e.container ?? `endpoint ${e.id.slice(0, 12)}`).padEnd(20)} ${e.ifname ?? ''.padEnd(0)} ${e.mac}  ofport ${e.ofport}${e.joined ? '' : ' (not joined)'}` +
+        (lease ? `  lease ${lease.ip} (${lease.hostname})` : n.dhcp && e.joined ? '  no lease yet' : ''));
+    }
+  }
+  return out.join('\n');
+}

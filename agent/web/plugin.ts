@@ -63,7 +63,8 @@ export function pluginApp(ctx: LabContext, log: (f: Record<string, unknown>) => 
   call('/NetworkDriver.EndpointOperInfo', async () => ({ Value: {} }));
   call('/NetworkDriver.DeleteEndpoint', async (b) => { await endpointDelete(ctx, need(b, 'NetworkID'), need(b, 'EndpointID')); });
   call('/NetworkDriver.Join', async (b) => {
-    const r = await endpointJoin(ctx, need(b, 'NetworkID'), need(b, 'EndpointID'));
+    const sandbox = str(b.SandboxKey);
+    const r = await endpointJoin(ctx, need(b, 'NetworkID'), need(b, 'EndpointID'), /^\/[\w./-]+$/.test(sandbox) ? sandbox : undefined);
     // A flat network has no gateway of ours; no docker_gwbridge either (the network is all it gets).
     return { InterfaceName: { SrcName: r.srcName, DstPrefix: 'eth' }, ...(r.gateway ? { Gateway: r.gateway } : {}), DisableGatewayService: true };
   });

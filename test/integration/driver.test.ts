@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { paths } from '../../agent/config.js';
 import { dovelab } from './_cli.js';
-import { cfg, run, stack, startAgent, type AgentProc } from './_stack.js';
+import { cfg, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
 
 let agent: AgentProc;
 let dir: string;
@@ -124,6 +124,37 @@ test('Dovesnap\'s command line unchanged (-d dovesnap, ovs.bridge.*): a veth bri
   }
 });
 
+test('dovelab.dhcp=true on the school network (uplink up0): containers get leases from its DHCP server with their names, reach the printer', async () => {
+  const r = await network('dl-school', ['-d', 'dovelab', '--internal', '--ipam-driver', 'null', '-o', 'dovelab.uplink=up0', '-o', 'dovelab.dhcp=true', '-o', 'dovelab.vlan=140']);
+  assert.is(r.code, 0, r.stderr);
+  for (const name of ['dhcp-one', 'dhcp-two']) {
+    const run1 = await docker(['run', '-d', '--name', name, '--network', 'dl-school', IMAGE, 'sleep', 'infinity']);
+    assert.is(run1.code, 0, run1.stderr);
+    made.containers.add(name);
+  }
+  const addressOf = async (name: string) => /inet (100\.64\.0\.\d+)\/24/.exec((await exec(name, ['ip', '-4', 'addr', 'show', 'eth0'])).stdout)?.[1];
+  const one = await waitFor('dhcp-one to get a lease', () => addressOf('dhcp-one'), 40_000, 250);
+  const two = await waitFor('dhcp-two to get a lease', () => addressOf('dhcp-two'), 40_000, 250);
+  assert.is.not(one, two);
+  // The school's DHCP server recorded each lease under the container's name (Dovesnap sends none).
+  const leases = await waitFor('the leases to name both containers', () => {
+    const t = readFileSync(`${cfg.runDir}/sim/dnsmasq.leases`, 'utf8');
+    return /\sdhcp-one\s/.test(t) && /\sdhcp-two\s/.test(t) ? t : undefined;
+  }, 20_000);
+  assert.match(leases, new RegExp(`${one!.replace(/\./g, '\\.')} dhcp-one `));
+  assert.is((await exec('dhcp-one', ['ping', '-c', '2', '-W', '2', '100.64.0.10'])).code, 0, 'the printer answers');
+  assert.is((await exec('dhcp-one', ['ping', '-c', '2', '-W', '2', two!])).code, 0, 'and so does the other container');
+  // `dovelab status` shows the network and each container's lease.
+  const status = await waitFor('status to show both leases', async () => {
+    const out = (await dovelab(['status'])).stdout;
+    return /dhcp-one .*lease 100\.64\.0\.\d+ \(dhcp-one\)/.test(out) && /dhcp-two .*lease/.test(out) ? out : undefined;
+  }, 20_000, 500);
+  assert.match(status, /docker networks \(driver dovelab\):\n/);
+  assert.match(status, /\n {2}\S+ {2}vlan 140 {2}flat, dhcp {2}uplinks: up0\n/);
+  // The appliance's own resolv.conf is untouched by the lease (the script sets only the interface).
+  assert.not.match(readFileSync('/etc/resolv.conf', 'utf8'), /100\.64\.0\.1\b/);
+});
+
 test('docker network rm (after its containers go) leaves no VLAN, port or link behind', async () => {
   for (const c of [...made.containers]) { await docker(['rm', '-f', c]); made.containers.delete(c); }
   for (const n of [...made.networks]) {
@@ -131,9 +162,11 @@ test('docker network rm (after its containers go) leaves no VLAN, port or link b
     assert.is(r.code, 0, r.stderr);
     made.networks.delete(n);
   }
-  for (const vid of [110, 120, 130, 100]) assert.not.ok(vlanOf(vid), `VLAN ${vid} gone`);
+  for (const vid of [110, 120, 130, 100, 140]) assert.not.ok(vlanOf(vid), `VLAN ${vid} gone`);
   const ports = Object.values(faucetDoc().dps[cfg.bridge]!.interfaces).map((i) => i.name);
-  assert.equal(ports.filter((p) => p.startsWith('docker-') || p === 'odsaddport1'), []);
+  assert.equal(ports.filter((p) => p.startsWith('docker-') || p === 'odsaddport1' || p === 'up0'), []);
+  // No DHCP client left running for them.
+  assert.not.match((await run(['ps', '-eo', 'args'])).stdout, /udhcpc .*-s \S*udhcpc\.script/);
   const links = await run(['ip', '-br', 'link']);
   assert.not.match(links.stdout, /^(dl4\d{3}|dp4\d{3})[@ ]/m, 'no endpoint veth left');
 });

@@ -157,6 +157,11 @@ export class FakeWorld {
         },
         ping: async () => { this.rec('faucet.ping'); },
       },
+      endpoints: {
+        containerOf: async (network, endpoint) => { this.rec(`endpoints.containerOf ${endpoint.slice(0, 12)}`); return `ctr-${endpoint.slice(0, 6)}`; },
+        startDhcp: async (a) => { this.rec(`endpoints.startDhcp ${a.mac} ${a.hostname}`); return { pid: 424242, ifname: 'eth0' }; },
+        stopDhcp: async (pid) => { this.rec(`endpoints.stopDhcp ${pid}`); },
+      },
     };
   }
 

@@ -352,6 +352,32 @@ async function withDriver(fn: (d: Driver) => Promise<void>): Promise<void> {
 
 const read = (file: string) => readFileSync(file, 'utf8');
 
+test('dhcp=true: after Join the client starts in the container\'s netns with the container\'s name; Leave stops it', async () => {
+  await withDriver(async ({ w, ctx, create, netJson }) => {
+    await create(NET_A, { 'dovelab.dhcp': 'true', 'dovelab.uplink': 'odsaddport2' }, { ipv4: [] });
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_1 });
+    const mac = readNetworkState(netJson).endpoints[0]!.mac;
+    await endpointJoin(ctx, NET_A, EP_1, '/var/run/docker/netns/abc123');
+    // Set off before Join answers (it then waits for Docker, outside the lock).
+    assert.ok(w.has(`endpoints.containerOf ${EP_1.slice(0, 12)}`));
+    const started = `endpoints.startDhcp ${mac} ctr-${EP_1.slice(0, 6)}`;
+    for (let i = 0; i < 200 && !readNetworkState(netJson).endpoints[0]!.dhcpPid; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(w.has(started), 'the client started, named after the container');
+    const ep = readNetworkState(netJson).endpoints[0]!;
+    assert.equal([ep.dhcpPid, ep.ifname, ep.container, ep.sandbox], [424242, 'eth0', `ctr-${EP_1.slice(0, 6)}`, '/var/run/docker/netns/abc123']);
+    await endpointLeave(ctx, NET_A, EP_1);
+    assert.ok(w.has('endpoints.stopDhcp 424242'), 'Leave stops it');
+    assert.is(readNetworkState(netJson).endpoints[0]!.dhcpPid, undefined);
+  });
+  // A network without dhcp: Join sets nothing off (the same check as above, which saw it).
+  await withDriver(async ({ w, ctx, create }) => {
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_1 });
+    await endpointJoin(ctx, NET_A, EP_1, '/var/run/docker/netns/abc123');
+    assert.not.ok(w.calls.some((c) => c.startsWith('endpoints.')));
+  });
+});
+
 test('networkCreate: networks.json has the network, the live Faucet config its VLAN; the same id again changes nothing', async () => {
   await withDriver(async ({ w, create, netJson }) => {
     assert.not.ok(existsSync(netJson));
