@@ -13,6 +13,21 @@ import { PlanError, type DesiredState } from './desired.js';
 import { lessonDesired, withLabLock } from './service.js';
 import { readLabState } from './state.js';
 
+/**
+ * networks.json is written by this process only (the agent): its read-modify-writes go one at a
+ * time here. Verbs that reconcile take the lab lock first, then this; verbs that do not (and Join
+ * while OVS and Faucet are away) take only this, so a repair waiting on dockerd never holds up
+ * dockerd's own calls to the driver (which would hold up dockerd: a deadlock until timeouts).
+ */
+let fileChain: Promise<unknown> = Promise.resolve();
+export function withNetworksFile<T>(fn: () => Promise<T>): Promise<T> {
+  const p = fileChain.then(fn, fn);
+  fileChain = p.catch(() => {});
+  return p;
+}
+/** The lab lock, then the networks file: for verbs that reconcile. */
+const withBoth = <T>(ctx: LabContext, fn: () => Promise<T>) => withLabLock(ctx.cfg, () => withNetworksFile(fn));
+
 /** A refusal Docker shows the user as is (`docker network create` / `docker run` fail with it). */
 export class NetworkError extends Error {}
 
@@ -50,7 +65,7 @@ export interface CreateNetworkRequest {
 }
 
 export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest): Promise<{ warnings: string[]; vid: number }> {
-  return withLabLock(ctx.cfg, async () => {
+  return withBoth(ctx, async () => {
     const prev = readNetworkState(paths(ctx.cfg).networks);
     const had = prev.networks.find((n) => n.id === req.id);
     if (had) return { warnings: [], vid: had.vid };
@@ -94,7 +109,7 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
 }
 
 export async function networkDelete(ctx: LabContext, id: string): Promise<void> {
-  await withLabLock(ctx.cfg, async () => {
+  await withBoth(ctx, async () => {
     const prev = readNetworkState(paths(ctx.cfg).networks);
     if (!prev.networks.some((n) => n.id === id)) return;
     const next: PluginState = { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) };
@@ -116,7 +131,8 @@ export interface CreateEndpointRequest { network: string; endpoint: string; mac?
 
 /** Makes the endpoint's veth pair; returns the MAC it chose (undefined when Docker gave one). */
 export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest): Promise<{ mac?: string }> {
-  return withLabLock(ctx.cfg, async () => {
+  // No switch change (the port goes on at Join): the networks file is all it needs.
+  return withNetworksFile(async () => {
     const prev = readNetworkState(paths(ctx.cfg).networks);
     const n = prev.networks.find((x) => x.id === req.network);
     if (!n) throw new NetworkError(`network ${req.network.slice(0, 12)} is not one of this appliance's (made while the agent was away?)`);
@@ -142,19 +158,50 @@ export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest
 const DHCP_WAIT_MS = 30_000;
 export const leaseFileOf = (c: Config, endpoint: string) => `${c.runDir}/leases/${endpoint.slice(0, 12)}.json`;
 
-/** Puts the endpoint's port on the bridge in its network's VLAN; answers once Faucet confirmed. */
+/** How long Join gives OVS and Faucet to answer before it leaves the port to the agent's repair. */
+const INFRA_ANSWER_MS = 3_000;
+
+/** OVS has the bridge and Faucet answers, within `ms` (false on any failure or when late). */
+async function infraAnswers(ctx: LabContext, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+  const check = Promise.all([ctx.ovs.bridgeExists(ctx.cfg.bridge), ctx.faucet.ping()]).then(([b]) => b, () => false);
+  try { return await Promise.race([check, late]); } finally { clearTimeout(timer); }
+}
+
+/**
+ * Puts the endpoint's port on the bridge in its network's VLAN; answers once Faucet confirmed.
+ * While dockerd restores containers after its restart, OVS and Faucet (containers too) may not be
+ * back, and every Docker call of ours waits on dockerd, which waits on this Join: then the Join
+ * is recorded and answered at once, and the agent's repair puts the port on once they are back.
+ */
 export async function endpointJoin(ctx: LabContext, network: string, endpoint: string, sandbox?: string): Promise<{ srcName: string; gateway?: string }> {
-  const r = await withLabLock(ctx.cfg, async () => {
-    const prev = readNetworkState(paths(ctx.cfg).networks);
+  const joinIn = (prev: PluginState) => {
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep) throw new NetworkError(`endpoint ${endpoint.slice(0, 12)} was not created on this appliance`);
     const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...e, joined: true, ...(sandbox ? { sandbox } : {}) } : e)) };
-    await apply(ctx, prev, next);
-    return { srcName: ep.peer, dhcp: !!prev.networks.find((n) => n.id === network)?.dhcp, mac: ep.mac };
-  });
+    return { ep, next, dhcp: !!prev.networks.find((n) => n.id === network)?.dhcp };
+  };
+  const r = (await infraAnswers(ctx, INFRA_ANSWER_MS))
+    ? await withBoth(ctx, async () => {
+      const prev = readNetworkState(paths(ctx.cfg).networks);
+      const j = joinIn(prev);
+      await apply(ctx, prev, j.next);
+      return j;
+    })
+    : await withNetworksFile(async () => {
+      const j = joinIn(readNetworkState(paths(ctx.cfg).networks));
+      try { planWith(ctx.cfg, j.next); } catch (e) {
+        if (e instanceof PlanError) throw new NetworkError(e.message);
+        throw e;
+      }
+      writeNetworkState(paths(ctx.cfg).networks, j.next);
+      ctx.log(`network driver: OVS or Faucet not answering (dockerd starting?): endpoint ${endpoint.slice(0, 12)} joins, its port follows with the next repair`);
+      return j;
+    });
   // Docker moves the interface in only after Join answers: DHCP starts when it is there.
-  if (r.dhcp && sandbox) void startDhcp(ctx, network, endpoint, sandbox, r.mac);
-  return { srcName: r.srcName };
+  if (r.dhcp && sandbox) void startDhcp(ctx, network, endpoint, sandbox, r.ep.mac);
+  return { srcName: r.ep.peer };
 }
 
 async function startDhcp(ctx: LabContext, network: string, endpoint: string, sandbox: string, mac: string): Promise<void> {
@@ -165,7 +212,7 @@ async function startDhcp(ctx: LabContext, network: string, endpoint: string, san
     const { pid, ifname } = await ctx.endpoints.startDhcp({
       netns: sandbox, mac, hostname, leaseFile: leaseFileOf(ctx.cfg, endpoint), logFile: `${ctx.cfg.logDir}/dhcp-${id}.log`, waitMs: DHCP_WAIT_MS,
     });
-    const kept = await withLabLock(ctx.cfg, async () => {
+    const kept = await withNetworksFile(async () => {
       const st = readNetworkState(paths(ctx.cfg).networks);
       const ep = st.endpoints.find((e) => e.id === endpoint);
       if (!ep || !ep.joined) return false;
@@ -180,29 +227,38 @@ async function startDhcp(ctx: LabContext, network: string, endpoint: string, san
   }
 }
 
-export async function endpointLeave(ctx: LabContext, network: string, endpoint: string): Promise<void> {
-  await withLabLock(ctx.cfg, async () => {
-    const prev = readNetworkState(paths(ctx.cfg).networks);
+/** Takes the endpoint off (Leave) or out (Delete); without OVS and Faucet, the next repair does the switch part. */
+async function endpointOff(ctx: LabContext, network: string, endpoint: string, remove: boolean): Promise<void> {
+  const change = (prev: PluginState) => {
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
-    if (!ep || !ep.joined) return;
-    await ctx.endpoints.stopDhcp(ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+    if (!ep || (!remove && !ep.joined)) return undefined;
     const { dhcpPid: _p, ...left } = ep;
-    await apply(ctx, prev, { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...left, joined: false } : e)) });
+    const next: PluginState = { ...prev, endpoints: remove ? prev.endpoints.filter((e) => e !== ep) : prev.endpoints.map((e) => (e === ep ? { ...left, joined: false } : e)) };
+    return { ep, next };
+  };
+  const done = async (ep: PluginEndpoint) => { if (remove) await ctx.links.deleteLink(ep.hostEnd); };
+  if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
+    await withBoth(ctx, async () => {
+      const prev = readNetworkState(paths(ctx.cfg).networks);
+      const c = change(prev);
+      if (!c) return;
+      await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+      if (c.ep.joined) await apply(ctx, prev, c.next); else writeNetworkState(paths(ctx.cfg).networks, c.next);
+      await done(c.ep);
+    });
+    return;
+  }
+  await withNetworksFile(async () => {
+    const c = change(readNetworkState(paths(ctx.cfg).networks));
+    if (!c) return;
+    await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+    writeNetworkState(paths(ctx.cfg).networks, c.next);
+    await done(c.ep);
   });
 }
 
-export async function endpointDelete(ctx: LabContext, network: string, endpoint: string): Promise<void> {
-  await withLabLock(ctx.cfg, async () => {
-    const prev = readNetworkState(paths(ctx.cfg).networks);
-    const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
-    if (!ep) return;
-    await ctx.endpoints.stopDhcp(ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
-    const next: PluginState = { ...prev, endpoints: prev.endpoints.filter((e) => e !== ep) };
-    if (ep.joined) await apply(ctx, prev, next);
-    else writeNetworkState(paths(ctx.cfg).networks, next);
-    await ctx.links.deleteLink(ep.hostEnd);
-  });
-}
+export const endpointLeave = (ctx: LabContext, network: string, endpoint: string) => endpointOff(ctx, network, endpoint, false);
+export const endpointDelete = (ctx: LabContext, network: string, endpoint: string) => endpointOff(ctx, network, endpoint, true);
 
 /**
  * Endpoints whose veth is gone (their container died, the appliance rebooted) leave the state, so
@@ -210,11 +266,11 @@ export async function endpointDelete(ctx: LabContext, network: string, endpoint:
  * container again. Returns how many went.
  */
 export async function pruneEndpoints(ctx: LabContext): Promise<number> {
-  return withLabLock(ctx.cfg, async () => {
+  return withNetworksFile(async () => {
     const file = paths(ctx.cfg).networks;
     const prev = readNetworkState(file);
     if (!prev.endpoints.length) return 0;
-    // Read under the lock: an endpoint being made now has its veth before it is in the file.
+    // Read in turn: an endpoint being made now has its veth before it is in the file.
     const present = new Set(await ctx.dongles.present());
     const kept = prev.endpoints.filter((e) => present.has(e.hostEnd));
     if (kept.length === prev.endpoints.length) return 0;

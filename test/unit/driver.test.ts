@@ -378,6 +378,23 @@ test('dhcp=true: after Join the client starts in the container\'s netns with the
   });
 });
 
+test('Join while OVS or Faucet does not answer (dockerd restoring containers): recorded and answered at once; the next repair puts the port on', async () => {
+  await withDriver(async ({ w, ctx, create, netJson }) => {
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_1 });
+    w.fail('faucet.ping', 'connect ECONNREFUSED 127.0.0.1:9302');
+    const mark = w.calls.length;
+    const r = await endpointJoin(ctx, NET_A, EP_1);
+    assert.is(r.srcName, 'dp4001');
+    assert.ok(readNetworkState(netJson).endpoints[0]!.joined, 'recorded as joined');
+    assert.not.ok(w.has('faucet.apply', mark) || w.has('ovs.addPort dl4001 4001', mark), 'nothing applied while Faucet is away');
+    w.heal();
+    await labRepair(ctx);
+    assert.ok(w.has('ovs.addPort dl4001 4001', mark), 'the repair put the port on');
+    assert.ok(iface(w.faucetLive!, 4001), 'and into the live config');
+  });
+});
+
 test('networkCreate: networks.json has the network, the live Faucet config its VLAN; the same id again changes nothing', async () => {
   await withDriver(async ({ w, create, netJson }) => {
     assert.not.ok(existsSync(netJson));
