@@ -80,6 +80,21 @@ test('two containers on a dovelab network reach each other as soon as docker run
   assert.match(across.stdout, /0 received|100% packet loss/);
 });
 
+test('dovelab.mtu: both ends of a container\'s link get it (Dovesnap set only its bridge)', async () => {
+  const r = await network('dl-mtu', ['-d', 'dovelab', '--internal', '--ipam-driver', 'null', '-o', 'dovelab.mtu=1400', '-o', 'dovelab.vlan=160']);
+  assert.is(r.code, 0, r.stderr);
+  const m = await docker(['run', '-d', '--name', 'dl-m', '--network', 'dl-mtu', IMAGE, 'sleep', 'infinity']);
+  assert.is(m.code, 0, m.stderr);
+  made.containers.add('dl-m');
+  assert.match((await exec('dl-m', ['ip', '-o', 'link', 'show', 'eth0'])).stdout, / mtu 1400 /, 'inside the container');
+  const ifindex = (await exec('dl-m', ['cat', '/sys/class/net/eth0/iflink'])).stdout.trim();
+  const hostEnd = (await run(['ip', '-o', 'link'])).stdout.split('\n').find((l) => l.startsWith(`${ifindex}: `));
+  assert.match(hostEnd ?? '', /^\d+: dl4\d{3}@.* mtu 1400 /, `the appliance's end: ${hostEnd}`);
+  // Positive control: a network without the option keeps 1500.
+  const plain = (await exec('dl-a', ['ip', '-o', 'link', 'show', 'eth0'])).stdout;
+  assert.match(plain, / mtu 1500 /);
+});
+
 test('bad options and VLAN clashes fail `docker network create` with our message; nothing is made', async () => {
   const before = readFileSync(paths(cfg).faucetYaml, 'utf8');
   const cases: [string[], RegExp][] = [
@@ -162,7 +177,7 @@ test('docker network rm (after its containers go) leaves no VLAN, port or link b
     assert.is(r.code, 0, r.stderr);
     made.networks.delete(n);
   }
-  for (const vid of [110, 120, 130, 100, 140]) assert.not.ok(vlanOf(vid), `VLAN ${vid} gone`);
+  for (const vid of [110, 120, 130, 100, 140, 160]) assert.not.ok(vlanOf(vid), `VLAN ${vid} gone`);
   const ports = Object.values(faucetDoc().dps[cfg.bridge]!.interfaces).map((i) => i.name);
   assert.equal(ports.filter((p) => p.startsWith('docker-') || p === 'odsaddport1' || p === 'up0'), []);
   // No DHCP client left running for them.
