@@ -21,7 +21,6 @@ import { labSummary } from './lab/summary.js';
 import { LessonError, lessonFile, loadTopology } from './lesson/load.js';
 import { lessonInterfaceProblems } from './lab/interfaces.js';
 import { readInterfaceFacts } from './hardware/interfaces.js';
-import { join } from 'node:path';
 import { findLesson, installPack, listLessons, removeLesson } from './lesson/store.js';
 import { findUsbLessonDirs } from './lesson/usb.js';
 import { loadPack } from './lesson/pack.js';

@@ -3,7 +3,6 @@
 // and stop them. Which port a request means and whether the asker may have it: lab/capture.ts.
 // The switch side (the capture port copying the captured ports) goes through lab/service.ts.
 import type { Context, Hono } from 'hono';
-import { getCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { CAPTURE_LIMITS, CaptureRefused, captureSeconds, captureTarget, PcapFramer, printableText, type CaptureAsker } from '../lab/capture.js';
 import { desiredOf, syncCaptures } from '../lab/service.js';
