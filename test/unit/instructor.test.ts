@@ -188,10 +188,13 @@ test('a new password ends the sessions made under the old one', () => withWeb(as
 }));
 
 test('class grid: groups × tasks, stuck longest first, codes, hosts with ACLs; health; cards with QR codes', () => withWeb(async (w) => {
+  // The lab started at the real time of this run; the session is signed on the same clock (was a
+  // bug: after 18:00 the fixed 10:00 login had expired by the lab's start).
+  const t0 = Date.parse(w.st.startedAt);
+  w.now.t = t0;
   const cookie = await login(w);
   const get = async <T>(p: string) => { const r = await w.web.app.request(url(p), { headers: { Cookie: cookie } }); assert.is(r.status, 200, p); return r.json() as Promise<T>; };
   const cfg = w.cfg;
-  const t0 = Date.parse(w.st.startedAt);
   const report = (at: number, results: [number, string, 'pass' | 'fail'][]) => writeCheckReport(paths(cfg).checks, {
     lab: w.st.lab, startedAt: w.st.startedAt, updated_at: new Date(at).toISOString(),
     results: results.map(([group, task, status]) => ({ group, task, status, reason: status, ms: 1 })),
