@@ -67,16 +67,17 @@ async function runContainer(name: string, net: string, ip: string, cmd: string[]
   return Date.now();
 }
 
-/** The probe's result from the container's log: the first reply's time (ms since the epoch). */
-async function probeResult(name: string): Promise<{ replyAt?: number }> {
+/** The probe's result from the container's log: when it started and the first reply's time (ms since the epoch). */
+async function probeResult(name: string): Promise<{ startAt: number; replyAt?: number }> {
   const log = await waitFor(`${name}'s probe to finish`, async () => {
     const r = await dockerCli(['logs', name]);
     return /^probe-exit \d+/m.test(r.stdout) ? r.stdout : undefined;
   }, (PROBE_DEADLINE_S + 20) * 1000, 100);
   // "Could not run" is an error, never a figure.
   if (/probe-error|^ping: /m.test(log) || !/^probe-start \d/m.test(log)) throw new Error(`${name}: the probe could not run:\n${log}`);
+  const startAt = Number(/^probe-start (\d+\.\d+)/m.exec(log)![1]) * 1000;
   const m = /^\[(\d+\.\d+)\] \d+ bytes from/m.exec(log);
-  return m ? { replyAt: Number(m[1]) * 1000 } : {};
+  return m ? { startAt, replyAt: Number(m[1]) * 1000 } : { startAt };
 }
 
 /** tcpdump in a container's netns (run on the host: no exec), printing echo requests with epoch timestamps. */
@@ -126,7 +127,7 @@ function freeVid(): number {
 
 interface KindResult {
   create_ms: number; usable_ms: number; usable_parts: { create: number; two_runs: number; reply_after_run: number };
-  run_ms: number; firstPacket: number[]; firstReply: number[]; noReply: number; teardown_ms: number;
+  run_ms: number; firstPacket: number[]; afterStart: number[]; firstReply: number[]; noReply: number; teardown_ms: number;
 }
 
 async function one(kind: Kind, rep: number): Promise<KindResult> {
@@ -153,6 +154,7 @@ async function one(kind: Kind, rep: number): Promise<KindResult> {
   const mac = await macOf(target);
   const cap = await listener(target);
   const names: string[] = []; const returned: number[] = [];
+  const probes: Awaited<ReturnType<typeof probeResult>>[] = [];
   let run_ms: number;
   try {
     const tr = Date.now();
@@ -162,26 +164,31 @@ async function one(kind: Kind, rep: number): Promise<KindResult> {
       returned.push(await runContainer(name, net, `${sub}.${11 + i}`, probe(`${sub}.2`, mac)));
     }
     run_ms = Date.now() - tr;
-    for (const n of names) await probeResult(n);
+    // Read only after the last run: the timed loop is docker runs alone.
+    for (const n of names) probes.push(await probeResult(n));
   } finally { await cap.stop(); }
-  const firstPacket: number[] = []; const firstReply: number[] = []; let noReply = 0;
+  const firstPacket: number[] = []; const afterStart: number[] = []; const firstReply: number[] = []; let noReply = 0;
   for (const [i, n] of names.entries()) {
     const at = cap.firstFrom(`${sub}.${11 + i}`);
     if (at === undefined) throw new Error(`${kind}: no echo request from ${n} ever reached ${target}`);
     // Negative: it got through before `docker run` returned (the process starts before the CLI exits).
     firstPacket.push(at - returned[i]!);
-    const { replyAt } = await probeResult(n);
+    const { startAt, replyAt } = probes[i]!;
+    // The data plane alone: from the probe's start inside the container, whenever that was.
+    afterStart.push(at - startAt);
     if (replyAt === undefined) noReply++; else firstReply.push(replyAt - returned[i]!);
   }
   const td = Date.now();
   await cleanUp();
-  return { create_ms, usable_ms, usable_parts, run_ms, firstPacket, firstReply, noReply, teardown_ms: Date.now() - td };
+  return { create_ms, usable_ms, usable_parts, run_ms, firstPacket, afterStart, firstReply, noReply, teardown_ms: Date.now() - td };
 }
 
+/** Times after `docker run` returned: one that came before counts as 0 (and is counted). */
 const summary = (xs: number[]) => {
   const c = xs.map((x) => Math.max(0, x));
   return { p50: r1(pct(c, 50)), p95: r1(pct(c, 95)), max: r1(Math.max(...c)), n: xs.length, before_return: xs.filter((x) => x <= 0).length };
 };
+const plain = (xs: number[]) => ({ p50: r1(pct(xs, 50)), p95: r1(pct(xs, 95)), max: r1(Math.max(...xs)), n: xs.length });
 
 /** The driver's own time per call (the agent logs {"msg":"plugin","call","ms"} for each): where `docker run` waits. */
 function driverCalls(log: string) {
@@ -246,6 +253,8 @@ try {
     run_s_per_repetition: { dovelab: runS('dovelab').map(r2), bridge: runS('bridge').map(r2) },
     first_packet_ms: fp,
     first_packet_ms_bridge: summary(br.flatMap((r) => r.firstPacket)),
+    first_packet_after_probe_start_ms: plain(dl.flatMap((r) => r.afterStart)),
+    first_packet_after_probe_start_ms_bridge: plain(br.flatMap((r) => r.afterStart)),
     first_reply_ms: { ...summary(dl.flatMap((r) => r.firstReply)), no_reply: dl.reduce((a, r) => a + r.noReply, 0) },
     first_reply_ms_bridge: { ...summary(br.flatMap((r) => r.firstReply)), no_reply: br.reduce((a, r) => a + r.noReply, 0) },
     network_create_ms: { dovelab: Math.round(mean(dl.map((r) => r.create_ms))), bridge: Math.round(mean(br.map((r) => r.create_ms))) },
@@ -265,9 +274,10 @@ try {
     definitions: {
       run_s: `wall time of ${CONTAINERS} \`docker run -d --cap-add NET_ADMIN --ip … dovelab/labhost <probe>\` one after another on an --internal network with a /24 subnet; mean over repetitions; ratio = dovelab / bridge`,
       first_packet_ms: `per container: the kernel timestamp (tcpdump -tt in the target's netns) of its first ICMP echo request reaching the target (it sends one every 10 ms from its own command, target MAC preset), minus the moment \`docker run -d\` returned; <= 0 counts as 0 (before_return: how many got through before it returned)`,
+      first_packet_after_probe_start_ms: 'the same first echo request, from the probe\'s own start inside the container (`date` just before ping): the data plane alone, without the container\'s start-up after `docker run` returned',
       first_reply_ms: 'the same, to the first echo reply received (ping -D inside the container; includes the target ARPing for it)',
       network_create_ms: '`docker network create` alone (dovelab: returns once Faucet confirmed the VLAN)',
-      teardown_s: `\`docker rm -f\` of the network's ${CONTAINERS + 2} containers, then \`docker network rm\``,
+      teardown_s: `one \`docker rm -f\` naming the network's ${CONTAINERS + 2} containers (the CLI removes them concurrently; dovelab: each Leave waits for the earlier ones), then \`docker network rm\``,
       driver_calls_ms: 'the driver\'s own time per call, from the agent\'s log, over the whole run (dovelab networks only)',
       network_create_to_usable_ms: 'start of `docker network create` -> first echo reply received by a second container from a first one on the network (two `docker run -d`, ARP, one round trip); mean over repetitions',
     },
