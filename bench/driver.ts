@@ -8,7 +8,10 @@
 // - 20 `docker run -d` one after another: total wall time; ratio dovelab / bridge;
 // - first packet: each of the 20 pings a target on the network from its own command (no `docker
 //   exec`, whose ~100 ms start-up would swamp the figure); a tcpdump in the target's netns (a host
-//   process, kernel timestamps) sees its first echo request; minus the time `docker run` returned.
+//   process, kernel timestamps) sees its first echo request; minus the time `docker run` returned;
+//   also from the probe's own start (the data plane without the container's start-up), and to the
+//   first reply (as a program in the container sees it);
+// - where the time goes: the driver's time per call (from the agent's log), teardown time.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,15 +224,14 @@ try {
   // Another agent would hold the driver's socket: the figures would be its, not this tree's.
   const others = (await run(['pgrep', '-af', 'cli\\.js agent'], { allowFail: true })).stdout.trim();
   if (others) throw new Error(`another dovelab agent runs (stop it first):\n${others}`);
-  // Leftovers of an interrupted run.
-  const old = (await dockerCli(['ps', '-aq', '--filter', `name=^${PREFIX}`])).stdout.split('\n').filter(Boolean);
-  if (old.length) await dockerCli(['rm', '-f', ...old]);
-  for (const k of KINDS) await dockerCli(['network', 'rm', `${PREFIX}${k}`]);
-
   // The product's default repair interval.
   agent = startAgent(join(dir, 'agent.log'), 10);
   await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
   await agent.waitLine('its start repair', /repair (done|failed) \(start\)/, 60_000);
+  // Leftovers of an interrupted run (with the driver up: removing a dovelab network needs it).
+  const old = (await dockerCli(['ps', '-aq', '--filter', `name=^${PREFIX}`])).stdout.split('\n').filter(Boolean);
+  if (old.length) await dockerCli(['rm', '-f', ...old]);
+  for (const k of KINDS) await dockerCli(['network', 'rm', `${PREFIX}${k}`]);
 
   const res: Record<Kind, KindResult[]> = { dovelab: [], bridge: [] };
   const order: string[] = [];
