@@ -35,20 +35,55 @@ const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 const r2 = (n: number) => Math.round(n * 100) / 100;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const dockerCli = (args: string[]) => run(['docker', ...args], { allowFail: true, timeoutMs: 120_000 });
+const dockerCli = (args: string[], timeoutMs = 120_000) => run(['docker', ...args], { allowFail: true, timeoutMs });
+
+/**
+ * SIGINT/SIGTERM only set this: the run stops at its next step and its `finally` cleans up (a
+ * cleanup racing a `docker run` in flight would miss the container that run is making).
+ */
+let interrupted: NodeJS.Signals | undefined;
+process.on('SIGINT', () => { interrupted ??= 'SIGINT'; });
+process.on('SIGTERM', () => { interrupted ??= 'SIGTERM'; });
+function checkpoint(): void { if (interrupted) throw new Error(`interrupted (${interrupted})`); }
+
 async function must(args: string[]) {
+  checkpoint();
   const r = await dockerCli(args);
+  checkpoint();
   if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr.trim()}`);
   return r;
 }
 
-const made = { containers: new Set<string>(), networks: new Set<string>() };
+// ---- the agent (the driver) ----
+let agent: AgentProc | undefined;
+let agentGone = false;
+let agentLogs = 0;
+const dir = mkdtempSync(join(tmpdir(), 'dovelab-bench-driver-'));
+/** Starts the agent unless it runs; resolves once the driver listens. */
+async function driverUp(): Promise<void> {
+  if (agent && !agentGone) return;
+  // The product's default repair interval.
+  const a = startAgent(join(dir, `agent-${++agentLogs}.log`), 10);
+  agent = a; agentGone = false;
+  void a.exited.then(() => { if (agent === a) agentGone = true; });
+  await a.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
+}
+
+/** Everything of ours by name (also what a `docker run` cut short made, or an earlier run left). */
+async function leftovers(): Promise<{ containers: string[]; networks: string[] }> {
+  const names = async (args: string[]) => (await dockerCli(args, 30_000)).stdout.split('\n').filter((n) => n.startsWith(PREFIX));
+  return { containers: await names(['ps', '-a', '--format', '{{.Names}}']), networks: await names(['network', 'ls', '--format', '{{.Name}}']) };
+}
 async function cleanUp(): Promise<void> {
-  // Containers first: a network with endpoints cannot go.
-  if (made.containers.size) await dockerCli(['rm', '-f', ...made.containers]);
-  made.containers.clear();
-  for (const n of made.networks) await dockerCli(['network', 'rm', n]);
-  made.networks.clear();
+  let l = await leftovers();
+  if (!l.containers.length && !l.networks.length) return;
+  // Leaving a dovelab network needs the driver (Ctrl-C reaches the agent too: it is our child).
+  await driverUp();
+  // Containers first: a network with endpoints cannot go. Dovelab's Leaves go one at a time (~3 s each).
+  if (l.containers.length) await dockerCli(['rm', '-f', ...l.containers], 300_000);
+  for (const n of l.networks) await dockerCli(['network', 'rm', n]);
+  l = await leftovers();
+  if (l.containers.length || l.networks.length) throw new Error(`could not remove: ${[...l.containers, ...l.networks].join(' ')}`);
 }
 
 /**
@@ -65,7 +100,6 @@ const probe = (target: string, neigh?: string) => [
 ];
 
 async function runContainer(name: string, net: string, ip: string, cmd: string[]): Promise<number> {
-  made.containers.add(name);
   await must(['run', '-d', '--name', name, '--network', net, '--ip', ip, '--cap-add', 'NET_ADMIN', IMAGE, ...cmd]);
   return Date.now();
 }
@@ -73,9 +107,11 @@ async function runContainer(name: string, net: string, ip: string, cmd: string[]
 /** The probe's result from the container's log: when it started and the first reply's time (ms since the epoch). */
 async function probeResult(name: string): Promise<{ startAt: number; replyAt?: number }> {
   const log = await waitFor(`${name}'s probe to finish`, async () => {
+    if (interrupted) return 'interrupted';
     const r = await dockerCli(['logs', name]);
     return /^probe-exit \d+/m.test(r.stdout) ? r.stdout : undefined;
   }, (PROBE_DEADLINE_S + 20) * 1000, 100);
+  checkpoint();
   // "Could not run" is an error, never a figure.
   if (/probe-error|^ping: /m.test(log) || !/^probe-start \d/m.test(log)) throw new Error(`${name}: the probe could not run:\n${log}`);
   const startAt = Number(/^probe-start (\d+\.\d+)/m.exec(log)![1]) * 1000;
@@ -141,7 +177,6 @@ async function one(kind: Kind, rep: number): Promise<KindResult> {
     ? ['-d', 'dovelab', '-o', `dovelab.vlan=${freeVid()}`]
     : ['-d', 'bridge'];
   const t0 = Date.now();
-  made.networks.add(net);
   await must(['network', 'create', ...createArgs, '--internal', '--subnet', `${sub}.0/24`, net]);
   const create_ms = Date.now() - t0;
   const target = `${tag}-target`;
@@ -162,6 +197,7 @@ async function one(kind: Kind, rep: number): Promise<KindResult> {
   try {
     const tr = Date.now();
     for (let i = 0; i < CONTAINERS; i++) {
+      checkpoint();
       const name = `${tag}-${String(i + 1).padStart(2, '0')}`;
       names.push(name);
       returned.push(await runContainer(name, net, `${sub}.${11 + i}`, probe(`${sub}.2`, mac)));
@@ -208,30 +244,18 @@ function driverCalls(log: string) {
 
 // ---- the run ----
 const t00 = Date.now();
-let agent: AgentProc | undefined;
-const dir = mkdtempSync(join(tmpdir(), 'dovelab-bench-driver-'));
-let stopping = false;
-const onSignal = (sig: NodeJS.Signals) => {
-  if (stopping) return;
-  stopping = true;
-  void cleanUp().finally(() => agent?.stop()).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-};
-process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal);
-
 let failed = true;
+let ours = false;
 try {
   await stack();
   // Another agent would hold the driver's socket: the figures would be its, not this tree's.
   const others = (await run(['pgrep', '-af', 'cli\\.js agent'], { allowFail: true })).stdout.trim();
   if (others) throw new Error(`another dovelab agent runs (stop it first):\n${others}`);
-  // The product's default repair interval.
-  agent = startAgent(join(dir, 'agent.log'), 10);
-  await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
-  await agent.waitLine('its start repair', /repair (done|failed) \(start\)/, 60_000);
-  // Leftovers of an interrupted run (with the driver up: removing a dovelab network needs it).
-  const old = (await dockerCli(['ps', '-aq', '--filter', `name=^${PREFIX}`])).stdout.split('\n').filter(Boolean);
-  if (old.length) await dockerCli(['rm', '-f', ...old]);
-  for (const k of KINDS) await dockerCli(['network', 'rm', `${PREFIX}${k}`]);
+  ours = true;
+  await driverUp();
+  await agent!.waitLine('its start repair', /repair (done|failed) \(start\)/, 60_000);
+  // An interrupted run's leftovers.
+  await cleanUp();
 
   const res: Record<Kind, KindResult[]> = { dovelab: [], bridge: [] };
   const order: string[] = [];
@@ -268,7 +292,7 @@ try {
       reply_after_run: Math.round(mean(res[k].map((r) => r.usable_parts.reply_after_run))),
     }])),
     teardown_s: Object.fromEntries(KINDS.map((k) => [k, r2(mean(res[k].map((r) => r.teardown_ms / 1000)))])),
-    driver_calls_ms: driverCalls(agent.log()),
+    driver_calls_ms: driverCalls(agent!.log()),
     goals: {
       ratio_max: 1.05, ratio_met: ratio <= 1.05,
       first_packet_p95_max_ms: 100, first_packet_met: fp.p95 <= 100,
@@ -286,13 +310,16 @@ try {
     total_s: Math.round((Date.now() - t00) / 1000),
   }, null, 2));
   failed = false;
+} catch (e) {
+  console.error(`bench driver failed: ${(e as Error).stack ?? e}`);
 } finally {
-  if (!stopping) {
-    await cleanUp();
+  // Only what this run made; a second signal during the cleanup is ignored (kill -9 is not).
+  if (ours) {
+    try { await cleanUp(); } catch (e) { failed = true; console.error(`bench driver: cleanup: ${(e as Error).message}`); }
     await agent?.stop();
-    // The agent's log stays for a failed run.
-    if (failed) console.error(`bench driver failed; the agent's log: ${dir}/agent.log`);
-    else rmSync(dir, { recursive: true, force: true });
   }
+  // The agent's log stays for a failed run.
+  if (failed) console.error(`the agent's log: ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
-process.exit(0);
+process.exit(interrupted === 'SIGINT' ? 130 : interrupted === 'SIGTERM' ? 143 : failed ? 1 : 0);
