@@ -36,6 +36,8 @@ export const ConfigSchema = z.strictObject({
    */
   dongles: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'a Linux interface name'),
     z.enum(['uplink', 'mirror', 'lab'])).default({ up0: 'uplink', up1: 'uplink', mir0: 'mirror' }),
+  /** ACLs for Docker networks of the driver (lesson or Faucet rule syntax), beside the built-in ones. */
+  aclFile: z.string().default('/etc/dovelab/acls.yaml'),
   /** Per lab host: what it gets by default, and the most a lesson may ask for. */
   limits: z.strictObject({
     default: HostLimitsSchema.prefault({}),
@@ -66,7 +68,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 
 const ENV: Record<string, keyof Config> = {
   DOVELAB_DATA_DIR: 'dataDir', DOVELAB_RUN_DIR: 'runDir', DOVELAB_LOG_DIR: 'logDir',
-  DOVELAB_BRIDGE: 'bridge', DOVELAB_DATAPATH: 'datapath',
+  DOVELAB_BRIDGE: 'bridge', DOVELAB_DATAPATH: 'datapath', DOVELAB_ACL_FILE: 'aclFile',
 };
 /** Settings of the web UI from the environment (DOVELAB_WEB_PORT=8081, DOVELAB_WEB_MDNS=0). */
 const WEB_ENV: Record<string, 'port' | 'name' | 'mdns'> = { DOVELAB_WEB_PORT: 'port', DOVELAB_WEB_NAME: 'name', DOVELAB_WEB_MDNS: 'mdns' };

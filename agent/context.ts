@@ -14,7 +14,7 @@ import { addressesIn, attachCapture, attachVeth, createEndpointVeth, deleteLink,
 import { hardenDongle, heldDongles, releaseDongle } from './net/dongle.js';
 import { readInterfaceFacts } from './hardware/interfaces.js';
 import { Ovs } from './net/ovs.js';
-import { containerOfEndpoint } from './docker/endpoints.js';
+import { containerOfEndpoint, containersOn, networkName } from './docker/endpoints.js';
 import { startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
 import { vsctlVia } from './net/ovs-exec.js';
 import { paths } from './config.js';
@@ -38,6 +38,8 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
     faucet: faucetPort(faucetIo(docker, cfg), paths(cfg).faucetYaml, cfg.bridge),
     endpoints: {
       containerOf: (network, endpoint, waitMs) => containerOfEndpoint(docker, network, endpoint, waitMs),
+      networkName: (id, ms) => networkName(docker, id, ms),
+      containersOn: (name, ms) => containersOn(docker, name, ms),
       startDhcp: (a) => startEndpointDhcp(a, `${cfg.runDir}/udhcpc.script`),
       stopDhcp: stopEndpointDhcp,
     },

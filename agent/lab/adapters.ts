@@ -82,8 +82,12 @@ export interface LabFirewall {
 
 /** Containers on Docker networks of the driver (net/endpoint-dhcp.ts, docker/endpoints.ts). */
 export interface LabEndpoints {
-  /** The container an endpoint belongs to, once Docker lists it (undefined after waitMs). */
-  containerOf(network: string, endpoint: string, waitMs: number): Promise<string | undefined>;
+  /** The container an endpoint belongs to and its labels, once Docker lists it (undefined after waitMs). */
+  containerOf(network: string, endpoint: string, waitMs: number): Promise<{ name: string; labels: Record<string, string> } | undefined>;
+  /** A network's name as Docker has it (undefined: no such network). */
+  networkName(id: string, ms: number): Promise<string | undefined>;
+  /** Containers Docker has on the network named, in any state, with their labels. */
+  containersOn(name: string, ms: number): Promise<{ name: string; state: string; endpoint: string; labels: Record<string, string>; createdMs: number }[]>;
   /** Starts DHCP (detached) for the interface with `mac` in netns `netns`; its pid and interface. */
   startDhcp(a: { netns: string; mac: string; hostname: string; leaseFile: string; logFile: string; waitMs: number }): Promise<{ pid: number; ifname: string }>;
   stopDhcp(pid: number | undefined, leaseFile: string): Promise<void>;

@@ -18,7 +18,8 @@ const Schema = z.object({
   })),
   endpoints: z.array(z.object({
     id: z.string().min(1), network: z.string(), ofport: z.number().int(), hostEnd: z.string(), peer: z.string(), mac: z.string(),
-    address: z.string().optional(), acls: z.array(z.string()), joined: z.boolean(), container: z.string().optional(),
+    address: z.string().optional(), acls: z.array(z.string()), mirror: z.union([z.literal(true), z.string()]).optional(),
+    policy: z.enum(['labels', 'console']).optional(), joined: z.boolean(), container: z.string().optional(),
     sandbox: z.string().optional(), ifname: z.string().optional(), dhcpPid: z.number().int().optional(),
   })),
 });

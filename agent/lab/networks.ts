@@ -7,10 +7,10 @@ import { paths, type Config } from '../config.js';
 import { idleDesired, reconcile, type LabContext } from './engine.js';
 import { notADongle } from './interfaces.js';
 import { readNetworkState, writeNetworkState } from './network-state.js';
-import { NetworkOptionError, parseNetworkOptions } from './plan-network-options.js';
-import { chooseVid, endpointLinks, freeOfport, usedVids, withNetworks, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
+import { applyMacPrefix, NetworkOptionError, parseEndpointLabels, parseNetworkOptions, type EndpointLabels } from './plan-network-options.js';
+import { chooseVid, endpointLinks, freeOfport, usedVids, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
 import { PlanError, type DesiredState } from './desired.js';
-import { lessonDesired, withLabLock } from './service.js';
+import { lessonDesired, networkEnv, withApplianceNetworks, withLabLock } from './service.js';
 import { readLabState } from './state.js';
 
 /**
@@ -28,13 +28,21 @@ export function withNetworksFile<T>(fn: () => Promise<T>): Promise<T> {
 /** The lab lock, then the networks file: for verbs that reconcile. */
 const withBoth = <T>(ctx: LabContext, fn: () => Promise<T>) => withLabLock(ctx.cfg, () => withNetworksFile(fn));
 
+/** Names of the appliance's ACLs (built-ins and the ACL file); a bad file is the user's error. */
+function aclNames(c: Config): string[] {
+  try { return Object.keys(networkEnv(c).acls); } catch (e) {
+    if (e instanceof PlanError) throw new NetworkError(e.message);
+    throw e;
+  }
+}
+
 /** A refusal Docker shows the user as is (`docker network create` / `docker run` fail with it). */
 export class NetworkError extends Error {}
 
 /** The appliance planned with `net` as the Docker networks' state. */
 function planWith(c: Config, net: PluginState): DesiredState {
   const st = readLabState(paths(c).labState);
-  return withNetworks(st ? lessonDesired(c, st) : idleDesired(c), net);
+  return withApplianceNetworks(c, st ? lessonDesired(c, st) : idleDesired(c), net);
 }
 
 /** Writes `next`, reconciles; on failure writes `prev` back and reconciles to it. */
@@ -75,7 +83,7 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
     try {
       o = parseNetworkOptions(req.generic, {
         bridge: ctx.cfg.bridge, dpId: ctx.cfg.dpId, controllers: ['tcp:127.0.0.1:6653', 'tcp:127.0.0.1:6654'],
-        acls: [], internal: req.internal, hasIpam: req.ipv4.some((d) => (d.Pool && d.Pool !== '0.0.0.0/0') || d.Gateway),
+        acls: aclNames(ctx.cfg), internal: req.internal, hasIpam: req.ipv4.some((d) => (d.Pool && d.Pool !== '0.0.0.0/0') || d.Gateway),
       });
     } catch (e) {
       if (e instanceof NetworkOptionError) throw new NetworkError(e.message);
@@ -131,6 +139,8 @@ export interface CreateEndpointRequest { network: string; endpoint: string; mac?
 
 /** Makes the endpoint's veth pair; returns the MAC it chose (undefined when Docker gave one). */
 export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest): Promise<{ mac?: string }> {
+  // Which container: asked of Docker outside the file lock (a Docker call may take its time).
+  const who = await joiningContainer(ctx, req.network);
   // No switch change (the port goes on at Join): the networks file is all it needs.
   return withNetworksFile(async () => {
     const prev = readNetworkState(paths(ctx.cfg).networks);
@@ -138,14 +148,21 @@ export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest
     if (!n) throw new NetworkError(`network ${req.network.slice(0, 12)} is not one of this appliance's (made while the agent was away?)`);
     const had = prev.endpoints.find((e) => e.id === req.endpoint);
     if (had) return req.mac ? {} : { mac: had.mac };
-    const mac = (req.mac || endpointMac(req.endpoint)).toLowerCase();
+    const named = who.networkName && !n.name ? { ...n, name: who.networkName } : n;
+    // The container's labels decide its port's ACLs and mirror, and may prefix the MAC we choose.
+    const labels = who.container ? labelsOf(ctx, who.container.labels, named.name) : undefined;
+    if (labels?.macPrefix && req.mac) throw new NetworkError(`dovelab.mac_prefix ${labels.macPrefix} and --mac-address ${req.mac}: give one of them`);
+    const mac = (req.mac || prefixed(endpointMac(req.endpoint), labels?.macPrefix)).toLowerCase();
     if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1)) throw new NetworkError(`MAC address ${mac}: not a unicast MAC`);
     const ofport = freeOfport(prev, planWith(ctx.cfg, prev));
     const links = endpointLinks(ofport);
-    const ep: PluginEndpoint = { id: req.endpoint, network: n.id, ofport, ...links, mac, ...(req.address ? { address: req.address } : {}), acls: [...n.defaultAcls], joined: false };
+    const ep: PluginEndpoint = {
+      id: req.endpoint, network: n.id, ofport, ...links, mac, ...(req.address ? { address: req.address } : {}), acls: labels?.acls ?? [...n.defaultAcls], joined: false,
+      ...(labels?.mirror ? { mirror: labels.mirror } : {}), ...(who.container ? { container: who.container.name, policy: 'labels' as const } : {}),
+    };
     await ctx.links.createEndpointVeth({ ...links, mac, mtu: n.mtu, txOff: ctx.datapath === 'netdev' });
     try {
-      writeNetworkState(paths(ctx.cfg).networks, { ...prev, endpoints: [...prev.endpoints, ep] });
+      writeNetworkState(paths(ctx.cfg).networks, { networks: prev.networks.map((x) => (x === n ? named : x)), endpoints: [...prev.endpoints, ep] });
     } catch (e) {
       await ctx.links.deleteLink(links.hostEnd);
       throw e;
@@ -169,8 +186,64 @@ async function infraAnswers(ctx: LabContext, ms: number): Promise<boolean> {
   try { return await Promise.race([check, late]); } finally { clearTimeout(timer); }
 }
 
+/** How long Join waits for Docker's lists (network name, containers) before leaving labels to later. */
+const LABELS_MS = 2_000;
+
+/** The network's Docker name (recorded once known) and the container joining, if Docker's list shows just one that can be it. */
+interface Joining { networkName?: string; container?: { name: string; labels: Record<string, string> } }
+
+/** A container created this recently that is not running yet is taken for the one `docker run` starts. */
+const JUST_CREATED_MS = 10_000;
+
 /**
- * Puts the endpoint's port on the bridge in its network's VLAN; answers once Faucet confirmed.
+ * Which container an endpoint being made is for. Docker lists a container being started with its
+ * networks but not yet its endpoint: the one is among those on the network that are not running and
+ * not one of our joined endpoints. It is taken only when that leaves no doubt: the only such
+ * container, or the only one created in the last seconds (`docker run`, beside containers that failed
+ * or stopped earlier). Otherwise unknown here, and the labels follow once Docker lists the endpoint.
+ */
+export function pickJoining<T extends { state: string; endpoint: string; createdMs: number }>(list: T[], joined: Set<string>, now: number): T | undefined {
+  const maybe = list.filter((c) => c.state !== 'running' && !joined.has(c.endpoint));
+  if (maybe.length === 1) return maybe[0];
+  const fresh = maybe.filter((c) => now - c.createdMs <= JUST_CREATED_MS);
+  return fresh.length === 1 ? fresh[0] : undefined;
+}
+
+async function joiningContainer(ctx: LabContext, network: string): Promise<Joining> {
+  try {
+    const st = readNetworkState(paths(ctx.cfg).networks);
+    const name = st.networks.find((n) => n.id === network)?.name ?? await ctx.endpoints.networkName(network, LABELS_MS);
+    if (!name) return {};
+    const joined = new Set(st.endpoints.filter((e) => e.joined).map((e) => e.id));
+    const c = pickJoining(await ctx.endpoints.containersOn(name, LABELS_MS), joined, Date.now());
+    return { networkName: name, ...(c ? { container: { name: c.name, labels: c.labels } } : {}) };
+  } catch (e) {
+    ctx.log(`network driver: could not ask Docker which container joins ${network.slice(0, 12)}: ${(e as Error).message}`);
+    return {};
+  }
+}
+
+/** A container's labels for this network, checked against the appliance's ACLs and mirrors; a bad label is the user's error. */
+function labelsOf(ctx: LabContext, labels: Record<string, string>, networkName: string | undefined): EndpointLabels {
+  try { return parseEndpointLabels(labels, networkName, aclNames(ctx.cfg)); } catch (e) {
+    if (e instanceof NetworkOptionError) throw new NetworkError(e.message);
+    throw e;
+  }
+}
+
+/** `mac` with its leading bytes replaced by `prefix` (a mac_prefix label), if any. */
+function prefixed(mac: string, prefix: string | undefined): string {
+  if (!prefix) return mac;
+  try { return applyMacPrefix(mac, prefix); } catch (e) {
+    if (e instanceof NetworkOptionError) throw new NetworkError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Puts the endpoint's port on the bridge in its network's VLAN, with the ACLs and mirror its
+ * container's labels gave at CreateEndpoint; answers once Faucet confirmed, so a label Faucet or
+ * the plan refuses (a mirror the appliance does not have) fails `docker run`.
  * While dockerd restores containers after its restart, OVS and Faucet (containers too) may not be
  * back, and every Docker call of ours waits on dockerd, which waits on this Join: then the Join
  * is recorded and answered at once, and the agent's repair puts the port on once they are back.
@@ -179,8 +252,9 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
   const joinIn = (prev: PluginState) => {
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep) throw new NetworkError(`endpoint ${endpoint.slice(0, 12)} was not created on this appliance`);
-    const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...e, joined: true, ...(sandbox ? { sandbox } : {}) } : e)) };
-    return { ep, next, dhcp: !!prev.networks.find((n) => n.id === network)?.dhcp };
+    const joined: PluginEndpoint = { ...ep, joined: true, ...(sandbox ? { sandbox } : {}) };
+    const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? joined : e)) };
+    return { ep: joined, next, dhcp: !!prev.networks.find((x) => x.id === network)?.dhcp };
   };
   const r = (await infraAnswers(ctx, INFRA_ANSWER_MS))
     ? await withBoth(ctx, async () => {
@@ -199,15 +273,75 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
       ctx.log(`network driver: OVS or Faucet not answering (dockerd starting?): endpoint ${endpoint.slice(0, 12)} joins, its port follows with the next repair`);
       return j;
     });
-  // Docker moves the interface in only after Join answers: DHCP starts when it is there.
-  if (r.dhcp && sandbox) void startDhcp(ctx, network, endpoint, sandbox, r.ep.mac);
+  // Docker moves the interface in only after Join answers: DHCP starts when it is there; labels
+  // of a container not known yet follow once Docker lists it.
+  const known = r.ep.policy === 'labels' ? r.ep.container : undefined;
+  if (!known || (r.dhcp && sandbox)) void afterJoin(ctx, network, endpoint, r.dhcp ? sandbox : undefined, r.ep.mac, known);
   return { srcName: r.ep.peer };
 }
 
-async function startDhcp(ctx: LabContext, network: string, endpoint: string, sandbox: string, mac: string): Promise<void> {
+/** Once Docker lists the container: its labels (when Join could not tell which container it was), then DHCP. */
+async function afterJoin(ctx: LabContext, network: string, endpoint: string, sandbox: string | undefined, mac: string, known: string | undefined): Promise<void> {
+  const id = endpoint.slice(0, 12);
+  const container = known ? { name: known, labels: {} } : await ctx.endpoints.containerOf(network, endpoint, DHCP_WAIT_MS).catch((e: Error) => {
+    ctx.log(`network driver: endpoint ${id}: Docker did not list its container: ${e.message}`);
+    return undefined;
+  });
+  if (!known && container) {
+    await applyLaterLabels(ctx, network, endpoint, container).catch((e: Error) =>
+      ctx.log(`network driver: labels of ${container.name} not applied: ${e.message}`));
+  }
+  if (sandbox) await startDhcp(ctx, network, endpoint, sandbox, mac, container?.name);
+}
+
+/** Labels learnt after Join (Docker could not tell at CreateEndpoint): ACLs and mirror as a live change; a MAC prefix is reported, not applied. */
+async function applyLaterLabels(ctx: LabContext, network: string, endpoint: string, container: { name: string; labels: Record<string, string> }): Promise<void> {
+  const st = readNetworkState(paths(ctx.cfg).networks);
+  const n = st.networks.find((x) => x.id === network);
+  const l = labelsOf(ctx, container.labels, n?.name);
+  if (l.macPrefix) ctx.log(`network driver: ${container.name}: mac_prefix not applied (Docker named the container only after it started)`);
+  await setEndpointPolicy(ctx, endpoint, { acls: l.acls, mirror: l.mirror ?? false, container: container.name }, 'labels');
+}
+
+export interface EndpointPolicy {
+  /** The port's ACLs (undefined: the network's default ACLs). */
+  acls?: string[];
+  /** Copy to a mirror (true: the appliance's mirror dongle), or false: no copy. */
+  mirror?: string | true | false;
+  /** Record the container's name too. */
+  container?: string;
+}
+
+/**
+ * Live change of a container's port on a driver network (its ACLs, its mirror), from the console or
+ * from labels learnt late; answers once Faucet confirmed. `endpoint` is an endpoint id, or a
+ * container name (its one joined endpoint, or the one on `network` when given).
+ */
+export async function setEndpointPolicy(ctx: LabContext, endpoint: string, change: EndpointPolicy, source: 'labels' | 'console' = 'console', network?: string): Promise<PluginEndpoint> {
+  const known = aclNames(ctx.cfg);
+  for (const a of change.acls ?? []) if (!known.includes(a)) throw new NetworkError(`ACL ${a} is not one of the appliance's (known: ${known.sort().join(', ')})`);
+  return withBoth(ctx, async () => {
+    const prev = readNetworkState(paths(ctx.cfg).networks);
+    const matches = prev.endpoints.filter((e) => (e.id === endpoint || (e.container === endpoint && e.joined)) && (!network || e.network === network));
+    if (!matches.length) throw new NetworkError(`${endpoint}: no such container or endpoint on the Docker networks`);
+    if (matches.length > 1) throw new NetworkError(`${endpoint} is on ${matches.length} Docker networks: name the network`);
+    const ep = matches[0]!;
+    const n = prev.networks.find((x) => x.id === ep.network)!;
+    const { mirror: _m, ...rest } = ep;
+    const mirror = change.mirror === undefined ? ep.mirror : change.mirror || undefined;
+    const next: PluginEndpoint = {
+      ...rest, acls: change.acls ?? (change.acls === undefined && 'acls' in change ? [...n.defaultAcls] : ep.acls),
+      ...(mirror ? { mirror } : {}), ...(change.container ? { container: change.container } : {}), policy: source,
+    };
+    const state: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? next : e)) };
+    if (ep.joined) await apply(ctx, prev, state); else writeNetworkState(paths(ctx.cfg).networks, state);
+    return next;
+  });
+}
+
+async function startDhcp(ctx: LabContext, network: string, endpoint: string, sandbox: string, mac: string, container: string | undefined): Promise<void> {
   const id = endpoint.slice(0, 12);
   try {
-    const container = await ctx.endpoints.containerOf(network, endpoint, DHCP_WAIT_MS);
     const hostname = (container ?? `docker-${id}`).replace(/[^A-Za-z0-9-]/g, '-').slice(0, 63);
     const { pid, ifname } = await ctx.endpoints.startDhcp({
       netns: sandbox, mac, hostname, leaseFile: leaseFileOf(ctx.cfg, endpoint), logFile: `${ctx.cfg.logDir}/dhcp-${id}.log`, waitMs: DHCP_WAIT_MS,

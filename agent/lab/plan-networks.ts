@@ -2,7 +2,9 @@
 // and one Faucet DP, beside the lesson's: a network is a VLAN, its containers' interfaces are
 // ports, its bridged-in interfaces are uplinks. Pure: the networks' state -> additions to the
 // desired state, with every clash (VLAN, port number, interface) a clear error.
+import type { AclRule } from '../lesson/schema.js';
 import { ALLOW_ALL, IDLE_VLAN, type FaucetInterface } from '../net/faucet/model.js';
+import { BUILTIN_ACLS, compileApplianceAcls } from './appliance-acls.js';
 import { hostEndName, PlanError, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
 
 /** Endpoint ports of driver networks: 4001.. (lesson ports end at 3099, uplinks at 49). */
@@ -40,6 +42,10 @@ export interface PluginEndpoint {
   mac: string;
   address?: string;
   acls: string[];
+  /** Copied to a mirror: true for the appliance's mirror dongle, or a mirror's name (a lesson mirror or a mirror dongle). */
+  mirror?: string | true;
+  /** Where acls/mirror came from: the container's labels, or a change from the console/CLI. */
+  policy?: 'labels' | 'console';
   /** On the bridge (Join done) or only made (CreateEndpoint). */
   joined: boolean;
   container?: string;
@@ -54,7 +60,8 @@ export interface PluginState { networks: PluginNetwork[]; endpoints: PluginEndpo
 export const emptyPluginState = (): PluginState => ({ networks: [], endpoints: [] });
 
 /** Faucet's VLAN name of a driver network. */
-export const networkVlanName = (n: PluginNetwork) => `docker-${n.name ?? n.id.slice(0, 12)}`;
+// By id: the name is learnt only at the first Join, and renaming a VLAN would be a cold start.
+export const networkVlanName = (n: PluginNetwork) => `docker-${n.id.slice(0, 12)}`;
 /** The OVS port of an endpoint, and the end Docker renames to eth0, eth1 … */
 export const endpointLinks = (ofport: number) => ({ hostEnd: hostEndName(ofport), peer: `dp${ofport}` });
 
@@ -85,11 +92,20 @@ export function freeOfport(state: PluginState, desired: DesiredState): number {
   throw new PlanError('no free port numbers left for containers');
 }
 
+/** What the networks are planned against besides their own state: the appliance's ACLs and mirror dongles. */
+export interface NetworkEnv {
+  /** ACL name -> rules (built-ins and the appliance's ACL file). */
+  acls: Record<string, AclRule[]>;
+  /** Interfaces with the role mirror, in the appliance config's order (the first is `true`'s). */
+  mirrorDongles: string[];
+}
+
 /**
  * `desired` (a lesson's, or the idle appliance's) plus the driver networks: their VLANs, their
- * joined endpoints as ports, their bridged-in interfaces as uplinks. Throws PlanError on a clash.
+ * joined endpoints as ports, their bridged-in interfaces as uplinks, their ACLs and mirrors.
+ * Throws PlanError on a clash or on an ACL or mirror the appliance does not have.
  */
-export function withNetworks(desired: DesiredState, state: PluginState): DesiredState {
+export function withNetworks(desired: DesiredState, state: PluginState, env: NetworkEnv = { acls: BUILTIN_ACLS, mirrorDongles: [] }): DesiredState {
   if (!state.networks.length) return { ...desired, pluginPorts: [] };
   const faucet = structuredClone(desired.faucet);
   const vids = new Map(faucet.vlans.map((v) => [v.vid, v.name]));
@@ -108,7 +124,7 @@ export function withNetworks(desired: DesiredState, state: PluginState): Desired
     const vlan = networkVlanName(n);
     const clash = vids.get(n.vid);
     if (clash !== undefined) throw new PlanError(`network ${n.name ?? n.id}: VLAN ${n.vid} is already used by ${clash}`);
-    vids.set(n.vid, vlan);
+    vids.set(n.vid, `network ${n.name ?? n.id.slice(0, 12)}`);
     faucet.vlans.push({ name: vlan, vid: n.vid, description: `docker network ${n.name ?? n.id.slice(0, 12)}` });
     for (const u of n.uplinks) {
       const other = ifaces.get(u.iface);
@@ -118,7 +134,7 @@ export function withNetworks(desired: DesiredState, state: PluginState): Desired
       if (u.vlan !== undefined && u.vlan !== n.vid) {
         const name = `${vlan}-${u.iface}`;
         if (vids.has(u.vlan)) throw new PlanError(`network ${n.name ?? n.id}: ${u.iface}'s VLAN ${u.vlan} is already used by ${vids.get(u.vlan)}`);
-        vids.set(u.vlan, name);
+        vids.set(u.vlan, `${u.iface} of network ${n.name ?? n.id.slice(0, 12)}`);
         faucet.vlans.push({ name, vid: u.vlan, description: `${u.iface} of docker network ${n.name ?? n.id.slice(0, 12)}` });
         native = name;
       }
@@ -163,11 +179,71 @@ export function withNetworks(desired: DesiredState, state: PluginState): Desired
     interfaces.push({ number: e.ofport, name: faucetName, description: `${e.container ?? 'container'} on ${n.name ?? n.id.slice(0, 12)}`, native_vlan: vlan, acls_in: [...e.acls.map(pluginAclName), ALLOW_ALL] });
   }
   faucet.dp.interfaces.push(...interfaces);
+  faucet.acls = { ...faucet.acls, ...networkAcls(state, env, interfaces) };
+  mirrorEndpoints(state, env, ports, uplinks, faucet.dp.interfaces, numbers);
   return { ...desired, uplinks, faucet, pluginPorts: ports };
 }
 
+/** Faucet definitions of the appliance ACLs the networks' ports use; an unknown one is a PlanError. */
+function networkAcls(state: PluginState, env: NetworkEnv, interfaces: FaucetInterface[]) {
+  const used = new Set<string>();
+  for (const i of interfaces) for (const a of i.acls_in ?? []) if (a.startsWith(APPLIANCE_PREFIX)) used.add(a.slice(APPLIANCE_PREFIX.length));
+  for (const a of used) {
+    if (!env.acls[a]) {
+      const who = state.endpoints.find((e) => e.acls.includes(a))?.container ?? state.networks.find((n) => n.defaultAcls.includes(a) || n.uplinks.some((u) => u.acls.includes(a)))?.name;
+      throw new PlanError(`ACL ${a}${who ? ` (used by ${who})` : ''} is not one of the appliance's (known: ${Object.keys(env.acls).sort().join(', ')})`);
+    }
+  }
+  return Object.fromEntries(Object.entries(compileApplianceAcls(env.acls, used)).map(([k, v]) => [pluginAclName(k), v]));
+}
+
+/**
+ * Endpoints with a mirror: their ports join the mirror's list. `true` is the appliance's first mirror
+ * dongle; a name is a lesson mirror or a mirror dongle. A dongle no lesson mirror uses becomes the
+ * networks' own output-only port (numbered from 49 down, like their uplinks).
+ */
+function mirrorEndpoints(state: PluginState, env: NetworkEnv, ports: DesiredPluginPort[], uplinks: DesiredUplink[], interfaces: FaucetInterface[], numbers: Map<number, string>) {
+  for (const p of ports) {
+    const e = state.endpoints.find((x) => x.id === p.endpoint);
+    if (!e?.mirror) continue;
+    const who = e.container ?? `endpoint ${e.id.slice(0, 12)}`;
+    const wanted = e.mirror === true ? env.mirrorDongles[0] : e.mirror;
+    if (wanted === undefined) throw new PlanError(`dovelab.mirror of ${who}: the appliance has no mirror dongle (give one the role mirror)`);
+    let m = uplinks.find((u) => u.role === 'mirror' && (u.name === wanted || u.iface === wanted));
+    if (!m) {
+      if (!env.mirrorDongles.includes(wanted)) {
+        const names = [...uplinks.filter((u) => u.role === 'mirror').map((u) => u.name), ...env.mirrorDongles];
+        throw new PlanError(`dovelab.mirror of ${who}: no mirror named ${wanted} (mirrors here: ${[...new Set(names)].join(', ') || 'none'})`);
+      }
+      const other = uplinks.find((u) => u.iface === wanted);
+      if (other) throw new PlanError(`dovelab.mirror of ${who}: ${wanted} is used as ${other.role} ${other.name}`);
+      let ofport = 49;
+      while (ofport > 0 && numbers.has(ofport)) ofport--;
+      if (ofport === 0) throw new PlanError(`dovelab.mirror of ${who}: no free port number for ${wanted} in 1..49`);
+      numbers.set(ofport, `mirror ${wanted}`);
+      m = { role: 'mirror', name: `docker-${wanted}`, iface: wanted, ofport, native: undefined, tagged: [], mirrors: [], owner: 'docker' };
+      uplinks.push(m);
+      interfaces.push({ number: ofport, name: wanted, description: 'mirror of Docker networks', output_only: true, mirror: [] });
+    } else {
+      // Lesson mirrors come with the desired state: copy before changing.
+      const i = uplinks.indexOf(m);
+      m = { ...m, mirrors: [...m.mirrors] };
+      uplinks[i] = m;
+    }
+    m.mirrors = [...new Set([...m.mirrors, p.ofport])].sort((a, b) => a - b);
+  }
+  // The Faucet side of every mirror whose list changed.
+  for (const u of uplinks) {
+    if (u.role !== 'mirror') continue;
+    const i = interfaces.find((x) => x.number === u.ofport);
+    if (i) i.mirror = u.mirrors;
+  }
+}
+
+const APPLIANCE_PREFIX = 'appliance-';
+
 /** Faucet's name of an appliance ACL used by driver networks (namespaced like lesson ACLs). */
-export const pluginAclName = (acl: string) => `appliance-${acl}`;
+export const pluginAclName = (acl: string) => `${APPLIANCE_PREFIX}${acl}`;
 
 /** `dovelab status` lines for the Docker networks: VLAN, uplinks, containers and their leases. Pure. */
 export function formatDockerNetworks(st: PluginState, leases: Record<string, { ip: string; hostname: string } | undefined>): string {

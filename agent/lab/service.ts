@@ -12,7 +12,8 @@ import { lessonInterfaceProblems } from './interfaces.js';
 import { CAPTURE_NETNS, isSharedHost, mirrorSourcePorts, planDesired, PlanError, type DesiredState, type LabOverrides } from './desired.js';
 import { idleDesired, reconcile, teardown, type LabContext, type ReconcileOptions, type ReconcileReport } from './engine.js';
 import { readNetworkState } from './network-state.js';
-import { withNetworks } from './plan-networks.js';
+import { withNetworks, type NetworkEnv, type PluginState } from './plan-networks.js';
+import { readApplianceAcls } from './appliance-acls.js';
 import { clearLabState, readLabState, writeCheckReport, writeLabState, type LabState } from './state.js';
 import { newJoinCodes } from './join-codes.js';
 import { labCheckIo, runChecks, sameRun, type CheckIo, type CheckReport } from './check-run.js';
@@ -24,7 +25,18 @@ export class LabError extends Error {}
  * networks of the driver beside it on the same bridge.
  */
 export function desiredOf(c: Config, st: LabState, now: number = Date.now()): DesiredState {
-  return withNetworks(lessonDesired(c, st, now), readNetworkState(paths(c).networks));
+  return withApplianceNetworks(c, lessonDesired(c, st, now));
+}
+
+/** What driver networks are planned against: the ACL file and the mirror dongles (read only when there are networks). */
+export const networkEnv = (c: Config): NetworkEnv => ({
+  acls: readApplianceAcls(c.aclFile),
+  mirrorDongles: Object.entries(c.dongles).filter(([, role]) => role === 'mirror').map(([name]) => name),
+});
+
+/** `desired` with the Docker networks (`net`, or the ones on disk) beside it. */
+export function withApplianceNetworks(c: Config, desired: DesiredState, net: PluginState = readNetworkState(paths(c).networks)): DesiredState {
+  return net.networks.length ? withNetworks(desired, net, networkEnv(c)) : withNetworks(desired, net);
 }
 
 /** The lab on disk planned now, without the Docker networks. */
@@ -36,7 +48,7 @@ export function lessonDesired(c: Config, st: LabState, now: number = Date.now())
 }
 
 /** The appliance without a lab: the idle config and the Docker networks. */
-export const restOf = (c: Config): DesiredState => withNetworks(idleDesired(c), readNetworkState(paths(c).networks));
+export const restOf = (c: Config): DesiredState => withApplianceNetworks(c, idleDesired(c));
 
 /** Whatever runs now, planned: the lab (if any) and the Docker networks. */
 export function applianceDesired(c: Config, now: number = Date.now()): DesiredState {

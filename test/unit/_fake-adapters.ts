@@ -21,6 +21,7 @@ export interface FakePort { name: string; ofport: number; externalIds: Record<st
 const READS = new Set([
   'hosts.list', 'hosts.pid', 'ovs.bridgeExists', 'ovs.ports', 'links.linksInNetns', 'links.addressesIn',
   'dongles.present', 'dongles.facts', 'dongles.held', 'faucet.liveConfig', 'faucet.check', 'faucet.ping',
+  'endpoints.containerOf', 'endpoints.networkName', 'endpoints.containersOn',
 ]);
 export const isRead = (call: string) => READS.has(call.split(' ')[0]!);
 
@@ -46,6 +47,9 @@ export class FakeWorld {
   /** What a container's startup script does; default: exits 0 at once. */
   startupOutcome: (container: string, budgetMs: number) => StartupOutcome = () => ({ state: 'exited', code: 0, tail: '' });
   log: string[] = [];
+  /** Docker's networks (id -> name) and containers as its lists show them (the driver asks at Join). */
+  dockerNetworks = new Map<string, string>();
+  dockerContainers: { name: string; network: string; state: string; endpoint: string; labels: Record<string, string>; createdMs: number }[] = [];
   private failures: { call: string; err: () => Error; left: number }[] = [];
   private nextPid = 1000;
 
@@ -158,7 +162,22 @@ export class FakeWorld {
         ping: async () => { this.rec('faucet.ping'); },
       },
       endpoints: {
-        containerOf: async (network, endpoint) => { this.rec(`endpoints.containerOf ${endpoint.slice(0, 12)}`); return `ctr-${endpoint.slice(0, 6)}`; },
+        containerOf: async (network, endpoint, waitMs) => {
+          this.rec(`endpoints.containerOf ${endpoint.slice(0, 12)}`);
+          // No Docker list modelled: every endpoint is a container of its own.
+          if (!this.dockerContainers.length) return { name: `ctr-${endpoint.slice(0, 6)}`, labels: {} };
+          // As Docker: the endpoint shows once the container's start is done.
+          for (const until = Date.now() + waitMs; Date.now() < until; await new Promise((r) => setTimeout(r, 5))) {
+            const c = this.dockerContainers.find((x) => x.endpoint === endpoint);
+            if (c) return { name: c.name, labels: { ...c.labels } };
+          }
+          return undefined;
+        },
+        networkName: async (id) => { this.rec(`endpoints.networkName ${id.slice(0, 12)}`); return this.dockerNetworks.get(id); },
+        containersOn: async (name) => {
+          this.rec(`endpoints.containersOn ${name}`);
+          return this.dockerContainers.filter((c) => c.network === name).map(({ network: _n, ...c }) => ({ ...c, labels: { ...c.labels } }));
+        },
         startDhcp: async (a) => { this.rec(`endpoints.startDhcp ${a.mac} ${a.hostname}`); return { pid: 424242, ifname: 'eth0' }; },
         stopDhcp: async (pid) => { this.rec(`endpoints.stopDhcp ${pid}`); },
       },
@@ -174,6 +193,6 @@ export class FakeWorld {
 /** A Config whose dataDir/runDir/logDir are a fresh temp dir (remove it with `done()`). */
 export function tempConfig(extra: Record<string, unknown> = {}): { cfg: Config; dir: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'dovelab-fake-'));
-  const cfg = ConfigSchema.parse({ dataDir: join(dir, 'data'), runDir: join(dir, 'run'), logDir: join(dir, 'log'), ...extra });
+  const cfg = ConfigSchema.parse({ dataDir: join(dir, 'data'), runDir: join(dir, 'run'), logDir: join(dir, 'log'), aclFile: join(dir, 'acls.yaml'), ...extra });
   return { cfg, dir, done: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,0 +1,140 @@
+// The driver's container labels on the real stack (real dockerd and docker CLI, OVS, Faucet, sim
+// world): dovelab.acl blocks ping and not TCP; an unknown ACL label fails `docker run` with our
+// message; dovelab.mirror copies a container's traffic to the mirror dongle (seen in the sim
+// world's capture netns); --mac-address is honoured and mac_prefix rewrites the MAC; Dovesnap's
+// DHCP test with its command lines (add_ports with a port number, portacl and mirror labels,
+// udhcpd on the far end of the veth, a lease again after `docker restart`).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { dovelab } from './_cli.js';
+import { cfg, docker as dockerApi, run, stack, startAgent, startCapture, waitFor, type AgentProc } from './_stack.js';
+
+let agent: AgentProc;
+let dir: string;
+const IMAGE = cfg.images.labhost;
+const made = { networks: new Set<string>(), containers: new Set<string>(), links: new Set<string>(), netns: new Set<string>() };
+
+const docker = (args: string[]) => run(['docker', ...args], { allowFail: true, timeoutMs: 120_000 });
+const exec = (name: string, argv: string[]) => docker(['exec', name, ...argv]);
+async function network(name: string, args: string[]) {
+  const r = await docker(['network', 'create', ...args, name]);
+  assert.is(r.code, 0, `docker network create ${name}: ${r.stderr}`);
+  made.networks.add(name);
+}
+async function runContainer(name: string, args: string[], cmd = ['sleep', 'infinity']) {
+  const r = await docker(['run', '-d', '--name', name, ...args, IMAGE, ...cmd]);
+  made.containers.add(name);
+  return r;
+}
+async function started(name: string, args: string[]) {
+  const r = await runContainer(name, args);
+  assert.is(r.code, 0, `docker run ${name}: ${r.stderr}`);
+}
+const macOf = async (name: string, ifname = 'eth0') => /link\/ether ([0-9a-f:]{17})/.exec((await exec(name, ['ip', 'link', 'show', ifname])).stdout)?.[1];
+/** A TCP connect from `from` to ip:port within 3 s: 0 = connected. */
+const tcp = async (from: string, ip: string, port: number) => (await exec(from, ['bash', '-c', `timeout 3 bash -c 'exec 3<>/dev/tcp/${ip}/${port}'`])).code;
+const ping = async (from: string, ip: string) => (await exec(from, ['ping', '-c', '2', '-i', '0.3', '-W', '1', ip])).code;
+
+test.before(async () => {
+  await stack();
+  await dovelab(['down']);
+  dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-labels-'));
+  // The appliance's ACL file: Dovesnap's test ACL in Faucet's syntax (allow; no meters here), beside the built-ins.
+  writeFileSync(join(dir, 'acls.yaml'), 'acls:\n  ratelimitit:\n    - rule: {actions: {allow: 1}}\n');
+  agent = startAgent(join(dir, 'agent.log'), 5, { DOVELAB_ACL_FILE: join(dir, 'acls.yaml') });
+  await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
+  await network('office', ['-d', 'dovelab', '-o', 'dovelab.vlan=150', '--subnet', '198.51.100.0/24']);
+  // A server answering ping and TCP 80 (the positive controls of every "cannot").
+  const r = await runContainer('lbl-srv', ['--network', 'office', '--ip', '198.51.100.10'], ['nc', '-lk', '80']);
+  assert.is(r.code, 0, r.stderr);
+});
+
+test.after(async () => {
+  for (const c of made.containers) await docker(['rm', '-f', c]);
+  for (const n of made.networks) await docker(['network', 'rm', n]);
+  for (const l of made.links) await run(['ip', 'link', 'del', l], { allowFail: true });
+  for (const ns of made.netns) {
+    // udhcpd daemonises: it would outlive its netns.
+    for (const pid of (await run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout.split('\n').filter(Boolean)) await run(['kill', pid], { allowFail: true });
+    await run(['ip', 'netns', 'del', ns], { allowFail: true });
+  }
+  await agent?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('dovelab.acl=no-ping: ping is dropped, TCP passes; a container without the label pings', async () => {
+  await started('lbl-noping', ['--network', 'office', '--ip', '198.51.100.11', '--label', 'dovelab.acl=no-ping']);
+  await started('lbl-plain', ['--network', 'office', '--ip', '198.51.100.12']);
+  assert.is(await ping('lbl-plain', '198.51.100.10'), 0, 'control: a container without the label pings the server');
+  assert.is(await tcp('lbl-noping', '198.51.100.10', 80), 0, 'control: the labelled container reaches the server over TCP');
+  assert.is.not(await ping('lbl-noping', '198.51.100.10'), 0, 'its ping is dropped');
+});
+
+test('an unknown ACL label fails `docker run` with our message naming the label; the container does not run', async () => {
+  const r = await runContainer('lbl-bad', ['--network', 'office', '--ip', '198.51.100.13', '--label', 'dovesnap.faucet.portacl=nosuchacl']);
+  assert.is.not(r.code, 0, 'docker run fails');
+  assert.match(r.stderr, /dovelab: dovesnap\.faucet\.portacl: .*nosuchacl/);
+  const st = await docker(['inspect', '-f', '{{.State.Running}}', 'lbl-bad']);
+  assert.is(st.stdout.trim(), 'false');
+  // Gone again, so the next tests' containers are the only ones just created (see pickJoining).
+  await docker(['rm', '-f', 'lbl-bad']);
+  // Control: the same run with an ACL the appliance has (the file's, in Faucet syntax).
+  await started('lbl-good', ['--network', 'office', '--ip', '198.51.100.14', '--label', 'dovesnap.faucet.portacl=ratelimitit']);
+  assert.is(await ping('lbl-good', '198.51.100.10'), 0);
+});
+
+test('dovelab.mirror=true with --mac-address: the MAC is Docker\'s, and its TCP is seen on the mirror dongle', async () => {
+  const mac = '0e:99:00:00:00:07';
+  // Through the API: this docker CLI refuses --mac-address with --network on the daemon's API 1.41.
+  const c = await dockerApi.createContainer({
+    name: 'lbl-mirrored', Image: IMAGE, Cmd: ['sleep', 'infinity'], MacAddress: mac, Labels: { 'dovelab.mirror': 'true' },
+    HostConfig: { NetworkMode: 'office' }, NetworkingConfig: { EndpointsConfig: { office: { IPAMConfig: { IPv4Address: '198.51.100.15' } } } },
+  });
+  made.containers.add('lbl-mirrored');
+  await c.start();
+  assert.is(await macOf('lbl-mirrored'), mac, 'the MAC Docker was given');
+  const cap = await startCapture(['ip', 'netns', 'exec', 'capture'], 'eth0', `tcp and ether src ${mac}`);
+  try {
+    assert.is(await tcp('lbl-mirrored', '198.51.100.10', 80), 0);
+    await cap.waitLine('its TCP copied to mir0', new RegExp(`${mac} > .*198\\.51\\.100\\.15\\.\\d+ > 198\\.51\\.100\\.10\\.80`));
+  } finally { await cap.stop(); }
+});
+
+test('mac_prefix (Dovesnap\'s label): the container\'s MAC starts with it, and the port passes traffic', async () => {
+  await started('lbl-prefix', ['--network', 'office', '--ip', '198.51.100.16', '--label', 'dovesnap.faucet.mac_prefix=0e:98']);
+  assert.match((await macOf('lbl-prefix')) ?? '', /^0e:98:/);
+  assert.is(await ping('lbl-prefix', '198.51.100.10'), 0);
+});
+
+test('Dovesnap\'s DHCP test: add_ports=odsaddport1/101, dhcp, portacl and mirror labels; udhcpd on the far end; a lease again after docker restart', async () => {
+  await run(['ip', 'link', 'add', 'odsaddport1', 'type', 'veth', 'peer', 'name', 'odsaddport2']);
+  made.links.add('odsaddport1');
+  await run(['ip', 'netns', 'add', 'dl-dhcpd']);
+  made.netns.add('dl-dhcpd');
+  const ns = ['ip', 'netns', 'exec', 'dl-dhcpd'];
+  await run(['ip', 'link', 'set', 'odsaddport2', 'netns', 'dl-dhcpd']);
+  await run([...ns, 'ip', 'addr', 'add', '100.64.7.1/24', 'dev', 'odsaddport2']);
+  await run([...ns, 'ip', 'link', 'set', 'odsaddport2', 'up']);
+  await run([...ns, 'ethtool', '-K', 'odsaddport2', 'tx', 'off']);
+  writeFileSync(join(dir, 'udhcpd.conf'), `interface odsaddport2\nstart 100.64.7.2\nend 100.64.7.12\nlease_file ${dir}/udhcpd.leases\noption subnet 255.255.255.0\n`);
+  writeFileSync(join(dir, 'udhcpd.leases'), '');
+  await run([...ns, 'busybox', 'udhcpd', '-S', join(dir, 'udhcpd.conf')]);
+  await network('testnet', ['-d', 'dovesnap', '--internal', '--ipam-driver', 'null', '-o', 'ovs.bridge.add_ports=odsaddport1/101', '-o', 'ovs.bridge.dhcp=true',
+    '-o', 'ovs.bridge.mode=flat', '-o', 'ovs.bridge.dpid=0x1', '-o', 'ovs.bridge.controller=tcp:127.0.0.1:6653,tcp:127.0.0.1:6654', '-o', 'ovs.bridge.preallocate_ports=10']);
+  const r = await docker(['run', '-d', '--label=dovesnap.faucet.portacl=ratelimitit', '--label=dovesnap.faucet.mirror=true', '--net=testnet', '--rm', '--name=testcon', IMAGE, 'sleep', '1h']);
+  made.containers.add('testcon');
+  assert.is(r.code, 0, r.stderr);
+  const lease = async () => waitFor('testcon to get a lease from udhcpd', async () =>
+    /inet (100\.64\.7\.\d+)\/24/.exec((await exec('testcon', ['ip', '-4', 'addr', 'show', 'eth0'])).stdout)?.[1], 30_000, 500);
+  const first = await lease();
+  const st = await dovelab(['status']);
+  assert.match(st.stdout, new RegExp(`testcon .*lease ${first.replace(/\./g, '\\.')} \\(testcon\\)`), st.stdout);
+  const restart = await docker(['restart', 'testcon']);
+  assert.is(restart.code, 0, restart.stderr);
+  assert.match(await lease(), /^100\.64\.7\./, 'a lease again after docker restart');
+});
+
+test.run();
