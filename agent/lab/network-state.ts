@@ -14,12 +14,14 @@ const Schema = z.object({
     id: z.string().min(1), name: z.string().optional(), vid: z.number().int().min(1).max(4094),
     mode: z.enum(['flat', 'nat', 'routed']), dhcp: z.boolean(), mtu: z.number().int(), tagged: z.boolean(),
     uplinks: z.array(Uplink), defaultAcls: z.array(z.string()), gateway: z.string().optional(),
+    natAcls: z.array(z.string()).optional(), gatewayMac: z.string().optional(),
     options: z.record(z.string(), z.string()), createdAt: z.string(),
   })),
   endpoints: z.array(z.object({
     id: z.string().min(1), network: z.string(), ofport: z.number().int(), hostEnd: z.string(), peer: z.string(), mac: z.string(),
     address: z.string().optional(), acls: z.array(z.string()), joined: z.boolean(), container: z.string().optional(),
     sandbox: z.string().optional(), ifname: z.string().optional(), dhcpPid: z.number().int().optional(),
+    published: z.array(z.object({ proto: z.enum(['tcp', 'udp']), hostIp: z.string().optional(), hostPort: z.number().int(), port: z.number().int() })).optional(),
   })),
 });
 

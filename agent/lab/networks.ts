@@ -11,6 +11,7 @@ import { NetworkOptionError, parseNetworkOptions } from './plan-network-options.
 import { chooseVid, endpointLinks, freeOfport, usedVids, withNetworks, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
 import { PlanError, type DesiredState } from './desired.js';
 import { lessonDesired, withLabLock } from './service.js';
+import { cidrsOverlap, parseCidr, parsePortMap, PortMapError, type PublishedPort } from './plan-gateways.js';
 import { readLabState } from './state.js';
 
 /**
@@ -99,13 +100,25 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
     const network: PluginNetwork = {
       id: req.id, vid, mode: o.mode, dhcp: o.dhcp, mtu: o.mtu, tagged: o.tagged, uplinks: o.uplinks,
       defaultAcls: o.defaultAcls, ...(gateway ? { gateway } : {}),
+      ...(o.mode !== 'flat' ? { natAcls: o.natAcls, ...(o.macForGateway ? { gatewayMac: o.macForGateway } : {}) } : {}),
       options: Object.fromEntries(Object.entries(req.generic).map(([k, v]) => [k, String(v)])), createdAt: new Date().toISOString(),
     };
-    if (o.mode !== 'flat') throw new NetworkError(`mode ${o.mode}: not supported yet on this appliance (flat works)`);
+    if (o.mode !== 'flat') checkGatewaySubnet(o.mode, 'dovelab.mode' in req.generic ? 'dovelab.mode' : 'ovs.bridge.mode', gateway, facts);
     await apply(ctx, prev, { ...prev, networks: [...prev.networks, network] });
     for (const w of o.warnings) ctx.log(`network ${req.id.slice(0, 12)}: ${w}`);
     return { warnings: o.warnings, vid };
   });
+}
+
+/** A nat/routed network's gateway address must be IPv4 and must not overlap the appliance's own networks. */
+function checkGatewaySubnet(mode: string, option: string, gateway: string | undefined, facts: Awaited<ReturnType<LabContext['dongles']['facts']>>): void {
+  const cidr = gateway ? parseCidr(gateway) : undefined;
+  if (!cidr) throw new NetworkError(`${option}: ${mode} needs an IPv4 IPAM gateway (Docker's default IPAM gives one; not --ipam-driver null)${gateway ? `, not ${gateway}` : ''}`);
+  for (const [ifname, f] of Object.entries(facts)) {
+    if (/^gw\d+$/.test(ifname)) continue;
+    const mine = f.addresses.find((a) => cidrsOverlap(a, cidr.subnet));
+    if (mine) throw new NetworkError(`${option}: ${mode} network ${cidr.subnet} overlaps the appliance's own ${mine} on ${ifname} (choose another --subnet)`);
+  }
 }
 
 export async function networkDelete(ctx: LabContext, id: string): Promise<void> {
@@ -175,12 +188,15 @@ async function infraAnswers(ctx: LabContext, ms: number): Promise<boolean> {
  * back, and every Docker call of ours waits on dockerd, which waits on this Join: then the Join
  * is recorded and answered at once, and the agent's repair puts the port on once they are back.
  */
-export async function endpointJoin(ctx: LabContext, network: string, endpoint: string, sandbox?: string): Promise<{ srcName: string; gateway?: string }> {
+export async function endpointJoin(ctx: LabContext, network: string, endpoint: string, sandbox?: string, portmap?: unknown): Promise<{ srcName: string; gateway?: string }> {
+  const published = publishedPorts(ctx.cfg, portmap);
   const joinIn = (prev: PluginState) => {
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep) throw new NetworkError(`endpoint ${endpoint.slice(0, 12)} was not created on this appliance`);
-    const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...e, joined: true, ...(sandbox ? { sandbox } : {}) } : e)) };
-    return { ep, next, dhcp: !!prev.networks.find((n) => n.id === network)?.dhcp };
+    const { published: _had, ...rest } = ep;
+    const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...rest, joined: true, ...(sandbox ? { sandbox } : {}), ...(published.length ? { published } : {}) } : e)) };
+    const n = prev.networks.find((x) => x.id === network);
+    return { ep, next, dhcp: !!n?.dhcp, gateway: n && n.mode !== 'flat' ? parseCidr(n.gateway ?? '')?.ip : undefined };
   };
   const r = (await infraAnswers(ctx, INFRA_ANSWER_MS))
     ? await withBoth(ctx, async () => {
@@ -201,7 +217,56 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
     });
   // Docker moves the interface in only after Join answers: DHCP starts when it is there.
   if (r.dhcp && sandbox) void startDhcp(ctx, network, endpoint, sandbox, r.ep.mac);
-  return { srcName: r.ep.peer };
+  // nat/routed: Docker sets the default route via the gateway (and adds no docker_gwbridge).
+  return { srcName: r.ep.peer, ...(r.gateway ? { gateway: r.gateway } : {}) };
+}
+
+/** Host ports the appliance itself serves: publishing on them would take them away from it. */
+const reservedPorts = (c: Config) => new Map([[c.web.port, "the appliance's web UI"], [22, 'ssh']]);
+
+/** Docker's port map, checked: bad input and the appliance's own ports are refused. */
+function publishedPorts(c: Config, portmap: unknown): PublishedPort[] {
+  let ports: PublishedPort[];
+  try { ports = parsePortMap(portmap); } catch (e) {
+    if (e instanceof PortMapError) throw new NetworkError(e.message);
+    throw e;
+  }
+  for (const p of ports) {
+    const what = p.proto === 'tcp' ? reservedPorts(c).get(p.hostPort) : undefined;
+    if (what) throw new NetworkError(`-p ${p.hostPort}:${p.port}: host port ${p.hostPort} is ${what} on this appliance; publish on another`);
+  }
+  return ports;
+}
+
+/**
+ * ProgramExternalConnectivity (Docker sends the port map again) and RevokeExternalConnectivity
+ * (none): the endpoint's published ports become these; only the firewall changes.
+ */
+export async function endpointPublish(ctx: LabContext, network: string, endpoint: string, portmap: unknown): Promise<void> {
+  const published = publishedPorts(ctx.cfg, portmap);
+  const change = (prev: PluginState) => {
+    const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
+    if (!ep || !ep.joined || JSON.stringify(ep.published ?? []) === JSON.stringify(published)) return undefined;
+    const { published: _had, ...rest } = ep;
+    return { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...rest, ...(published.length ? { published } : {}) } : e)) };
+  };
+  if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
+    await withBoth(ctx, async () => {
+      const prev = readNetworkState(paths(ctx.cfg).networks);
+      const next = change(prev);
+      if (next) await apply(ctx, prev, next);
+    });
+    return;
+  }
+  await withNetworksFile(async () => {
+    const next = change(readNetworkState(paths(ctx.cfg).networks));
+    if (!next) return;
+    try { planWith(ctx.cfg, next); } catch (e) {
+      if (e instanceof PlanError) throw new NetworkError(e.message);
+      throw e;
+    }
+    writeNetworkState(paths(ctx.cfg).networks, next);
+  });
 }
 
 async function startDhcp(ctx: LabContext, network: string, endpoint: string, sandbox: string, mac: string): Promise<void> {
@@ -232,7 +297,7 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
   const change = (prev: PluginState) => {
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep || (!remove && !ep.joined)) return undefined;
-    const { dhcpPid: _p, ...left } = ep;
+    const { dhcpPid: _p, published: _q, ...left } = ep;
     const next: PluginState = { ...prev, endpoints: remove ? prev.endpoints.filter((e) => e !== ep) : prev.endpoints.map((e) => (e === ep ? { ...left, joined: false } : e)) };
     return { ep, next };
   };
