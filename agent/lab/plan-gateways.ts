@@ -171,7 +171,9 @@ export function gatewayFirewall(gateways: DesiredGateway[]): GatewayChain[] {
     `-A ${C.prerouting} -i ${gw} -j RETURN`,
     `-A ${C.prerouting} -i ${GATEWAY_PORT_PATTERN} -j RETURN`,
     `-A ${C.prerouting} -i dl+ -j RETURN`,
-    ...dnat.map(({ p }) => `-A ${C.prerouting} ${p.hostIp ? `-d ${p.hostIp}/32` : '-m addrtype --dst-type LOCAL'} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.ip}:${p.port}`),
+    ...dnat.map(({ p }) => (p.hostIp
+      ? `-A ${C.prerouting} -d ${p.hostIp}/32 -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.ip}:${p.port}`
+      : `-A ${C.prerouting} -p ${p.proto} -m addrtype --dst-type LOCAL -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.ip}:${p.port}`)),
   ] : [];
   const postrouting = sorted.filter((g) => g.mode === 'nat').map((g) => `-A ${C.postrouting} -s ${g.subnet} ! -o ${g.addrEnd} -j MASQUERADE`);
   return [
