@@ -16,7 +16,7 @@ import {
   checkPublished, cidrsOverlap, GATEWAY_CHAINS, gatewayFirewall, gatewayMac, gatewayOfport, parseCidr, parsePortMap, planGateway, PortMapError,
 } from '../../agent/lab/plan-gateways.js';
 import { networkVlanName, withNetworks, type PluginEndpoint, type PluginNetwork, type PluginState } from '../../agent/lab/plan-networks.js';
-import { labRepair } from '../../agent/lab/service.js';
+import { labDown, labRepair } from '../../agent/lab/service.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
 import { ALLOW_ALL, allowAll } from '../../agent/net/faucet/model.js';
 import { restoreText } from '../../agent/net/gateway-firewall.js';
@@ -282,6 +282,10 @@ test('networkCreate nat: the gateway veth and port (10000+vid) are made after it
     const mark2 = w.calls.length;
     await labRepair(ctx);
     assert.not.ok(w.changes(mark2).some((c) => c.startsWith('links.') || c.startsWith('ovs.')), `${w.changes(mark2)}`);
+    // `dovelab down` keeps driver networks, and so their gateways and rules.
+    await labDown(ctx);
+    assert.ok(w.ports.has('gp110'));
+    assert.equal(w.gatewayChains.length, 4);
   });
 });
 
