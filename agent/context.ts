@@ -10,7 +10,8 @@ import { chooseDatapath } from './lab/infra.js';
 import { faucetIo } from './net/faucet/docker-io.js';
 import { faucetPort } from './net/faucet/apply.js';
 import { ensureLabFirewall } from './net/firewall.js';
-import { addressesIn, attachCapture, attachVeth, createEndpointVeth, deleteLink, linksInNetns, removeNetns, setLinkUp } from './net/links.js';
+import { addressesIn, attachCapture, attachVeth, createEndpointVeth, createGatewayVeth, deleteLink, linksInNetns, removeNetns, setLinkUp } from './net/links.js';
+import { ensureGatewayFirewall } from './net/gateway-firewall.js';
 import { hardenDongle, heldDongles, releaseDongle } from './net/dongle.js';
 import { readInterfaceFacts } from './hardware/interfaces.js';
 import { Ovs } from './net/ovs.js';
@@ -26,7 +27,7 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
     cfg, log, datapath: await chooseDatapath(cfg, ovs),
     hosts: dockerLabHosts(docker, { label: LABEL.lab }),
     ovs,
-    links: { attachVeth, attachCapture, createEndpointVeth, removeNetns, deleteLink, setLinkUp, linksInNetns, addressesIn },
+    links: { attachVeth, attachCapture, createEndpointVeth, createGateway: createGatewayVeth, removeNetns, deleteLink, setLinkUp, linksInNetns, addressesIn },
     dongles: {
       present: async () => readdirSync('/sys/class/net'),
       facts: readInterfaceFacts,
@@ -34,7 +35,7 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       harden: (ifname) => hardenDongle(ifname, paths(cfg).dongleState),
       release: (ifname) => releaseDongle(ifname, paths(cfg).dongleState),
     },
-    firewall: { ensure: ensureLabFirewall },
+    firewall: { ensure: ensureLabFirewall, gateways: (chains) => ensureGatewayFirewall(chains, log) },
     faucet: faucetPort(faucetIo(docker, cfg), paths(cfg).faucetYaml, cfg.bridge),
     endpoints: {
       containerOf: (network, endpoint, waitMs) => containerOfEndpoint(docker, network, endpoint, waitMs),

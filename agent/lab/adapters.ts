@@ -3,7 +3,8 @@
 // Planning never does I/O; these never decide.
 import type { FaucetPort } from '../net/faucet/apply.js';
 import type { OvsPort as OvsPortRow } from '../net/ovs.js';
-import type { CaptureAttachment, EndpointVeth, VethAttachment } from '../net/links.js';
+import type { CaptureAttachment, EndpointVeth, GatewayVeth, VethAttachment } from '../net/links.js';
+import type { GatewayChain } from '../net/gateway-firewall.js';
 import type { RunResult } from '../sys/run.js';
 import type { InterfaceFacts } from './interfaces.js';
 
@@ -53,6 +54,8 @@ export interface LabLinks {
   attachCapture(a: CaptureAttachment): Promise<void>;
   /** A veth pair in the root netns for a Docker endpoint: Docker moves `peer` into the container. */
   createEndpointVeth(a: EndpointVeth): Promise<void>;
+  /** A nat/routed network's gateway veth pair (one end for OVS, the other with the address). */
+  createGateway(a: GatewayVeth): Promise<void>;
   /** Removes a named netns of the agent (and what is left in it); fine when it is not there. */
   removeNetns(name: string): Promise<void>;
   deleteLink(name: string): Promise<void>;
@@ -78,6 +81,8 @@ export interface LabDongles {
 export interface LabFirewall {
   /** Drops INPUT/FORWARD from exactly these interfaces (`+` wildcards allowed). */
   ensure(ifaces: string[]): Promise<void>;
+  /** Makes the gateways' chains exactly these (none: ours removed); see lab/plan-gateways.ts. */
+  gateways(chains: GatewayChain[]): Promise<void>;
 }
 
 /** Containers on Docker networks of the driver (net/endpoint-dhcp.ts, docker/endpoints.ts). */

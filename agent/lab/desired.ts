@@ -111,11 +111,49 @@ export interface DesiredState {
   captures?: DesiredCapture[];
   /** Ports of containers on Docker networks of the driver (lab/plan-networks.ts). */
   pluginPorts?: DesiredPluginPort[];
+  /** Gateway ports of nat/routed Docker networks (lab/plan-gateways.ts); absent: none. */
+  gateways?: DesiredGateway[];
   faucet: FaucetModel;
 }
 
 /** A container's interface on a Docker network of the driver (lab/plan-networks.ts). */
 export interface DesiredPluginPort { ofport: number; hostEnd: string; faucetName: string; network: string; endpoint: string; vid: number; vlan: string; acls: string[]; mac: string }
+
+/** A port published on the appliance's addresses (`docker run -p H:C`), DNATed to a container. */
+export interface DesiredPublished {
+  proto: 'tcp' | 'udp';
+  /** Only this appliance address (`-p IP:H:C`); absent: every address of the appliance. */
+  hostIp?: string;
+  hostPort: number;
+  /** The container's address (no prefix) and port. */
+  ip: string;
+  port: number;
+  endpoint: string;
+}
+
+/**
+ * A nat/routed network's gateway: a veth pair, `portEnd` on the bridge in the network's VLAN,
+ * `addrEnd` in the root netns with the IPAM gateway address; the host routes (and for nat
+ * masquerades) what the containers send it.
+ */
+export interface DesiredGateway {
+  network: string;
+  mode: 'nat' | 'routed';
+  vid: number;
+  vlan: string;
+  ofport: number;
+  /** OVS port (gp<vid>) and the address end (gw<vid>): never dl*, which the lab firewall drops. */
+  portEnd: string;
+  addrEnd: string;
+  /** The IPAM gateway (CIDR) and its subnet (CIDR, network address). */
+  address: string;
+  subnet: string;
+  mac: string;
+  mtu: number;
+  faucetName: string;
+  acls: string[];
+  published: DesiredPublished[];
+}
 
 /** The agent's own netns for capture ports: nothing else lives there. */
 export const CAPTURE_NETNS = 'dovelab-cap';

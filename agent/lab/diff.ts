@@ -1,7 +1,7 @@
 // Desired vs observed state -> ordered actions. Pure: repairs only what differs.
 import { createHash } from 'node:crypto';
 import type { FaucetModel } from '../net/faucet/model.js';
-import type { DesiredCapture, DesiredHost, DesiredPluginPort, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
+import type { DesiredCapture, DesiredGateway, DesiredHost, DesiredPluginPort, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
 
 export interface ObservedHost {
   container: string;
@@ -20,6 +20,8 @@ export interface ObservedState {
   interfaces: string[];
   /** Dongles hardened now (their settings recorded), whether or not still on the bridge. */
   held?: string[];
+  /** Addresses (CIDR) of the appliance's interfaces; read only when gateways are wanted. */
+  addresses?: Record<string, string[]>;
 }
 
 export type Action =
@@ -27,6 +29,7 @@ export type Action =
   | { kind: 'add-uplink'; uplink: DesiredUplink; why: string }
   | { kind: 'add-capture'; capture: DesiredCapture; why: string }
   | { kind: 'add-plugin-port'; port: DesiredPluginPort; why: string }
+  | { kind: 'add-gateway'; gateway: DesiredGateway; why: string }
   | { kind: 'warn'; message: string }
   | { kind: 'startup'; host: DesiredHost }
   | { kind: 'remove-host'; container: string; why: string }
@@ -58,12 +61,16 @@ export function pluginPortExternalIds(p: DesiredPluginPort): Record<string, stri
   return { 'dovelab-role': 'plugin', 'dovelab-network': p.network, 'dovelab-endpoint': p.endpoint, 'dovelab-mac': p.mac };
 }
 
+export function gatewayExternalIds(g: DesiredGateway): Record<string, string> {
+  return { 'dovelab-role': 'gateway', 'dovelab-network': g.network, 'dovelab-address': g.address, 'dovelab-mac': g.mac, 'dovelab-mtu': String(g.mtu) };
+}
+
 export function captureExternalIds(lab: string, c: DesiredCapture): Record<string, string> {
   return { 'dovelab-lab': lab, 'dovelab-role': 'capture', 'dovelab-group': String(c.group) };
 }
 
 /** Ports whose OVS end is our veth (removing them deletes the link); others are dongles. */
-const isVethRole = (role: string | undefined) => role === undefined || role === 'host' || role === 'capture' || role === 'plugin';
+const isVethRole = (role: string | undefined) => role === undefined || role === 'host' || role === 'capture' || role === 'plugin' || role === 'gateway';
 /** A port of the appliance's own interfaces (uplink or mirror dongle). */
 export const isDongleRole = (role: string | undefined) => role !== undefined && !isVethRole(role);
 
@@ -112,11 +119,18 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
   const wantUplinks = new Map(desired.uplinks.map((u) => [u.iface, u]));
   const wantCaptures = new Map((desired.captures ?? []).map((c) => [c.hostEnd, c]));
   const wantPlugin = new Map((desired.pluginPorts ?? []).map((p) => [p.hostEnd, p]));
+  const wantGateways = new Map((desired.gateways ?? []).map((g) => [g.portEnd, g]));
   for (const p of observed.ports) {
     const role = p.externalIds['dovelab-role'];
     const veth = isVethRole(role);
-    const wanted = role === 'capture' ? wantCaptures.has(p.name) : role === 'plugin' ? wantPlugin.has(p.name) : veth ? wantPorts.has(p.name) : wantUplinks.has(p.name);
-    if ((isLabPort(p) || role === 'plugin') && !wanted) actions.push({ kind: 'remove-port', port: p.name, veth, why: role === 'plugin' ? 'its container left the network' : 'not in the lab' });
+    const wanted = role === 'capture' ? wantCaptures.has(p.name) : role === 'plugin' ? wantPlugin.has(p.name) : role === 'gateway' ? wantGateways.has(p.name) : veth ? wantPorts.has(p.name) : wantUplinks.has(p.name);
+    if ((isLabPort(p) || role === 'plugin' || role === 'gateway') && !wanted) {
+      actions.push({ kind: 'remove-port', port: p.name, veth, why: role === 'plugin' ? 'its container left the network' : role === 'gateway' ? 'its network is gone' : 'not in the lab' });
+    }
+  }
+  // A gateway pair OVS lost track of (its network gone meanwhile) still goes: deleting one end deletes both.
+  for (const i of observed.interfaces) {
+    if (/^gp\d+$/.test(i) && !wantGateways.has(i) && !gotPorts.has(i)) actions.push({ kind: 'remove-port', port: i, veth: true, why: 'gateway of no network' });
   }
   // A dongle hardened earlier but no longer on the bridge (OVS lost it) still gets its settings back.
   for (const d of observed.held ?? []) {
@@ -164,6 +178,13 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
   for (const p of desired.pluginPorts ?? []) {
     const why = portDrift(gotPorts.get(p.hostEnd), p.ofport, pluginPortExternalIds(p));
     if (why) actions.push({ kind: 'add-plugin-port', port: p, why });
+  }
+  for (const g of desired.gateways ?? []) {
+    const why = portDrift(gotPorts.get(g.portEnd), g.ofport, gatewayExternalIds(g))
+      ?? (!observed.interfaces.includes(g.addrEnd) ? `${g.addrEnd} missing`
+        : observed.addresses && !observed.addresses[g.addrEnd]?.includes(g.address) ? `${g.addrEnd} lost ${g.address}`
+        : undefined);
+    if (why) actions.push({ kind: 'add-gateway', gateway: g, why });
   }
   actions.push({ kind: 'faucet', model: desired.faucet });
   // Startup scripts run once, on hosts made now, after the network is up.

@@ -7,7 +7,8 @@ import { onlyListsSwapped } from '../net/faucet/compare.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
 import type { LabAdapters } from './adapters.js';
 import { CAPTURE_NETNS, HOST_END_PATTERN, type DesiredState } from './desired.js';
-import { captureExternalIds, diff, isDongleRole, pluginPortExternalIds, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
+import { GATEWAY_PORT_PATTERN, gatewayFirewall } from './plan-gateways.js';
+import { captureExternalIds, diff, gatewayExternalIds, isDongleRole, pluginPortExternalIds, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
 
 export interface LabContext extends LabAdapters {
   cfg: Config;
@@ -18,8 +19,11 @@ export interface LabContext extends LabAdapters {
 /** How long a startup script may run before `up` carries on without it. */
 export const STARTUP_BUDGET_MS = 20_000;
 
-/** What runs now. A host whose interfaces could not be read has `links: undefined`, never []. */
-export async function observe(ctx: LabContext): Promise<ObservedState> {
+/**
+ * What runs now. A host whose interfaces could not be read has `links: undefined`, never [].
+ * The appliance's addresses are read only when asked (gateways wanted).
+ */
+export async function observe(ctx: LabContext, addresses = false): Promise<ObservedState> {
   const hosts = await Promise.all((await ctx.hosts.list()).map(async (h) => {
     let links: string[] | undefined = [];
     let why: string | undefined;
@@ -34,7 +38,9 @@ export async function observe(ctx: LabContext): Promise<ObservedState> {
   const ports = (await ctx.ovs.ports(ctx.cfg.bridge)).map((p) => ({
     name: p.name, ofport: p.ofport, externalIds: p.externalIds, error: p.error,
   }));
-  return { hosts, ports, interfaces: await ctx.dongles.present(), held: await ctx.dongles.held() };
+  const out: ObservedState = { hosts, ports, interfaces: await ctx.dongles.present(), held: await ctx.dongles.held() };
+  if (addresses) out.addresses = Object.fromEntries(Object.entries(await ctx.dongles.facts()).map(([i, f]) => [i, f.addresses]));
+  return out;
 }
 
 /** The Faucet config with no lab: the DP and the ACL every lab port will carry. */
@@ -68,11 +74,18 @@ export async function reconcile(ctx: LabContext, desired: DesiredState, opts: Re
   if (liveText !== faucetText && !(liveText && onlyListsSwapped(liveText, faucetText))) {
     await ctx.faucet.check(faucetText);
   }
-  const observed = await observe(ctx);
-  const wanted = [HOST_END_PATTERN, ...desired.uplinks.map((u) => u.iface)];
+  const gateways = desired.gateways ?? [];
+  const observed = await observe(ctx, gateways.length > 0);
+  // Gateways' OVS ends are lab ports too (the appliance's stack must ignore what comes in on them).
+  const wanted = [HOST_END_PATTERN, ...(gateways.length ? [GATEWAY_PORT_PATTERN] : []), ...desired.uplinks.map((u) => u.iface)];
   // A dongle that leaves keeps its DROP rule until it is off the bridge (no gap), then loses it.
   const leaving = observed.ports.filter((p) => isDongleRole(p.externalIds['dovelab-role']) && !wanted.includes(p.name)).map((p) => p.name);
   await ctx.firewall.ensure([...wanted, ...leaving]);
+  // The gateways' rules before any gateway is made (a container never finds the appliance open);
+  // with none wanted, ours go while leftovers exist (no container is on a deleted network).
+  const chains = gatewayFirewall(gateways);
+  const leftovers = observed.ports.some((p) => p.externalIds['dovelab-role'] === 'gateway') || observed.interfaces.some((i) => /^g[pw]\d+$/.test(i));
+  if (chains.length || leftovers) await ctx.firewall.gateways(chains);
   const actions = diff(desired, observed, opts);
   let faucet: ApplyResult | undefined;
   const warnings: string[] = [];
@@ -141,6 +154,7 @@ function describe(a: Action): string {
     case 'remove-port': return a.port;
     case 'add-uplink': return `${a.uplink.role} ${a.uplink.name}: ${a.uplink.iface} (ofport ${a.uplink.ofport})`;
     case 'add-plugin-port': return `${a.port.hostEnd} (ofport ${a.port.ofport}, vlan ${a.port.vid}) for endpoint ${a.port.endpoint.slice(0, 12)}`;
+    case 'add-gateway': return `${a.gateway.portEnd}/${a.gateway.addrEnd} ${a.gateway.address} (ofport ${a.gateway.ofport}, vlan ${a.gateway.vid}, ${a.gateway.mode}) for network ${a.gateway.network.slice(0, 12)}`;
     case 'add-capture': return `group ${a.capture.group}: ${a.capture.hostEnd} -> ${CAPTURE_NETNS}:${a.capture.peer} (ofport ${a.capture.ofport})`;
     case 'startup': return a.host.container;
     case 'warn': return a.message;
@@ -217,6 +231,20 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
         // The veth is the endpoint's (made at CreateEndpoint): only its OVS port is (re)made here.
         await ctx.ovs.deletePort(bridge, p.hostEnd);
         await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, pluginPortExternalIds(p));
+      });
+      return;
+    }
+    case 'add-gateway': {
+      const g = a.gateway;
+      await doing(`gateway of network ${g.network.slice(0, 12)}`, async () => {
+        await ctx.ovs.deletePort(bridge, g.portEnd);
+        await ctx.links.createGateway({ portEnd: g.portEnd, addrEnd: g.addrEnd, address: g.address, mac: g.mac, mtu: g.mtu, txOff: ctx.datapath === 'netdev' });
+        try {
+          await ctx.ovs.addPort(bridge, g.portEnd, g.ofport, gatewayExternalIds(g));
+        } catch (e) {
+          await ctx.links.deleteLink(g.portEnd);
+          throw e;
+        }
       });
       return;
     }

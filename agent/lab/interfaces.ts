@@ -29,6 +29,7 @@ const RESERVED: [test: (n: string) => boolean, what: string][] = [
   [(n) => n.startsWith('veth'), "a Docker container's link"],
   [(n) => n.startsWith('dl'), "reserved for Dovelab's lab ports (dl*)"],
   [(n) => n.startsWith('ovs-'), "Open vSwitch's own interface"],
+  [(n) => /^g[pw]\d+$/.test(n), "a Docker network's gateway (gp*/gw*)"],
 ];
 
 /** Kinds that are never a dongle, whatever their name. */

@@ -14,6 +14,7 @@ const Schema = z.object({
     id: z.string().min(1), name: z.string().optional(), vid: z.number().int().min(1).max(4094),
     mode: z.enum(['flat', 'nat', 'routed']), dhcp: z.boolean(), mtu: z.number().int(), tagged: z.boolean(),
     uplinks: z.array(Uplink), defaultAcls: z.array(z.string()), gateway: z.string().optional(),
+    natAcls: z.array(z.string()).optional(), gatewayMac: z.string().optional(),
     options: z.record(z.string(), z.string()), createdAt: z.string(),
   })),
   endpoints: z.array(z.object({
@@ -21,6 +22,7 @@ const Schema = z.object({
     address: z.string().optional(), acls: z.array(z.string()), mirror: z.union([z.literal(true), z.string()]).optional(),
     policy: z.enum(['labels', 'console']).optional(), joined: z.boolean(), container: z.string().optional(),
     sandbox: z.string().optional(), ifname: z.string().optional(), dhcpPid: z.number().int().optional(),
+    published: z.array(z.object({ proto: z.enum(['tcp', 'udp']), hostIp: z.string().optional(), hostPort: z.number().int(), port: z.number().int() })).optional(),
   })),
 });
 

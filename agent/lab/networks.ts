@@ -11,6 +11,7 @@ import { applyMacPrefix, NetworkOptionError, parseEndpointLabels, parseNetworkOp
 import { chooseVid, endpointLinks, freeOfport, usedVids, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
 import { PlanError, type DesiredState } from './desired.js';
 import { lessonDesired, networkEnv, withApplianceNetworks, withLabLock } from './service.js';
+import { cidrsOverlap, parseCidr, parsePortMap, PortMapError, type PublishedPort } from './plan-gateways.js';
 import { readLabState } from './state.js';
 
 /**
@@ -107,13 +108,25 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
     const network: PluginNetwork = {
       id: req.id, vid, mode: o.mode, dhcp: o.dhcp, mtu: o.mtu, tagged: o.tagged, uplinks: o.uplinks,
       defaultAcls: o.defaultAcls, ...(gateway ? { gateway } : {}),
+      ...(o.mode !== 'flat' ? { natAcls: o.natAcls, ...(o.macForGateway ? { gatewayMac: o.macForGateway } : {}) } : {}),
       options: Object.fromEntries(Object.entries(req.generic).map(([k, v]) => [k, String(v)])), createdAt: new Date().toISOString(),
     };
-    if (o.mode !== 'flat') throw new NetworkError(`mode ${o.mode}: not supported yet on this appliance (flat works)`);
+    if (o.mode !== 'flat') checkGatewaySubnet(o.mode, 'dovelab.mode' in req.generic ? 'dovelab.mode' : 'ovs.bridge.mode', gateway, facts);
     await apply(ctx, prev, { ...prev, networks: [...prev.networks, network] });
     for (const w of o.warnings) ctx.log(`network ${req.id.slice(0, 12)}: ${w}`);
     return { warnings: o.warnings, vid };
   });
+}
+
+/** A nat/routed network's gateway address must be IPv4 and must not overlap the appliance's own networks. */
+function checkGatewaySubnet(mode: string, option: string, gateway: string | undefined, facts: Awaited<ReturnType<LabContext['dongles']['facts']>>): void {
+  const cidr = gateway ? parseCidr(gateway) : undefined;
+  if (!cidr) throw new NetworkError(`${option}: ${mode} needs an IPv4 IPAM gateway (Docker's default IPAM gives one; not --ipam-driver null)${gateway ? `, not ${gateway}` : ''}`);
+  for (const [ifname, f] of Object.entries(facts)) {
+    if (/^gw\d+$/.test(ifname)) continue;
+    const mine = f.addresses.find((a) => cidrsOverlap(a, cidr.subnet));
+    if (mine) throw new NetworkError(`${option}: ${mode} network ${cidr.subnet} overlaps the appliance's own ${mine} on ${ifname} (choose another --subnet)`);
+  }
 }
 
 export async function networkDelete(ctx: LabContext, id: string): Promise<void> {
@@ -248,13 +261,16 @@ function prefixed(mac: string, prefix: string | undefined): string {
  * back, and every Docker call of ours waits on dockerd, which waits on this Join: then the Join
  * is recorded and answered at once, and the agent's repair puts the port on once they are back.
  */
-export async function endpointJoin(ctx: LabContext, network: string, endpoint: string, sandbox?: string): Promise<{ srcName: string; gateway?: string }> {
+export async function endpointJoin(ctx: LabContext, network: string, endpoint: string, sandbox?: string, portmap?: unknown): Promise<{ srcName: string; gateway?: string }> {
+  const published = publishedPorts(ctx.cfg, portmap);
   const joinIn = (prev: PluginState) => {
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep) throw new NetworkError(`endpoint ${endpoint.slice(0, 12)} was not created on this appliance`);
-    const joined: PluginEndpoint = { ...ep, joined: true, ...(sandbox ? { sandbox } : {}) };
+    const { published: _had, ...rest } = ep;
+    const joined: PluginEndpoint = { ...rest, joined: true, ...(sandbox ? { sandbox } : {}), ...(published.length ? { published } : {}) };
     const next: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? joined : e)) };
-    return { ep: joined, next, dhcp: !!prev.networks.find((x) => x.id === network)?.dhcp };
+    const n = prev.networks.find((x) => x.id === network);
+    return { ep: joined, next, dhcp: !!n?.dhcp, gateway: n && n.mode !== 'flat' ? parseCidr(n.gateway ?? '')?.ip : undefined };
   };
   const r = (await infraAnswers(ctx, INFRA_ANSWER_MS))
     ? await withBoth(ctx, async () => {
@@ -277,7 +293,56 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
   // of a container not known yet follow once Docker lists it.
   const known = r.ep.policy === 'labels' ? r.ep.container : undefined;
   if (!known || (r.dhcp && sandbox)) void afterJoin(ctx, network, endpoint, r.dhcp ? sandbox : undefined, r.ep.mac, known);
-  return { srcName: r.ep.peer };
+  // nat/routed: Docker sets the default route via the gateway (and adds no docker_gwbridge).
+  return { srcName: r.ep.peer, ...(r.gateway ? { gateway: r.gateway } : {}) };
+}
+
+/** Host ports the appliance itself serves: publishing on them would take them away from it. */
+const reservedPorts = (c: Config) => new Map([[c.web.port, "the appliance's web UI"], [22, 'ssh']]);
+
+/** Docker's port map, checked: bad input and the appliance's own ports are refused. */
+function publishedPorts(c: Config, portmap: unknown): PublishedPort[] {
+  let ports: PublishedPort[];
+  try { ports = parsePortMap(portmap); } catch (e) {
+    if (e instanceof PortMapError) throw new NetworkError(e.message);
+    throw e;
+  }
+  for (const p of ports) {
+    const what = p.proto === 'tcp' ? reservedPorts(c).get(p.hostPort) : undefined;
+    if (what) throw new NetworkError(`-p ${p.hostPort}:${p.port}: host port ${p.hostPort} is ${what} on this appliance; publish on another`);
+  }
+  return ports;
+}
+
+/**
+ * ProgramExternalConnectivity (Docker sends the port map again) and RevokeExternalConnectivity
+ * (none): the endpoint's published ports become these; only the firewall changes.
+ */
+export async function endpointPublish(ctx: LabContext, network: string, endpoint: string, portmap: unknown): Promise<void> {
+  const published = publishedPorts(ctx.cfg, portmap);
+  const change = (prev: PluginState) => {
+    const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
+    if (!ep || !ep.joined || JSON.stringify(ep.published ?? []) === JSON.stringify(published)) return undefined;
+    const { published: _had, ...rest } = ep;
+    return { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...rest, ...(published.length ? { published } : {}) } : e)) };
+  };
+  if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
+    await withBoth(ctx, async () => {
+      const prev = readNetworkState(paths(ctx.cfg).networks);
+      const next = change(prev);
+      if (next) await apply(ctx, prev, next);
+    });
+    return;
+  }
+  await withNetworksFile(async () => {
+    const next = change(readNetworkState(paths(ctx.cfg).networks));
+    if (!next) return;
+    try { planWith(ctx.cfg, next); } catch (e) {
+      if (e instanceof PlanError) throw new NetworkError(e.message);
+      throw e;
+    }
+    writeNetworkState(paths(ctx.cfg).networks, next);
+  });
 }
 
 /** Once Docker lists the container: its labels (when Join could not tell which container it was), then DHCP. */
@@ -334,7 +399,9 @@ export async function setEndpointPolicy(ctx: LabContext, endpoint: string, chang
       ...(mirror ? { mirror } : {}), ...(change.container ? { container: change.container } : {}), policy: source,
     };
     const state: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? next : e)) };
-    if (ep.joined) await apply(ctx, prev, state); else writeNetworkState(paths(ctx.cfg).networks, state);
+    // Only a change Faucet sees needs a reload (a container's name learnt late does not).
+    const same = JSON.stringify([ep.acls, ep.mirror ?? null]) === JSON.stringify([next.acls, next.mirror ?? null]);
+    if (ep.joined && !same) await apply(ctx, prev, state); else writeNetworkState(paths(ctx.cfg).networks, state);
     return next;
   });
 }
@@ -366,7 +433,7 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
   const change = (prev: PluginState) => {
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep || (!remove && !ep.joined)) return undefined;
-    const { dhcpPid: _p, ...left } = ep;
+    const { dhcpPid: _p, published: _q, ...left } = ep;
     const next: PluginState = { ...prev, endpoints: remove ? prev.endpoints.filter((e) => e !== ep) : prev.endpoints.map((e) => (e === ep ? { ...left, joined: false } : e)) };
     return { ep, next };
   };

@@ -5,7 +5,8 @@
 import type { AclRule } from '../lesson/schema.js';
 import { ALLOW_ALL, IDLE_VLAN, type FaucetInterface } from '../net/faucet/model.js';
 import { BUILTIN_ACLS, compileApplianceAcls } from './appliance-acls.js';
-import { hostEndName, PlanError, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
+import { hostEndName, PlanError, type DesiredGateway, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
+import { checkPublished, gatewayInterface, planGateway, type PublishedPort } from './plan-gateways.js';
 
 /** Endpoint ports of driver networks: 4001.. (lesson ports end at 3099, uplinks at 49). */
 export const PLUGIN_OFPORT_FIRST = 4001;
@@ -27,6 +28,9 @@ export interface PluginNetwork {
   defaultAcls: string[];
   /** IPAM gateway (CIDR) Docker gave the network, if any. */
   gateway?: string;
+  /** nat/routed: the gateway port's ACLs (nat_acl) and MAC (ovs_local_mac; absent: one from the id). */
+  natAcls?: string[];
+  gatewayMac?: string;
   /** The options as given (for `docker network inspect`-free restores and for people). */
   options: Record<string, string>;
   createdAt: string;
@@ -48,6 +52,8 @@ export interface PluginEndpoint {
   policy?: 'labels' | 'console';
   /** On the bridge (Join done) or only made (CreateEndpoint). */
   joined: boolean;
+  /** Ports published on the appliance's addresses (`-p`, nat/routed), from Join; cleared at Leave. */
+  published?: PublishedPort[];
   container?: string;
   /** The container's netns (Join's SandboxKey), its interface there, and its DHCP client. */
   sandbox?: string;
@@ -120,12 +126,19 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
   const trunks = new Map<string, { iface: string; ofport?: number; native?: string; tagged: string[]; acls: string[]; names: string[] }>();
   const ports: DesiredPluginPort[] = [];
   const interfaces: FaucetInterface[] = [];
+  const gateways: DesiredGateway[] = [];
   for (const n of state.networks) {
     const vlan = networkVlanName(n);
     const clash = vids.get(n.vid);
     if (clash !== undefined) throw new PlanError(`network ${n.name ?? n.id}: VLAN ${n.vid} is already used by ${clash}`);
     vids.set(n.vid, `network ${n.name ?? n.id.slice(0, 12)}`);
     faucet.vlans.push({ name: vlan, vid: n.vid, description: `docker network ${n.name ?? n.id.slice(0, 12)}` });
+    const gw = planGateway(n, vlan, state.endpoints);
+    if (gw) {
+      take(gw.ofport, gw.faucetName);
+      gateways.push(gw);
+      interfaces.push(gatewayInterface(gw, pluginAclName, `docker network ${n.name ?? n.id.slice(0, 12)}`));
+    }
     for (const u of n.uplinks) {
       const other = ifaces.get(u.iface);
       if (other) throw new PlanError(`network ${n.name ?? n.id}: interface ${u.iface} is already used by ${other}`);
@@ -181,7 +194,8 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
   faucet.dp.interfaces.push(...interfaces);
   faucet.acls = { ...faucet.acls, ...networkAcls(state, env, interfaces) };
   mirrorEndpoints(state, env, ports, uplinks, faucet.dp.interfaces, numbers);
-  return { ...desired, uplinks, faucet, pluginPorts: ports };
+  checkPublished(gateways);
+  return { ...desired, uplinks, faucet, pluginPorts: ports, gateways };
 }
 
 /** Faucet definitions of the appliance ACLs the networks' ports use; an unknown one is a PlanError. */

@@ -149,3 +149,49 @@ export async function addressesIn(pid: number): Promise<Record<string, string[]>
   }
   return out;
 }
+
+export interface GatewayVeth {
+  /** The end on the bridge (an OVS port; hardened like a lab port). */
+  portEnd: string;
+  /** The end in the root netns that carries the gateway address. */
+  addrEnd: string;
+  /** CIDR, e.g. 198.51.100.1/24. */
+  address: string;
+  mac: string;
+  mtu: number;
+  txOff: boolean;
+}
+
+/**
+ * A network's gateway: a veth pair, replacing a leftover of the same names; on failure nothing stays.
+ * The address end answers ARP only for its own address (no other appliance address is found
+ * through it), drops spoofed sources (rp_filter), speaks no IPv6 into the lab, and routes.
+ */
+export async function createGatewayVeth(a: GatewayVeth): Promise<void> {
+  await deleteLink(a.portEnd);
+  await deleteLink(a.addrEnd);
+  await run(['ip', 'link', 'add', a.portEnd, 'mtu', String(a.mtu), 'type', 'veth', 'peer', 'name', a.addrEnd, 'mtu', String(a.mtu)]);
+  try {
+    hardenHostEnd(a.portEnd);
+    const set = (key: string, v: string) => { const p = sysctlPath('ipv4', a.addrEnd, key); if (existsSync(p)) writeFileSync(p, v); };
+    const v6 = sysctlPath('ipv6', a.addrEnd, 'disable_ipv6');
+    if (existsSync(v6)) writeFileSync(v6, '1');
+    set('arp_ignore', '1');
+    set('arp_announce', '2');
+    set('rp_filter', '1');
+    set('send_redirects', '0');
+    set('accept_redirects', '0');
+    set('forwarding', '1');
+    await run(['ip', 'link', 'set', a.addrEnd, 'address', a.mac]);
+    if (a.txOff) {
+      await run(['ethtool', '-K', a.portEnd, 'tx', 'off']);
+      await run(['ethtool', '-K', a.addrEnd, 'tx', 'off']);
+    }
+    await run(['ip', 'addr', 'replace', a.address, 'dev', a.addrEnd]);
+    await run(['ip', 'link', 'set', a.addrEnd, 'up']);
+    await run(['ip', 'link', 'set', a.portEnd, 'up']);
+  } catch (e) {
+    await deleteLink(a.portEnd);
+    throw e;
+  }
+}

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { getRequestListener } from '@hono/node-server';
 import type { LabContext } from '../lab/engine.js';
-import { endpointCreate, endpointDelete, endpointJoin, endpointLeave, networkCreate, networkDelete } from '../lab/networks.js';
+import { endpointCreate, endpointDelete, endpointJoin, endpointLeave, endpointPublish, networkCreate, networkDelete } from '../lab/networks.js';
 
 const MIME = 'application/vnd.docker.plugins.v1.2+json';
 
@@ -64,21 +64,28 @@ export function pluginApp(ctx: LabContext, log: (f: Record<string, unknown>) => 
   call('/NetworkDriver.DeleteEndpoint', async (b) => { await endpointDelete(ctx, need(b, 'NetworkID'), need(b, 'EndpointID')); });
   call('/NetworkDriver.Join', async (b) => {
     const sandbox = str(b.SandboxKey);
-    const r = await endpointJoin(ctx, need(b, 'NetworkID'), need(b, 'EndpointID'), /^\/[\w./-]+$/.test(sandbox) ? sandbox : undefined);
+    const r = await endpointJoin(ctx, need(b, 'NetworkID'), need(b, 'EndpointID'), /^\/[\w./-]+$/.test(sandbox) ? sandbox : undefined, portmapOf(b));
     // A flat network has no gateway of ours; no docker_gwbridge either (the network is all it gets).
+    // nat/routed: the gateway (a plain IP) becomes the container's default route.
     return { InterfaceName: { SrcName: r.srcName, DstPrefix: 'eth' }, ...(r.gateway ? { Gateway: r.gateway } : {}), DisableGatewayService: true };
   });
   call('/NetworkDriver.Leave', async (b) => { await endpointLeave(ctx, need(b, 'NetworkID'), need(b, 'EndpointID')); });
   call('/NetworkDriver.DiscoverNew', async () => ({}));
   call('/NetworkDriver.DiscoverDelete', async () => ({}));
-  call('/NetworkDriver.ProgramExternalConnectivity', async () => ({}));
-  call('/NetworkDriver.RevokeExternalConnectivity', async () => ({}));
+  // `-p` again (Join had it): published ports follow; Revoke takes them away.
+  call('/NetworkDriver.ProgramExternalConnectivity', async (b) => {
+    const portmap = portmapOf(b);
+    if (portmap !== undefined) await endpointPublish(ctx, need(b, 'NetworkID'), need(b, 'EndpointID'), portmap);
+  });
+  call('/NetworkDriver.RevokeExternalConnectivity', async (b) => { await endpointPublish(ctx, need(b, 'NetworkID'), need(b, 'EndpointID'), []); });
   // Anything else: not implemented (libnetwork treats 404 so).
   app.all('*', (c) => c.body(JSON.stringify({ Err: `${c.req.path}: not implemented` }), 404, { 'Content-Type': MIME }));
   return app;
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
+/** Options["com.docker.network.portmap"] of Join / ProgramExternalConnectivity (checked by the verb). */
+const portmapOf = (b: Body) => ((b.Options ?? {}) as Body)['com.docker.network.portmap'];
 function need(b: Body, key: string): string {
   const v = b[key];
   if (typeof v !== 'string' || !/^[0-9a-zA-Z]{1,128}$/.test(v)) throw new Error(`${key}: missing or not an id`);

@@ -12,6 +12,7 @@ import type { LabContext } from '../../agent/lab/engine.js';
 import type { InterfaceFacts } from '../../agent/lab/interfaces.js';
 import type { ApplyResult } from '../../agent/net/faucet/apply.js';
 import type { FaucetStatus } from '../../agent/net/faucet/status.js';
+import type { GatewayChain } from '../../agent/net/gateway-firewall.js';
 import { sha256 } from '../../agent/net/faucet/apply.js';
 
 export interface FakeHost { container: string; running: boolean; labels: Record<string, string>; pid: number; links: string[]; image: string }
@@ -38,6 +39,10 @@ export class FakeWorld {
   facts: InterfaceFacts = {};
   /** The firewall's interface list after each ensure. */
   firewall: string[][] = [];
+  /** The gateways' iptables chains last installed. */
+  gatewayChains: GatewayChain[] = [];
+  /** IPv4 addresses (CIDR) of the appliance's interfaces (gateway ends). */
+  addresses: Record<string, string[]> = {};
   /** Faucet's live config text (undefined: no faucet.yaml yet). */
   faucetLive: string | undefined;
   /** Texts handed to faucet.apply, with whether it succeeded. */
@@ -124,7 +129,17 @@ export class FakeWorld {
         attachCapture: async (a) => { this.rec(`links.attachCapture ${a.hostEnd} ${a.netns}:${a.ifname}`); },
         removeNetns: async (name) => { this.rec(`links.removeNetns ${name}`); },
         createEndpointVeth: async (a) => { this.rec(`links.createEndpointVeth ${a.hostEnd} ${a.peer} ${a.mac}`); },
-        deleteLink: async (name) => { this.rec(`links.deleteLink ${name}`); },
+        createGateway: async (a) => {
+          this.rec(`links.createGateway ${a.portEnd} ${a.addrEnd} ${a.address}`);
+          this.interfaces.add(a.portEnd); this.interfaces.add(a.addrEnd);
+          this.addresses[a.addrEnd] = [a.address];
+        },
+        deleteLink: async (name) => {
+          this.rec(`links.deleteLink ${name}`);
+          // A gateway pair goes whole, like a real veth pair.
+          const m = /^g[pw](\d+)$/.exec(name);
+          if (m) for (const l of [`gp${m[1]}`, `gw${m[1]}`]) { this.interfaces.delete(l); delete this.addresses[l]; }
+        },
         setLinkUp: async (name) => { this.rec(`links.setLinkUp ${name}`); },
         linksInNetns: async (pid) => {
           const h = this.byPid(pid);
@@ -136,7 +151,12 @@ export class FakeWorld {
       },
       dongles: {
         present: async () => { this.rec('dongles.present'); return [...this.interfaces]; },
-        facts: async () => { this.rec('dongles.facts'); return structuredClone(this.facts); },
+        facts: async () => {
+          this.rec('dongles.facts');
+          const f = structuredClone(this.facts);
+          for (const [i, a] of Object.entries(this.addresses)) f[i] = { ...(f[i] ?? { defaultRoute: false }), addresses: [...a] };
+          return f;
+        },
         held: async () => { this.rec('dongles.held'); return [...this.held]; },
         harden: async (i) => {
           this.rec(`dongles.harden ${i}`);
@@ -147,6 +167,7 @@ export class FakeWorld {
       },
       firewall: {
         ensure: async (ifaces) => { this.rec(`firewall.ensure ${ifaces.join(',')}`); this.firewall.push([...ifaces]); },
+        gateways: async (chains) => { this.rec(`firewall.gateways ${chains.length}`); this.gatewayChains = structuredClone(chains); },
       },
       faucet: {
         liveConfig: () => { this.rec('faucet.liveConfig'); return this.faucetLive; },

@@ -12,7 +12,7 @@ import { ConfigSchema, type Config } from '../../agent/config.js';
 import { planDesired, PlanError, type DesiredState, type PlanSettings } from '../../agent/lab/desired.js';
 import { idleDesired } from '../../agent/lab/engine.js';
 import { readNetworkState } from '../../agent/lab/network-state.js';
-import { endpointCreate, endpointDelete, endpointJoin, endpointLeave, endpointMac, networkDelete, NetworkError } from '../../agent/lab/networks.js';
+import { endpointCreate, endpointDelete, endpointJoin, endpointLeave, endpointMac, networkDelete, NetworkError, type CreateNetworkRequest } from '../../agent/lab/networks.js';
 import {
   chooseVid, emptyPluginState, endpointLinks, freeOfport, networkVlanName, PLUGIN_OFPORT_FIRST, PLUGIN_OFPORT_LAST, withNetworks,
   type PluginEndpoint, type PluginNetwork, type PluginState,
@@ -376,13 +376,13 @@ test('networkCreate: an uplink (add_ports) is hardened and on the bridge, owned 
   });
 });
 
-test('networkCreate refusals (bad option, unknown interface, the appliance\'s own interface, VLAN clash, mode nat) change nothing', async () => {
+test('networkCreate refusals (bad option, unknown interface, the appliance\'s own interface, VLAN clash, nat without IPAM, routed over the appliance\'s subnet) change nothing', async () => {
   await withDriver(async ({ w, create, netJson }) => {
     await create(NET_A, { 'dovelab.vlan': '110' });
     w.interfaces.add('dl101');
     const json = read(netJson);
     const live = w.faucetLive;
-    const refusals: [Record<string, unknown>, RegExp][] = [
+    const refusals: [Record<string, unknown>, RegExp, Partial<CreateNetworkRequest>?][] = [
       [{ 'dovelab.vlan': '5000' }, /^dovelab\.vlan: "5000"/],
       [{ 'dovelab.vlna': '120' }, /^dovelab\.vlna: unknown option/],
       [{ 'ovs.bridge.add_ports': 'nope0' }, /^nope0: no such interface on the appliance/],
@@ -390,11 +390,13 @@ test('networkCreate refusals (bad option, unknown interface, the appliance\'s ow
       [{ 'dovelab.uplink': 'dl101' }, /^dl101 cannot be bridged into a network: dl101 is reserved for Dovelab's lab ports/],
       [{ 'dovelab.vlan': '110' }, /VLAN 110 is already used/],
       [{ 'dovelab.vlan': '4094' }, /4094/],
-      [{ 'dovelab.mode': 'nat' }, /^mode nat: not supported/],
+      [{ 'dovelab.mode': 'nat' }, /^dovelab\.mode: nat needs the network's IP config/, { ipv4: [] }],
+      [{ 'ovs.bridge.mode': 'routed' }, /^ovs\.bridge\.mode: routed network 192\.168\.1\.0\/24 overlaps the appliance's own 192\.168\.1\.20\/24 on eth0/,
+        { ipv4: [{ Pool: '192.168.1.0/24', Gateway: '192.168.1.1/24' }] }],
     ];
-    for (const [generic, re] of refusals) {
+    for (const [generic, re, extra] of refusals) {
       const mark = w.calls.length;
-      const err = await fails(create(NET_B, generic));
+      const err = await fails(create(NET_B, generic, extra));
       assert.instance(err, NetworkError, `${JSON.stringify(generic)}: ${err}`);
       assert.match(err.message, re, JSON.stringify(generic));
       assert.equal(w.changes(mark), [], `${JSON.stringify(generic)}: only reads`);
