@@ -81,7 +81,8 @@ test('dockerd restarts under `--restart always` containers: they come back on th
     const st = await Promise.all(['rs-a', 'rs-b'].map(async (c) => (await dockerApi.getContainer(c).inspect()).State.Running));
     return st.every(Boolean) || undefined;
   }, 120_000, 500);
-  await waitFor('rs-a to reach rs-b again', async () => (await exec('rs-a', ['ping', '-c', '1', '-W', '1', '198.51.100.32'])).code === 0 || undefined, 120_000, 500);
+  await waitFor('rs-a to reach rs-b again', async () => (await exec('rs-a', ['ping', '-c', '1', '-W', '1', '198.51.100.32'])).code === 0 || undefined, 120_000, 500)
+    .catch((e: Error) => { throw new Error(`${e.message}\nagent log:\n${agent.log().split('\n').slice(-40).join('\n')}`); });
   // The endpoints of before the restart are gone from the state (Docker deleted them, or the agent
   // forgot them when their veths went with the old sandboxes): just the two of now, joined.
   let eps = readNetworkState(paths(cfg).networks).endpoints;
