@@ -245,10 +245,12 @@ export function networksDot(st: PluginState, opts: NetworksDiagramOptions = {}):
       const id = dotString(`endpoint:${e.id}`);
       const lease = opts.leases?.[e.id];
       const address = lease ? `${lease.ip} (dhcp)` : e.address ?? (n.dhcp ? 'dhcp' : 'none');
+      // The driver learns the container's interface name only from its DHCP client: no cell without it.
+      const cells = [...(e.ifname ? [`<FONT COLOR="${colour}"><B>${htmlText(e.ifname)}</B></FONT>`] : []), htmlText(e.mac), htmlText(address)];
       const label = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' +
-        `<TR><TD COLSPAN="3" BGCOLOR="#e8eef7"><B>${htmlText(e.container ?? `endpoint ${e.id.slice(0, 12)}`)}</B></TD></TR>` +
-        `<TR><TD ALIGN="LEFT"><FONT COLOR="${colour}"><B>${htmlText(e.ifname ?? '?')}</B></FONT></TD><TD ALIGN="LEFT">${htmlText(e.mac)}</TD><TD ALIGN="LEFT">${htmlText(address)}</TD></TR>` +
-        (e.published?.length ? `<TR><TD COLSPAN="3" ALIGN="LEFT">published ${htmlText(e.published.map((p) => `${p.hostPort}→${p.port}/${p.proto}`).join(', '))}</TD></TR>` : '') +
+        `<TR><TD COLSPAN="${cells.length}" BGCOLOR="#e8eef7"><B>${htmlText(e.container ?? `endpoint ${e.id.slice(0, 12)}`)}</B></TD></TR>` +
+        `<TR>${cells.map((c) => `<TD ALIGN="LEFT">${c}</TD>`).join('')}</TR>` +
+        (e.published?.length ? `<TR><TD COLSPAN="${cells.length}" ALIGN="LEFT">published ${htmlText(e.published.map((p) => `${p.hostPort}→${p.port}/${p.proto}`).join(', '))}</TD></TR>` : '') +
         '</TABLE>';
       out.push(`  ${id}${attrs({ shape: 'plain', label: `<${label}>` })};`);
       const lines = [`port ${e.ofport}`, ...(e.acls.length ? [`acl: ${e.acls.join(', ')}`] : []), ...(e.joined ? [] : ['not joined'])];

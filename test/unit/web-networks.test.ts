@@ -187,7 +187,9 @@ test('networksDot: a VLAN node per network in its colour, containers and uplinks
   assert.ok(dot.includes(`"vlan:${NET_A}" -- "endpoint:${EP_1}" [label="port 4001\\nacl: deny-all", color="${vlanColour(110)}", penwidth=2.5]`));
   assert.ok(dot.includes('published 8089→80/tcp'));
   assert.ok(dot.includes(`"endpoint:${EP_1}" -- "mirror:mir0"`) && dot.includes('"mirror:mir0" [shape=note'));
-  assert.ok(dot.includes(`endpoint ${EP_2.slice(0, 12)}`) && dot.includes('192.0.2.77 (dhcp)'));
+  assert.ok(dot.includes('<TD COLSPAN="3" ALIGN="LEFT">published'), 'web1: interface, MAC, address');
+  assert.ok(dot.includes(`<TD COLSPAN="2" BGCOLOR="#e8eef7"><B>endpoint ${EP_2.slice(0, 12)}</B>`), 'no interface name known: no cell for it');
+  assert.ok(dot.includes('192.0.2.77 (dhcp)'));
   assert.ok(dot.includes('label="port 4002\\nnot joined", color="#d62728", style=dashed'));
   assert.is(networksDot(STATE, { mirrorDongle: 'mir0', leases: { [EP_2]: { ip: '192.0.2.77' } } }), dot, 'deterministic');
 });
