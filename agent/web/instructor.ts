@@ -1,7 +1,7 @@
 // The instructor's API under /api/instructor/: login (scrypt password from the appliance config,
 // failed logins rate-limited per address), a session cookie of its own that expires, and thin
 // handlers over lab/ (labUp, labDown, labReset, setAcls, setMirror) and lesson/ (listLessons,
-// installPack, removeLesson). Every call but session/login needs the session; every call that
+// installPack, removeLesson), and the Docker networks of the driver (networks-view.ts, setEndpointPolicy). Every call but session/login needs the session; every call that
 // changes something also needs a same-origin Origin (or Sec-Fetch-Site: same-origin).
 // Long operations (start, stop, reset) answer when done; errors are JSON with the message.
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
