@@ -3,6 +3,7 @@
 // is pure and deterministic; `renderSvg` runs Graphviz compiled to WebAssembly.
 import { instance, type Viz } from '@viz-js/viz';
 import type { DesiredHost, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
+import type { PluginState } from './plan-networks.js';
 import { IDLE_VLAN } from '../net/faucet/model.js';
 
 /** What is known about a running lab beyond its plan. */
@@ -191,6 +192,80 @@ export function diagramDot(d: DesiredState, opts: DiagramOptions = {}): string {
       shape: 'plain',
       label: `<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD COLSPAN="3"><B>VLANs</B></TD></TR>${rows.join('')}</TABLE>>`,
     })};`);
+  }
+  out.push('}');
+  return out.join('\n') + '\n';
+}
+
+export interface NetworksDiagramOptions {
+  title?: string;
+  /** DHCP leases by endpoint id. */
+  leases?: Record<string, { ip: string } | undefined>;
+  /** The mirror dongle `mirror: true` means (the appliance config's first). */
+  mirrorDongle?: string;
+}
+
+/**
+ * The Docker networks of the driver as Graphviz DOT, drawn like a lesson's: each network a VLAN node
+ * in its VLAN's colour, its containers (interface, MAC, address) and its uplinks around it, the
+ * appliance as gateway of nat/routed networks, dotted arrows to the mirrors. Pure: same state, same text.
+ */
+export function networksDot(st: PluginState, opts: NetworksDiagramOptions = {}): string {
+  const out = [
+    'graph dovelab_networks {',
+    `  graph${attrs({ label: dotString(opts.title ?? 'Docker networks'), labelloc: 't', fontname: '"Helvetica"', rankdir: 'LR', nodesep: '0.3', ranksep: '0.8' })};`,
+    `  node${attrs({ fontname: '"Helvetica"', fontsize: '10' })};`,
+    `  edge${attrs({ fontname: '"Helvetica"', fontsize: '9' })};`,
+  ];
+  const mirrors = new Set<string>();
+  for (const n of st.networks) {
+    const name = n.name ?? n.id.slice(0, 12);
+    const colour = vlanColour(n.vid);
+    const vlan = dotString(`vlan:${n.id}`);
+    const facts = [n.mode, ...(n.dhcp ? ['dhcp'] : []), ...(n.tagged ? ['tagged'] : [])].join(' · ');
+    out.push(`  ${vlan}${attrs({
+      shape: 'ellipse', style: 'filled', fillcolor: dotString(colour), fontcolor: '"white"',
+      label: `<<B>${htmlText(name)}</B><BR/>VLAN ${n.vid}<BR/>${htmlText(facts)}>`,
+    })};`);
+    if (n.mode !== 'flat' && n.gateway) {
+      const gw = dotString(`gateway:${n.id}`);
+      out.push(`  ${gw}${attrs({ shape: 'box', style: '"rounded,filled"', fillcolor: '"#dde5d0"', label: `<<B>appliance</B><BR/>gateway ${htmlText(n.gateway)}<BR/>${n.mode}>` })};`);
+      out.push(`  ${gw} -- ${vlan}${attrs({ color: dotString(colour) })};`);
+    }
+    for (const u of n.uplinks) {
+      const id = dotString(`uplink:${n.id}:${u.iface}`);
+      const how = u.vlan !== undefined && u.vlan !== n.vid ? `VLAN ${u.vlan} on the wire` : n.tagged ? `tagged ${n.vid}` : 'untagged';
+      out.push(`  ${id}${attrs({ shape: 'box', style: '"rounded,filled"', fillcolor: '"#fff7e0"', label: `<<B>${htmlText(u.iface)}</B><BR/>uplink<BR/>${htmlText(how)}>` })};`);
+      out.push(`  ${id} -- ${vlan}${attrs({
+        label: edgeLabel([...(u.ofport !== undefined ? [`port ${u.ofport}`] : []), ...(u.acls.length ? [`acl: ${u.acls.join(', ')}`] : [])]),
+        color: dotString(colour), penwidth: n.tagged ? '2' : undefined,
+      })};`);
+    }
+    for (const e of st.endpoints.filter((x) => x.network === n.id)) {
+      const id = dotString(`endpoint:${e.id}`);
+      const lease = opts.leases?.[e.id];
+      const address = lease ? `${lease.ip} (dhcp)` : e.address ?? (n.dhcp ? 'dhcp' : 'none');
+      // The driver learns the container's interface name only from its DHCP client: no cell without it.
+      const cells = [...(e.ifname ? [`<FONT COLOR="${colour}"><B>${htmlText(e.ifname)}</B></FONT>`] : []), htmlText(e.mac), htmlText(address)];
+      const label = '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' +
+        `<TR><TD COLSPAN="${cells.length}" BGCOLOR="#e8eef7"><B>${htmlText(e.container ?? `endpoint ${e.id.slice(0, 12)}`)}</B></TD></TR>` +
+        `<TR>${cells.map((c) => `<TD ALIGN="LEFT">${c}</TD>`).join('')}</TR>` +
+        (e.published?.length ? `<TR><TD COLSPAN="${cells.length}" ALIGN="LEFT">published ${htmlText(e.published.map((p) => `${p.hostPort}→${p.port}/${p.proto}`).join(', '))}</TD></TR>` : '') +
+        '</TABLE>';
+      out.push(`  ${id}${attrs({ shape: 'plain', label: `<${label}>` })};`);
+      const lines = [`port ${e.ofport}`, ...(e.acls.length ? [`acl: ${e.acls.join(', ')}`] : []), ...(e.joined ? [] : ['not joined'])];
+      out.push(`  ${vlan} -- ${id}${attrs({
+        label: edgeLabel(lines), color: dotString(e.joined ? colour : DOWN), style: e.joined ? undefined : 'dashed', penwidth: e.acls.length ? '2.5' : undefined,
+      })};`);
+      const to = e.mirror === true ? opts.mirrorDongle ?? 'mirror dongle' : e.mirror;
+      if (to) {
+        mirrors.add(to);
+        out.push(`  ${id} -- ${dotString(`mirror:${to}`)}${attrs({ style: 'dotted', color: dotString(MIRROR), dir: 'forward', constraint: 'false', tooltip: dotString(`${to} copies port ${e.ofport}`) })};`);
+      }
+    }
+  }
+  for (const m of [...mirrors].sort()) {
+    out.push(`  ${dotString(`mirror:${m}`)}${attrs({ shape: 'note', style: 'filled', fillcolor: '"#f4f4f4"', label: `<<B>${htmlText(m)}</B><BR/>mirror>` })};`);
   }
   out.push('}');
   return out.join('\n') + '\n';

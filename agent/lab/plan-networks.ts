@@ -265,11 +265,14 @@ export function formatDockerNetworks(st: PluginState, leases: Record<string, { i
   const out = ['docker networks (driver dovelab):'];
   for (const n of st.networks) {
     const ups = n.uplinks.map((u) => `${u.iface}${u.vlan !== undefined ? ` (vlan ${u.vlan})` : ''}`).join(', ');
-    out.push(`  ${n.name ?? n.id.slice(0, 12)}  vlan ${n.vid}  ${n.mode}${n.dhcp ? ', dhcp' : ''}${n.tagged ? ', tagged' : ''}${ups ? `  uplinks: ${ups}` : ''}`);
+    // nat/routed: the appliance is the network's gateway (flat networks have none of ours).
+    const gw = n.mode !== 'flat' && n.gateway ? `  gateway ${n.gateway}` : '';
+    out.push(`  ${n.name ?? n.id.slice(0, 12)}  vlan ${n.vid}  ${n.mode}${n.dhcp ? ', dhcp' : ''}${n.tagged ? ', tagged' : ''}${gw}${ups ? `  uplinks: ${ups}` : ''}`);
     for (const e of st.endpoints.filter((x) => x.network === n.id)) {
       const lease = leases[e.id];
+      const published = (e.published ?? []).map((p) => `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}->${p.port}/${p.proto}`).join(', ');
       out.push(`    ${(e.container ?? `endpoint ${e.id.slice(0, 12)}`).padEnd(20)} ${e.ifname ?? ''.padEnd(0)} ${e.mac}  ofport ${e.ofport}${e.joined ? '' : ' (not joined)'}` +
-        (lease ? `  lease ${lease.ip} (${lease.hostname})` : n.dhcp && e.joined ? '  no lease yet' : ''));
+        (lease ? `  lease ${lease.ip} (${lease.hostname})` : n.dhcp && e.joined ? '  no lease yet' : '') + (published ? `  published ${published}` : ''));
     }
   }
   return out.join('\n');

@@ -194,3 +194,56 @@ export interface ClassView {
 /** GET /api/instructor/cards: one printable card per group. */
 export interface GroupCard { group: number; code: string; url: string; qrSvg: string }
 export interface CardsView { lesson: string; cards: GroupCard[] }
+
+// ---- Docker networks: the networks of the driver (`docker network create -d dovelab`) and their
+// containers, with the appliance's ACLs and mirror dongles the console may switch on them.
+
+/** A container's port on a Docker network. `container`/`ifname` are known once it joined. */
+export interface DockerContainerView {
+  /** Docker's endpoint id (a POST may name it instead of the container). */
+  endpoint: string;
+  container?: string;
+  ifname?: string;
+  mac: string;
+  /** The address Docker's IPAM gave (CIDR), if any. */
+  address?: string;
+  /** dovelab.dhcp networks: the lease from the real network's DHCP server, once there is one. */
+  lease?: { ip: string; hostname: string };
+  /** The appliance's ACLs on its port (inbound), in order. */
+  acls: string[];
+  /** The mirror dongle that copies its traffic, or null. */
+  mirror: string | null;
+  /** Ports published on the appliance's addresses (`-p`, nat/routed). */
+  published: { proto: 'tcp' | 'udp'; hostPort: number; port: number }[];
+  /** On the bridge (false: made, not started yet). */
+  joined: boolean;
+}
+export interface DockerNetworkView {
+  id: string;
+  /** Docker's name, once the first container joined (else the short id). */
+  name: string;
+  vid: number;
+  mode: 'flat' | 'nat' | 'routed';
+  dhcp: boolean;
+  tagged: boolean;
+  uplinks: { iface: string; vlan?: number }[];
+  /** nat/routed: the appliance's address on the network (CIDR). */
+  gateway?: string;
+  containers: DockerContainerView[];
+}
+/** GET /api/instructor/networks (500 with the message when networks.json or the ACL file is damaged). */
+export interface DockerNetworksView {
+  /** The appliance's ACL names (built-ins and /etc/dovelab/acls.yaml): what the switches may apply. */
+  acls: string[];
+  /** Mirror dongles (the first is what `mirror: true` means). */
+  mirrors: string[];
+  networks: DockerNetworkView[];
+}
+/**
+ * POST /api/instructor/network-endpoint: a live change of one container's port; answers OpResult
+ * once Faucet confirmed (400 with the reason when refused). `container` is its name or endpoint id;
+ * `network` (id or name) when it is on several. acls: [] clears; mirror: true (the first mirror
+ * dongle), a dongle's name, or false. Absent fields stay as they are.
+ * GET /api/instructor/networks/diagram: DiagramView of the Docker networks.
+ */
+export interface NetworkEndpointRequest { container: string; network?: string; acls?: string[]; mirror?: boolean | string }

@@ -1,7 +1,7 @@
 // The instructor's API under /api/instructor/: login (scrypt password from the appliance config,
 // failed logins rate-limited per address), a session cookie of its own that expires, and thin
 // handlers over lab/ (labUp, labDown, labReset, setAcls, setMirror) and lesson/ (listLessons,
-// installPack, removeLesson). Every call but session/login needs the session; every call that
+// installPack, removeLesson), and the Docker networks of the driver (networks-view.ts, setEndpointPolicy). Every call but session/login needs the session; every call that
 // changes something also needs a same-origin Origin (or Sec-Fetch-Site: same-origin).
 // Long operations (start, stop, reset) answer when done; errors are JSON with the message.
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -9,16 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { labDown, labReset, labUp, LabError, setAcls, setMirror } from '../lab/service.js';
+import { z } from 'zod';
+import { labDown, labReset, labUp, LabError, networkEnv, setAcls, setMirror } from '../lab/service.js';
 import { PlanError } from '../lab/desired.js';
+import { ApplianceAclError } from '../lab/appliance-acls.js';
+import { NetworkStateError, readNetworkState } from '../lab/network-state.js';
+import { NetworkError, setEndpointPolicy } from '../lab/networks.js';
+import { paths } from '../config.js';
 import { LessonError } from '../lesson/load.js';
 import { findLesson, installPack, listLessons, removeLesson } from '../lesson/store.js';
-import type { DiagramView,
+import type { DiagramView, DockerNetworksView, NetworkEndpointRequest,
   AclRequest, ApiError, CardsView, InstructorSessionView, LessonListItem, LessonUploadResult, MirrorRequest, OpResult, ResetRequest, StartRequest,
 } from './api-types.js';
 import type { WebDeps } from './deps.js';
 import { INSTRUCTOR_COOKIE, INSTRUCTOR_SESSION_MS, readInstructor, signInstructor, verifyPassword } from './instructor-auth.js';
+import { DiagramCache } from './group-diagram.js';
 import { joinQrSvg } from './kiosk.js';
+import { dockerNetworksDot, dockerNetworksView } from './networks-view.js';
 import type { LabViews } from './lab-views.js';
 import { TokenBuckets } from './rate-limit.js';
 
@@ -45,13 +52,23 @@ export function sameOrigin(c: Context): boolean {
 /** A lab/lesson error the instructor can act on (400), or the appliance's own trouble (500). */
 function opError(c: Context, e: unknown): Response {
   const msg = e instanceof Error ? e.message : String(e);
-  const theirs = e instanceof LabError || e instanceof LessonError || e instanceof PlanError || /^(no lesson|lesson ")/.test(msg);
+  // A damaged networks.json or ACL file is the appliance's, though the ACL error is a PlanError.
+  if (e instanceof ApplianceAclError || e instanceof NetworkStateError) return fail(c, 500, msg);
+  const theirs = e instanceof LabError || e instanceof NetworkError || e instanceof LessonError || e instanceof PlanError || /^(no lesson|lesson ")/.test(msg);
   return fail(c, theirs ? 400 : 500, msg);
 }
 
 async function body<T>(c: Context): Promise<T | undefined> {
   try { return (await c.req.json()) as T; } catch { return undefined; }
 }
+
+/** POST /api/instructor/network-endpoint: names as Docker and the ACL file allow them. */
+const NetworkEndpointBody = z.object({
+  container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'a container name or endpoint id'),
+  network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'a network name or id').optional(),
+  acls: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/, 'an ACL name')).max(16).optional(),
+  mirror: z.union([z.boolean(), z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'a mirror dongle name')]).optional(),
+}).strict();
 
 const isInt = (n: unknown, min: number, max: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
 const isTarget = (t: unknown): t is string => typeof t === 'string' && /^[A-Za-z0-9_-]{1,32}(\.[A-Za-z0-9_.-]{1,15})?$/.test(t);
@@ -236,6 +253,44 @@ export function instructorRoutes(app: Hono, deps: WebDeps, views: LabViews, clie
     return op(c, 'mirror', async () => {
       await setMirror(deps.lab, b.on, b.target, b.mirror, b.group);
       return `${b.target}${b.group ? ` (group ${b.group})` : ''}: mirror ${b.on ? 'on' : 'off'}`;
+    });
+  });
+
+  // ---- Docker networks of the driver: read without the lab lock; a change goes through the driver's verb.
+  const networkDiagrams = new DiagramCache(8);
+
+  app.get('/api/instructor/networks', (c) => {
+    try { return c.json<DockerNetworksView>(dockerNetworksView(deps.cfg), 200, noStore); } catch (e) { return opError(c, e); }
+  });
+
+  app.get('/api/instructor/networks/diagram', async (c) => {
+    try { return c.json<DiagramView>({ svg: await networkDiagrams.svg(dockerNetworksDot(deps.cfg)) }, 200, noStore); } catch (e) { return opError(c, e); }
+  });
+
+  app.post('/api/instructor/network-endpoint', async (c) => {
+    const parsed = NetworkEndpointBody.safeParse(await body<unknown>(c));
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      return fail(c, 400, `expected JSON {"container": "name", "network"?: "name", "acls"?: [...], "mirror"?: true|false|"dongle"} (${i.path.join('.') || 'body'}: ${i.message})`);
+    }
+    const b: NetworkEndpointRequest = parsed.data;
+    return op(c, 'network-endpoint', async () => {
+      // The verb takes a network id; people and the page may give its name.
+      let network: string | undefined;
+      if (b.network) {
+        const nets = readNetworkState(paths(deps.cfg).networks).networks;
+        network = nets.find((n) => n.id === b.network)?.id ?? nets.find((n) => n.name === b.network)?.id;
+        if (!network) throw new NetworkError(`${b.network}: no such Docker network on this appliance`);
+      }
+      // A damaged ACL file is the appliance's trouble (500), not a refused change: read it first.
+      networkEnv(deps.cfg);
+      // Only the fields given: an explicit `acls: undefined` would mean "the network's defaults".
+      const change = { ...(b.acls ? { acls: b.acls } : {}), ...(b.mirror !== undefined ? { mirror: b.mirror } : {}) };
+      if (!Object.keys(change).length) throw new NetworkError('nothing to change: give acls or mirror');
+      const ep = await setEndpointPolicy(deps.lab, b.container, change, 'console', network);
+      const who = ep.container ?? b.container;
+      const mirror = ep.mirror === true ? 'the mirror dongle' : ep.mirror;
+      return `${who}: ${ep.acls.length ? ep.acls.join(', ') : 'no ACL'}; mirror ${mirror ? `to ${mirror}` : 'off'}`;
     });
   });
 

@@ -1,7 +1,7 @@
 // The instructor console (/instructor): log in, then lessons (upload with progress, remove, start
 // for N groups), the running lab with stop, the live class grid (stuck longest first), per group
 // reset and join code, printable group cards with QR codes, ACL and mirror switches and a live
-// capture per host interface, and the appliance's health. Live from /api/events `instructor` events.
+// capture per host interface, the Docker networks of the driver (networks.tsx), and the appliance's health. Live from /api/events `instructor` events.
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CaptureView, CardsView, ClassHost, ClassView, LessonListItem, TaskStatus } from '../../../agent/web/api-types.js';
@@ -12,6 +12,7 @@ import { CAPTURE_SECONDS, CaptureLive } from '../shared/capture.js';
 import { StatusIcon } from '../shared/icons.js';
 import { subscribe, type StreamState } from '../shared/live.js';
 import { teacher, uploadLesson } from './api.js';
+import { DockerNetworks } from './networks.js';
 
 const STATUS_TEXT: Record<TaskStatus, string> = { pass: 'Done', fail: 'Not yet', error: 'Check error', unknown: 'Not checked' };
 
@@ -168,6 +169,7 @@ function Console({ onCards, onLoggedOut, onLogout }: { onCards: () => void; onLo
               <p>Start a lesson from the list: each group gets a join code for the student page.</p>
             </section>
           )}
+          <DockerNetworks onLoggedOut={onLoggedOut} />
         </div>
         <div class="i-col">
           <Lessons lessons={lessons} running={lab?.id} busy={!!busy} run={run} />
