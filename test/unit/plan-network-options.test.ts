@@ -112,7 +112,8 @@ test('Dovesnap routed test: gateway MAC, vlan_out_acl, add_port ACL, MTU, defaul
     uplinks: [{ iface: 'odsaddport1', ofport: 888, acls: ['denyall'] }],
     defaultAcls: ['denyall'], vlanOutAcls: ['allowall'], macForGateway: '0e:01:00:00:00:23',
   });
-  assert.equal(o.warnings.length, 1);
+  assert.equal(o.warnings.length, 2);
+  assert.match(o.warnings.join('\n'), /vlan_out_acl: allowall checked but not applied/);
   assert.equal(labelled('routed', 'testnet'), { acls: ['ratelimitit'], macPrefix: '0e:99' });
   // The network's name is not known yet: testnet:… does not apply, the MAC prefix still does.
   assert.equal(labelled('routed', undefined), { macPrefix: '0e:99' });
@@ -198,7 +199,6 @@ const goodOptions: [string, Record<string, string>, Partial<NetworkOptions>, Par
   ["default_acl '' is none", { 'ovs.bridge.default_acl': '' }, { defaultAcls: [] }],
   ['default_acl duplicates dropped', { 'ovs.bridge.default_acl': 'denyall,denyall' }, { defaultAcls: ['denyall'] }],
   ['nat_acl', { 'ovs.bridge.mode': 'nat', 'ovs.bridge.nat_acl': 'allowall' }, { mode: 'nat', natAcls: ['allowall'] }],
-  ['vlan_out_acl', { 'ovs.bridge.vlan_out_acl': 'testnet:denyall' }, { vlanOutAcls: ['denyall'] }],
   ['ovs_local_mac in nat (lowercased)', { 'ovs.bridge.mode': 'nat', 'ovs.bridge.ovs_local_mac': '0E:01:00:00:00:23' }, { mode: 'nat', macForGateway: '0e:01:00:00:00:23' }],
   ["ovs_local_mac ''", { 'ovs.bridge.ovs_local_mac': '' }, {}],
   ['preallocate_ports 0', { 'ovs.bridge.preallocate_ports': '0' }, { preallocatePorts: 0 }],
@@ -220,6 +220,7 @@ for (const [name, opts, want, ctx] of goodOptions) {
 }
 
 const warned: [string, Record<string, string>, RegExp][] = [
+  ['vlan_out_acl', { 'ovs.bridge.vlan_out_acl': 'testnet:denyall' }, /^ovs\.bridge\.vlan_out_acl: denyall checked but not applied/],
   ['preallocate_ports > 0', { 'ovs.bridge.preallocate_ports': '10' }, PREALLOC_WARNING],
   ['lbport', { 'ovs.bridge.lbport': '77' }, /^ovs\.bridge\.lbport: 77 is not used/],
   ['userspace=true', { 'ovs.bridge.userspace': 'true' }, /^ovs\.bridge\.userspace: the shared bridge dovelab0 keeps the kernel datapath/],
