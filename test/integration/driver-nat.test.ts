@@ -5,7 +5,7 @@
 // appliance's own services (its web port) on any of its addresses, and `-p 8089:80` brings the
 // outside in; routed: the outside sees the container's own address. `docker network rm` leaves no
 // gateway link and no rule of ours.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -61,7 +61,9 @@ test.before(async () => {
   await stack();
   await dovelab(['down']);
   dir = mkdtempSync(join(tmpdir(), 'dovelab-nat-test-'));
-  agent = startAgent(join(dir, 'agent.log'), 5);
+  // Dovesnap's test ACLs (its lib_test.sh seeds them into faucet.yaml), in Faucet's syntax; ratelimitit has no meter here.
+  writeFileSync(join(dir, 'acls.yaml'), 'acls:\n  allowall: [{rule: {actions: {allow: 1}}}]\n  denyall: [{rule: {actions: {allow: 0}}}]\n  ratelimitit: [{rule: {actions: {allow: 1}}}]\n');
+  agent = startAgent(join(dir, 'agent.log'), 5, { DOVELAB_ACL_FILE: join(dir, 'acls.yaml') });
   await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
   await run(['ip', 'netns', 'del', OUT], { allowFail: true });
   await run(['ip', 'link', 'del', OUT_HOST], { allowFail: true });
@@ -87,6 +89,7 @@ test.after(async () => {
   await listener?.catch(() => {});
   await run(['ip', 'netns', 'del', OUT], { allowFail: true });
   await run(['ip', 'link', 'del', OUT_HOST], { allowFail: true });
+  await run(['ip', 'link', 'del', 'odsaddport1'], { allowFail: true });
   await agent?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -132,7 +135,7 @@ test('nat: -p 8089:80 publishes the container\'s port 80 on the appliance\'s add
   assert.is.not(other.code, 0, 'an unpublished port does not reach the container');
   assert.match(await rules(), /-A DOVELAB-GW-PRE -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 8089 -j DNAT --to-destination 198\.51\.100\.\d+:80/);
   // What is installed is exactly the pure computation from networks.json (as iptables -S prints it).
-  for (const c of gatewayFirewall(restOf(cfg).gateways ?? [])) {
+  for (const c of gatewayFirewall(restOf({ ...cfg, aclFile: join(dir, 'acls.yaml') }).gateways ?? [])) {
     const got = (await run(['iptables', '-w', '-t', c.table, '-S', c.chain])).stdout.split('\n').filter((l) => l.startsWith('-A '));
     assert.equal(got, c.rules, `${c.table} ${c.chain}`);
   }
@@ -143,13 +146,17 @@ test('nat: -p 8089:80 publishes the container\'s port 80 on the appliance\'s add
   assert.not.match(await rules(), /--dport 8089/, 'the DNAT rule went with the container');
 });
 
-test('routed: Dovesnap\'s command line (ACL options left out): the container pings the gateway; the outside sees its own address', async () => {
+test('routed: Dovesnap\'s command lines unchanged (ACLs, gateway MAC, add_ports, MTU; portacl, mac_prefix, -p): the container pings the gateway; the outside sees its own address', async () => {
+  await run(['ip', 'link', 'add', 'odsaddport1', 'type', 'veth', 'peer', 'name', 'odsaddport1p'], { allowFail: true });
   const r = await network('testnet', ['-d', 'dovesnap', '--internal', '-o', 'ovs.bridge.mode=routed', '-o', 'ovs.bridge.dpid=0x1',
-    '-o', 'ovs.bridge.controller=tcp:127.0.0.1:6653,tcp:127.0.0.1:6654', '-o', 'ovs.bridge.mtu=1400', '-o', 'ovs.bridge.preallocate_ports=10']);
+    '-o', 'ovs.bridge.controller=tcp:127.0.0.1:6653,tcp:127.0.0.1:6654', '-o', 'ovs.bridge.ovs_local_mac=0e:01:00:00:00:23', '-o', 'ovs.bridge.vlan_out_acl=allowall',
+    '-o', 'ovs.bridge.add_ports=odsaddport1/888/denyall', '-o', 'ovs.bridge.mtu=1400', '-o', 'ovs.bridge.default_acl=denyall', '-o', 'ovs.bridge.preallocate_ports=10']);
   assert.is(r.code, 0, r.stderr);
-  const r2 = await docker(['run', '-d', '--net=testnet', '--name=testcon', IMAGE, 'sleep', '1h']);
-  assert.is(r2.code, 0, r2.stderr);
+  const r2 = await docker(['run', '-d', '--label=dovesnap.faucet.portacl=testnet:ratelimitit', '--label=dovesnap.faucet.mac_prefix=0e:99', '--net=testnet', '--rm', '--name=testcon', '-p', '80:80', IMAGE, 'sleep', '1h']);
   made.containers.add('testcon');
+  assert.is(r2.code, 0, r2.stderr);
+  assert.match((await exec('testcon', ['ip', 'link', 'show', 'eth0'])).stdout, /link\/ether 0e:99:/, 'ifconfig eth0 | grep -iq 0e:99');
+  assert.match((await run(['ip', 'link'])).stdout, /0e:01:00:00:00:23/, 'ip link | grep -iq 0e:01:00:00:00:23');
   const GW = await gatewayOf('testnet');
   assert.match(GW, /^\d+\.\d+\.\d+\.\d+$/);
   const ping = await exec('testcon', ['ping', '-c', '3', GW]);
