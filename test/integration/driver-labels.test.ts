@@ -137,4 +137,40 @@ test('Dovesnap\'s DHCP test: add_ports=odsaddport1/101, dhcp, portacl and mirror
   assert.match(await lease(), /^100\.64\.7\./, 'a lease again after docker restart');
 });
 
+test('Dovesnap\'s VLAN config test: add_ports=odstest1/1//20,odstest2/2//30,odstest3/3//40 on a nat network: each port in its own VLAN, by its traffic', async () => {
+  // The DHCP test's network had the same name.
+  await docker(['rm', '-f', 'testcon']);
+  await docker(['network', 'rm', 'testnet']);
+  const macs: string[] = [];
+  for (const i of [1, 2, 3]) {
+    await run(['ip', 'link', 'add', `odstest${i}`, 'type', 'veth', 'peer', 'name', `odstest${i}p`]);
+    made.links.add(`odstest${i}`);
+    await run(['ip', 'netns', 'add', `dl-vt${i}`]);
+    made.netns.add(`dl-vt${i}`);
+    await run(['ip', 'link', 'set', `odstest${i}p`, 'netns', `dl-vt${i}`]);
+    const ns = ['ip', 'netns', 'exec', `dl-vt${i}`];
+    await run([...ns, 'ip', 'addr', 'add', `100.64.9.${i}/24`, 'dev', `odstest${i}p`]);
+    await run([...ns, 'ip', 'link', 'set', `odstest${i}p`, 'up']);
+    macs.push(/link\/ether ([0-9a-f:]{17})/.exec((await run([...ns, 'ip', 'link', 'show', `odstest${i}p`])).stdout)![1]!);
+  }
+  await network('testnet', ['-d', 'dovesnap', '--internal', '-o', 'ovs.bridge.mode=nat', '-o', 'ovs.bridge.dpid=0x1', '-o', 'ovs.bridge.vlan=100',
+    '-o', 'ovs.bridge.controller=tcp:127.0.0.1:6653,tcp:127.0.0.1:6654', '-o', 'ovs.bridge.add_ports=odstest1/1//20,odstest2/2//30,odstest3/3//40',
+    '-o', 'ovs.bridge.preallocate_ports=10']);
+  const r = await docker(['run', '-d', '--net=testnet', '--rm', '--name=testcon', IMAGE, 'sleep', '1h']);
+  made.containers.add('testcon');
+  assert.is(r.code, 0, r.stderr);
+  // Each far end speaks (ARP for an address nobody has): Faucet learns its MAC at its port, in its VLAN.
+  const learned = async () => (await (await fetch(`http://127.0.0.1:${cfg.faucetPromPort}/`, { signal: AbortSignal.timeout(5_000) })).text());
+  for (const [k, vid] of [[0, 20], [1, 30], [2, 40]] as const) {
+    await run(['ip', 'netns', 'exec', `dl-vt${k + 1}`, 'ping', '-c', '1', '-W', '1', '100.64.9.99'], { allowFail: true });
+    const line = await waitFor(`Faucet to learn ${macs[k]} (odstest${k + 1})`, async () =>
+      (await learned()).split('\n').find((l) => l.startsWith('learned_l2_port{') && l.includes(`eth_src="${macs[k]}"`)), 15_000, 250);
+    assert.match(line, new RegExp(`vid="${vid}"\\} ${k + 1}(\\.0)?$`), `odstest${k + 1}: ${line}`);
+  }
+  // Different VLANs: the far ends do not reach each other (control: the container reaches its gateway).
+  const gw = (await docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'testnet'])).stdout.trim();
+  assert.is((await exec('testcon', ['ping', '-c', '2', '-W', '1', gw])).code, 0, `control: testcon pings its gateway ${gw}`);
+  assert.is((await run(['ip', 'netns', 'exec', 'dl-vt1', 'ping', '-c', '2', '-W', '1', '100.64.9.2'], { allowFail: true })).code, 1);
+});
+
 test.run();
