@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dovelab } from './_cli.js';
+import { removeTrainingHost, trainingHost } from '../../agent/hardware/sim/world.js';
+import { vsctlVia } from '../../agent/net/ovs-exec.js';
 import { cfg, docker as dockerApi, run, stack, startAgent, startCapture, waitFor, type AgentProc } from './_stack.js';
 
 let agent: AgentProc;
@@ -171,6 +173,47 @@ test('Dovesnap\'s VLAN config test: add_ports=odstest1/1//20,odstest2/2//30,odst
   const gw = (await docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'testnet'])).stdout.trim();
   assert.is((await exec('testcon', ['ping', '-c', '2', '-W', '1', gw])).code, 0, `control: testcon pings its gateway ${gw}`);
   assert.is((await run(['ip', 'netns', 'exec', 'dl-vt1', 'ping', '-c', '2', '-W', '1', '100.64.9.2'], { allowFail: true })).code, 1);
+});
+
+test('two tagged networks on the trunk dongle up1 reach their own VLANs on the training switch, and not each other', async () => {
+  const vsctl = vsctlVia(dockerApi);
+  try {
+    // The same address in both VLANs: only the VLAN decides who answers.
+    const ns160 = await trainingHost(cfg.runDir, vsctl, 'd160', 160, '203.0.113.21/24');
+    const ns170 = await trainingHost(cfg.runDir, vsctl, 'd170', 170, '203.0.113.21/24');
+    const macIn = async (ns: string) => /link\/ether ([0-9a-f:]{17})/.exec((await run(['ip', 'netns', 'exec', ns, 'ip', 'link', 'show', 'eth0'])).stdout)![1]!;
+    for (const [net, vid] of [['trunk-a', 160], ['trunk-b', 170]] as const) {
+      await network(net, ['-d', 'dovelab', '--internal', '--ipam-driver', 'null', '-o', 'dovelab.uplink=up1', '-o', 'dovelab.tagged=true', '-o', `dovelab.vlan=${vid}`]);
+    }
+    for (const [name, net, ip] of [['trk-a', 'trunk-a', '203.0.113.10/24'], ['trk-b', 'trunk-b', '203.0.113.11/24']] as const) {
+      await started(name, ['--network', net, '--cap-add', 'NET_ADMIN']);
+      assert.is((await exec(name, ['ip', 'addr', 'add', ip, 'dev', 'eth0'])).code, 0);
+    }
+    for (const [name, ns] of [['trk-a', ns160], ['trk-b', ns170]] as const) {
+      assert.is(await ping(name, '203.0.113.21'), 0, `${name} reaches 203.0.113.21 on its VLAN`);
+      const neigh = (await exec(name, ['ip', 'neigh', 'show', '203.0.113.21'])).stdout;
+      assert.match(neigh, new RegExp(`lladdr ${await macIn(ns)}`), `${name} reached the host of its own VLAN: ${neigh}`);
+    }
+    assert.is.not(await ping('trk-a', '203.0.113.11'), 0, 'the two networks do not reach each other (control: the same ping reached the training switch)');
+  } finally {
+    for (const n of ['d160', 'd170']) await removeTrainingHost(vsctl, cfg.runDir, n);
+  }
+});
+
+test('a second DHCP network on a running container (docker network connect): its lease comes on eth1, with the container\'s name', async () => {
+  await started('lbl-two', ['--network', 'office', '--ip', '198.51.100.17']);
+  await network('dl-school2', ['-d', 'dovelab', '--internal', '--ipam-driver', 'null', '-o', 'dovelab.uplink=up0', '-o', 'dovelab.dhcp=true', '-o', 'dovelab.vlan=180']);
+  const c = await docker(['network', 'connect', 'dl-school2', 'lbl-two']);
+  assert.is(c.code, 0, c.stderr);
+  const ip = await waitFor('a lease on eth1', async () =>
+    /inet (100\.64\.0\.\d+)\/24/.exec((await exec('lbl-two', ['ip', '-4', 'addr', 'show', 'eth1'])).stdout)?.[1], 30_000, 500);
+  assert.match((await exec('lbl-two', ['ip', '-4', 'addr', 'show', 'eth0'])).stdout, /198\.51\.100\.17\/24/, 'eth0 keeps its own');
+  const st = await waitFor('the lease in dovelab status', async () => {
+    const out = (await dovelab(['status'])).stdout;
+    return new RegExp(`lbl-two .*lease ${ip.replace(/\./g, '\\.')} \\(lbl-two\\)`).test(out) ? out : undefined;
+  }, 15_000, 500);
+  assert.ok(st);
+  assert.is(await ping('lbl-two', '100.64.0.10'), 0, 'it reaches the printer on the school network');
 });
 
 test.run();
