@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { paths, type Config } from '../../agent/config.js';
+import { PlanError } from '../../agent/lab/desired.js';
 import { networkCreate, type CreateNetworkRequest } from '../../agent/lab/networks.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
 
@@ -63,3 +64,14 @@ export async function withDriver(fn: (d: Driver) => Promise<void>): Promise<void
   } finally { t.done(); }
 }
 
+
+/** Runs fn, which must throw a PlanError matching every pattern; returns its message. */
+export function planError(fn: () => unknown, ...res: RegExp[]): string {
+  try { fn(); } catch (e) {
+    assert.instance(e, PlanError, String(e));
+    for (const re of res) assert.match((e as Error).message, re);
+    return (e as Error).message;
+  }
+  assert.unreachable(`no PlanError (wanted ${res.join(', ')})`);
+  throw new Error('unreachable');
+}

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { ConfigSchema, type Config } from '../../agent/config.js';
-import { planDesired, PlanError, type DesiredState, type PlanSettings } from '../../agent/lab/desired.js';
+import { planDesired, type DesiredState, type PlanSettings } from '../../agent/lab/desired.js';
 import { idleDesired } from '../../agent/lab/engine.js';
 import { readNetworkState } from '../../agent/lab/network-state.js';
 import { endpointCreate, endpointDelete, endpointJoin, endpointLeave, endpointMac, networkDelete, NetworkError, type CreateNetworkRequest } from '../../agent/lab/networks.js';
@@ -24,21 +24,11 @@ import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
 import { ALLOW_ALL, IDLE_VLAN } from '../../agent/net/faucet/model.js';
 import { pluginApp } from '../../agent/web/plugin.js';
 import { FakeWorld, isRead } from './_fake-adapters.js';
-import { doc, EP_1, EP_2, EP_3, fails, iface, NET_A, NET_B, NET_C, vids, vlanNamed, withDriver } from './_driver.js';
+import { doc, EP_1, EP_2, EP_3, fails, iface, NET_A, NET_B, NET_C, planError, vids, vlanNamed, withDriver } from './_driver.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 
-/** Runs fn, which must throw a PlanError matching every pattern; returns its message. */
-function planError(fn: () => unknown, ...res: RegExp[]): string {
-  try { fn(); } catch (e) {
-    assert.instance(e, PlanError, String(e));
-    for (const re of res) assert.match((e as Error).message, re);
-    return (e as Error).message;
-  }
-  assert.unreachable(`no PlanError (wanted ${res.join(', ')})`);
-  throw new Error('unreachable');
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Pure planning

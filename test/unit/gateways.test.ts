@@ -8,7 +8,7 @@ import { BUILTIN_ACLS } from '../../agent/lab/appliance-acls.js';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { paths, type Config } from '../../agent/config.js';
-import { PlanError, type DesiredGateway, type DesiredState } from '../../agent/lab/desired.js';
+import { type DesiredGateway, type DesiredState } from '../../agent/lab/desired.js';
 import { diff, gatewayExternalIds, type ObservedState } from '../../agent/lab/diff.js';
 import { idleDesired } from '../../agent/lab/engine.js';
 import { readNetworkState, writeNetworkState } from '../../agent/lab/network-state.js';
@@ -23,6 +23,7 @@ import { ALLOW_ALL, allowAll } from '../../agent/net/faucet/model.js';
 import { restoreText } from '../../agent/net/gateway-firewall.js';
 import { pluginApp } from '../../agent/web/plugin.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
+import { planError } from './_driver.js';
 
 const NET_A = 'a1'.repeat(32);
 const NET_B = 'b2'.repeat(32);
@@ -38,15 +39,6 @@ const ep = (over: Partial<PluginEndpoint> = {}): PluginEndpoint => ({
 });
 const idle = (): DesiredState => ({ lab: '', hosts: [], ports: [], uplinks: [], faucet: { dp: { name: 'dovelab0', dpId: 1, description: 'idle', interfaces: [] }, vlans: [], acls: {} } });
 
-function planError(fn: () => unknown, ...res: RegExp[]): string {
-  try { fn(); } catch (e) {
-    assert.instance(e, PlanError, String(e));
-    for (const re of res) assert.match((e as Error).message, re);
-    return (e as Error).message;
-  }
-  assert.unreachable(`no PlanError (wanted ${res.join(', ')})`);
-  throw new Error('unreachable');
-}
 function portMapError(raw: unknown, re: RegExp): void {
   try { parsePortMap(raw); } catch (e) {
     assert.instance(e, PortMapError, String(e));
