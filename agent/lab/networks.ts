@@ -1,7 +1,8 @@
 // The Docker network driver's verbs (create/delete network, create/join/leave/delete endpoint),
 // beside the lab's on the one bridge and one Faucet DP, one writer at a time (the lab lock).
 // Each verb checks everything first, then writes networks.json and reconciles; a verb answers only
-// once Faucet has confirmed, and a change Faucet refuses puts the previous state back.
+// once Faucet has confirmed, and a change Faucet refuses puts the previous state back. Verbs that
+// wait for the lock meanwhile go together in one reconcile (group commit: one Faucet reload).
 import { createHash } from 'node:crypto';
 import { paths, type Config } from '../config.js';
 import { idleDesired, reconcile, type LabContext } from './engine.js';
@@ -13,6 +14,7 @@ import { PlanError, type DesiredState } from './desired.js';
 import { lessonDesired, networkEnv, withApplianceNetworks, withLabLock } from './service.js';
 import { cidrsOverlap, parseCidr, parsePortMap, PortMapError, type PublishedPort } from './plan-gateways.js';
 import { readLabState } from './state.js';
+import { foldChanges, groupCommit, type Change, type GroupCommit, type Verdict } from './batch.js';
 
 /**
  * networks.json is written by this process only (the agent): its read-modify-writes go one at a
@@ -64,6 +66,67 @@ async function apply(ctx: LabContext, prev: PluginState, next: PluginState): Pro
   }
 }
 
+/** A verb's change to the Docker networks' state (it may throw a NetworkError, its caller's alone). */
+type NetChange = Change<PluginState>;
+
+/** One group commit per networks file, with the latest context it was given. */
+const commits = new Map<string, { ctx: LabContext; q: GroupCommit<NetChange> }>();
+
+/**
+ * Applies `change` with the others waiting for the lock meanwhile: one write, one reconcile; settles
+ * once Faucet confirmed (or with this change's own error). A change may run more than once (on the
+ * state it ends up applied to): what it records for its caller is from its last run.
+ */
+function changeNetworks(ctx: LabContext, change: NetChange): Promise<void> {
+  const file = paths(ctx.cfg).networks;
+  let c = commits.get(file);
+  if (!c) {
+    const entry: { ctx: LabContext; q: GroupCommit<NetChange> } = {
+      ctx, q: groupCommit((take) => withBoth(entry.ctx, () => commitChanges(entry.ctx, take()))),
+    };
+    commits.set(file, entry);
+    c = entry;
+  }
+  c.ctx = ctx;
+  return c.q.submit(change);
+}
+
+/**
+ * The changes, in order, on the state on disk, applied at once. A refusal of the whole (the plan or
+ * Faucet) is tried again change by change, so that only the culprit fails and the others go on.
+ */
+async function commitChanges(ctx: LabContext, changes: NetChange[]): Promise<Verdict[]> {
+  const prev = readNetworkState(paths(ctx.cfg).networks);
+  const f = foldChanges(prev, changes);
+  if (!f.changed) return f.verdicts;
+  try {
+    await applyOrWrite(ctx, prev, f.state, f.reconcile);
+    return f.verdicts;
+  } catch (error) {
+    const live = f.verdicts.flatMap((v, i) => (v.ok ? [i] : []));
+    if (live.length === 1) { f.verdicts[live[0]!] = { ok: false, error }; return f.verdicts; }
+    ctx.log(`network driver: ${live.length} changes refused together (${(error as Error).message}): applying them one by one`);
+    for (const i of live) f.verdicts[i] = await commitOne(ctx, changes[i]!);
+    return f.verdicts;
+  }
+}
+
+async function commitOne(ctx: LabContext, change: NetChange): Promise<Verdict> {
+  try {
+    const prev = readNetworkState(paths(ctx.cfg).networks);
+    const r = change(prev);
+    if (r) await applyOrWrite(ctx, prev, r.state, r.reconcile);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** A change the switch does not see (a name learnt late, an endpoint not joined) is only written. */
+async function applyOrWrite(ctx: LabContext, prev: PluginState, next: PluginState, switchToo: boolean): Promise<void> {
+  if (switchToo) await apply(ctx, prev, next); else writeNetworkState(paths(ctx.cfg).networks, next);
+}
+
 export interface CreateNetworkRequest {
   id: string;
   /** `-o k=v` of `docker network create` (Options["com.docker.network.generic"]). */
@@ -74,31 +137,15 @@ export interface CreateNetworkRequest {
 }
 
 export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest): Promise<{ warnings: string[]; vid: number }> {
-  return withBoth(ctx, async () => {
-    const prev = readNetworkState(paths(ctx.cfg).networks);
+  // The checks that ask the appliance (its interfaces) go before the lock; a network of that id
+  // already there still wins over their verdict, as it always did.
+  const checked = await createChecks(ctx, req).catch((error: unknown) => ({ error }));
+  let out: { warnings: string[]; vid: number } = { warnings: [], vid: 0 };
+  await changeNetworks(ctx, (prev) => {
     const had = prev.networks.find((n) => n.id === req.id);
-    if (had) return { warnings: [], vid: had.vid };
-    const gateway = req.ipv4.find((d) => d.Gateway)?.Gateway;
-    // `--ipam-driver null` still sends one pool: 0.0.0.0/0, no gateway (no IP config).
-    let o: ReturnType<typeof parseNetworkOptions>;
-    try {
-      o = parseNetworkOptions(req.generic, {
-        bridge: ctx.cfg.bridge, dpId: ctx.cfg.dpId, controllers: ['tcp:127.0.0.1:6653', 'tcp:127.0.0.1:6654'],
-        acls: aclNames(ctx.cfg), internal: req.internal, hasIpam: req.ipv4.some((d) => (d.Pool && d.Pool !== '0.0.0.0/0') || d.Gateway),
-      });
-    } catch (e) {
-      if (e instanceof NetworkOptionError) throw new NetworkError(e.message);
-      throw e;
-    }
-    // Whoever runs `docker network create` is root already, so any interface will do, except the
-    // appliance's own (an address, the default route) and ours.
-    const present = new Set(await ctx.dongles.present());
-    const facts = await ctx.dongles.facts();
-    for (const u of o.uplinks) {
-      if (!present.has(u.iface)) throw new NetworkError(`${u.iface}: no such interface on the appliance`);
-      const why = notADongle(u.iface, facts, ctx.cfg.bridge);
-      if (why) throw new NetworkError(`${u.iface} cannot be bridged into a network: ${why}`);
-    }
+    if (had) { out = { warnings: [], vid: had.vid }; return undefined; }
+    if ('error' in checked) throw checked.error;
+    const { o, facts, gateway } = checked;
     let vid: number;
     const vlanOption = 'dovelab.vlan' in req.generic ? 'dovelab.vlan' : 'ovs.bridge.vlan';
     try { vid = chooseVid(o.vlan, usedVids(planWith(ctx.cfg, prev)), vlanOption); } catch (e) {
@@ -112,10 +159,37 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
       options: Object.fromEntries(Object.entries(req.generic).map(([k, v]) => [k, String(v)])), createdAt: new Date().toISOString(),
     };
     if (o.mode !== 'flat') checkGatewaySubnet(o.mode, 'dovelab.mode' in req.generic ? 'dovelab.mode' : 'ovs.bridge.mode', gateway, facts);
-    await apply(ctx, prev, { ...prev, networks: [...prev.networks, network] });
-    for (const w of o.warnings) ctx.log(`network ${req.id.slice(0, 12)}: ${w}`);
-    return { warnings: o.warnings, vid };
+    out = { warnings: o.warnings, vid };
+    return { state: { ...prev, networks: [...prev.networks, network] }, reconcile: true };
   });
+  for (const w of out.warnings) ctx.log(`network ${req.id.slice(0, 12)}: ${w}`);
+  return out;
+}
+
+/** The request's options, checked, and the appliance's interfaces they may name. */
+async function createChecks(ctx: LabContext, req: CreateNetworkRequest) {
+  const gateway = req.ipv4.find((d) => d.Gateway)?.Gateway;
+  // `--ipam-driver null` still sends one pool: 0.0.0.0/0, no gateway (no IP config).
+  let o: ReturnType<typeof parseNetworkOptions>;
+  try {
+    o = parseNetworkOptions(req.generic, {
+      bridge: ctx.cfg.bridge, dpId: ctx.cfg.dpId, controllers: ['tcp:127.0.0.1:6653', 'tcp:127.0.0.1:6654'],
+      acls: aclNames(ctx.cfg), internal: req.internal, hasIpam: req.ipv4.some((d) => (d.Pool && d.Pool !== '0.0.0.0/0') || d.Gateway),
+    });
+  } catch (e) {
+    if (e instanceof NetworkOptionError) throw new NetworkError(e.message);
+    throw e;
+  }
+  // Whoever runs `docker network create` is root already, so any interface will do, except the
+  // appliance's own (an address, the default route) and ours.
+  const present = new Set(await ctx.dongles.present());
+  const facts = await ctx.dongles.facts();
+  for (const u of o.uplinks) {
+    if (!present.has(u.iface)) throw new NetworkError(`${u.iface}: no such interface on the appliance`);
+    const why = notADongle(u.iface, facts, ctx.cfg.bridge);
+    if (why) throw new NetworkError(`${u.iface} cannot be bridged into a network: ${why}`);
+  }
+  return { o, facts, gateway };
 }
 
 /** A nat/routed network's gateway address must be IPv4 and must not overlap the appliance's own networks. */
@@ -130,16 +204,17 @@ function checkGatewaySubnet(mode: string, option: string, gateway: string | unde
 }
 
 export async function networkDelete(ctx: LabContext, id: string): Promise<void> {
-  await withBoth(ctx, async () => {
-    const prev = readNetworkState(paths(ctx.cfg).networks);
-    if (!prev.networks.some((n) => n.id === id)) return;
-    const next: PluginState = { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) };
-    await apply(ctx, prev, next);
-    for (const e of prev.endpoints.filter((x) => x.network === id)) {
-      await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
-      await ctx.links.deleteLink(e.hostEnd);
-    }
+  let gone: PluginEndpoint[] = [];
+  await changeNetworks(ctx, (prev) => {
+    gone = [];
+    if (!prev.networks.some((n) => n.id === id)) return undefined;
+    gone = prev.endpoints.filter((e) => e.network === id);
+    return { state: { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) }, reconcile: true };
   });
+  for (const e of gone) {
+    await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
+    await ctx.links.deleteLink(e.hostEnd);
+  }
 }
 
 /** A locally administered unicast MAC from the endpoint id (Docker gave none). */
@@ -273,12 +348,11 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
     return { ep: joined, next, dhcp: !!n?.dhcp, gateway: n && n.mode !== 'flat' ? parseCidr(n.gateway ?? '')?.ip : undefined };
   };
   const r = (await infraAnswers(ctx, INFRA_ANSWER_MS))
-    ? await withBoth(ctx, async () => {
-      const prev = readNetworkState(paths(ctx.cfg).networks);
-      const j = joinIn(prev);
-      await apply(ctx, prev, j.next);
-      return j;
-    })
+    ? await (async () => {
+      let j: ReturnType<typeof joinIn> | undefined;
+      await changeNetworks(ctx, (prev) => { j = joinIn(prev); return { state: j.next, reconcile: true }; });
+      return j!;
+    })()
     : await withNetworksFile(async () => {
       const j = joinIn(readNetworkState(paths(ctx.cfg).networks));
       try { planWith(ctx.cfg, j.next); } catch (e) {
@@ -327,11 +401,7 @@ export async function endpointPublish(ctx: LabContext, network: string, endpoint
     return { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? { ...rest, ...(published.length ? { published } : {}) } : e)) };
   };
   if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
-    await withBoth(ctx, async () => {
-      const prev = readNetworkState(paths(ctx.cfg).networks);
-      const next = change(prev);
-      if (next) await apply(ctx, prev, next);
-    });
+    await changeNetworks(ctx, (prev) => { const next = change(prev); return next && { state: next, reconcile: true }; });
     return;
   }
   await withNetworksFile(async () => {
@@ -385,8 +455,8 @@ export interface EndpointPolicy {
 export async function setEndpointPolicy(ctx: LabContext, endpoint: string, change: EndpointPolicy, source: 'labels' | 'console' = 'console', network?: string): Promise<PluginEndpoint> {
   const known = aclNames(ctx.cfg);
   for (const a of change.acls ?? []) if (!known.includes(a)) throw new NetworkError(`ACL ${a} is not one of the appliance's (known: ${known.sort().join(', ')})`);
-  return withBoth(ctx, async () => {
-    const prev = readNetworkState(paths(ctx.cfg).networks);
+  let out: PluginEndpoint | undefined;
+  await changeNetworks(ctx, (prev) => {
     const matches = prev.endpoints.filter((e) => (e.id === endpoint || (e.container === endpoint && e.joined)) && (!network || e.network === network));
     if (!matches.length) throw new NetworkError(`${endpoint}: no such container or endpoint on the Docker networks`);
     if (matches.length > 1) throw new NetworkError(`${endpoint} is on ${matches.length} Docker networks: name the network`);
@@ -398,12 +468,12 @@ export async function setEndpointPolicy(ctx: LabContext, endpoint: string, chang
       ...rest, acls: change.acls ?? (change.acls === undefined && 'acls' in change ? [...n.defaultAcls] : ep.acls),
       ...(mirror ? { mirror } : {}), ...(change.container ? { container: change.container } : {}), policy: source,
     };
-    const state: PluginState = { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? next : e)) };
+    out = next;
     // Only a change Faucet sees needs a reload (a container's name learnt late does not).
     const same = JSON.stringify([ep.acls, ep.mirror ?? null]) === JSON.stringify([next.acls, next.mirror ?? null]);
-    if (ep.joined && !same) await apply(ctx, prev, state); else writeNetworkState(paths(ctx.cfg).networks, state);
-    return next;
+    return { state: { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? next : e)) }, reconcile: ep.joined && !same };
   });
+  return out!;
 }
 
 async function startDhcp(ctx: LabContext, network: string, endpoint: string, sandbox: string, mac: string, container: string | undefined): Promise<void> {
@@ -439,14 +509,16 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
   };
   const done = async (ep: PluginEndpoint) => { if (remove) await ctx.links.deleteLink(ep.hostEnd); };
   if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
-    await withBoth(ctx, async () => {
-      const prev = readNetworkState(paths(ctx.cfg).networks);
-      const c = change(prev);
-      if (!c) return;
-      await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
-      if (c.ep.joined) await apply(ctx, prev, c.next); else writeNetworkState(paths(ctx.cfg).networks, c.next);
-      await done(c.ep);
-    });
+    // DHCP stops while the port is still on (its release can reach the server); a client that
+    // started meanwhile is stopped once the change is in.
+    const before = change(readNetworkState(paths(ctx.cfg).networks));
+    if (!before) return;
+    await ctx.endpoints.stopDhcp(before.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+    let c: ReturnType<typeof change>;
+    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: c.ep.joined }; });
+    if (!c) return;
+    if (c.ep.dhcpPid !== undefined && c.ep.dhcpPid !== before.ep.dhcpPid) await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+    await done(c.ep);
     return;
   }
   await withNetworksFile(async () => {
