@@ -465,7 +465,7 @@ export async function setEndpointPolicy(ctx: LabContext, endpoint: string, chang
     const { mirror: _m, ...rest } = ep;
     const mirror = change.mirror === undefined ? ep.mirror : change.mirror || undefined;
     const next: PluginEndpoint = {
-      ...rest, acls: change.acls ?? (change.acls === undefined && 'acls' in change ? [...n.defaultAcls] : ep.acls),
+      ...rest, acls: 'acls' in change ? change.acls ?? [...n.defaultAcls] : ep.acls,
       ...(mirror ? { mirror } : {}), ...(change.container ? { container: change.container } : {}), policy: source,
     };
     out = next;
