@@ -5,6 +5,7 @@ import { INFRA, type Config } from '../../config.js';
 import { containerState, dockerCall, execIn } from '../../docker/client.js';
 import { scrape } from '../../metrics/prometheus.js';
 import type { FaucetIo } from './apply.js';
+import { FAUCET_STATUS_METRICS } from './status.js';
 
 /** Faucet's own check takes ≈0.6 s here; far slower means something hangs. */
 const CHECK_MS = 60_000;
@@ -60,7 +61,7 @@ export function faucetIo(docker: Docker, c: Config): FaucetIo {
       process.kill(st.State.Pid, 'SIGHUP');
     },
     metrics: async () => {
-      try { return await scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`); } catch (e) {
+      try { return await scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`, 2000, FAUCET_STATUS_METRICS); } catch (e) {
         throw new FaucetUnavailable(`Faucet is not answering on 127.0.0.1:${c.faucetPromPort} (${(e as Error).message}): ` +
           `see \`docker logs ${INFRA.faucet}\`, then \`dovelab infra up\``);
       }
