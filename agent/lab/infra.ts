@@ -7,7 +7,7 @@ import { containerState, pingDocker } from '../docker/client.js';
 import { ensureInfraContainer, removeInfraContainer } from '../docker/infra.js';
 import { vsctlVia } from '../net/ovs-exec.js';
 import { sha256, waitForConfirm, writeAtomic } from '../net/faucet/apply.js';
-import { faucetIo } from '../net/faucet/docker-io.js';
+import { faucetIo, startCheckd } from '../net/faucet/docker-io.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
 import { faucetStatus, type FaucetStatus } from '../net/faucet/status.js';
 import { ensureLabFirewall, removeLabFirewall } from '../net/firewall.js';
@@ -84,6 +84,8 @@ export async function infraUp(c: Config, docker: Docker, log: (s: string) => voi
     [containers.faucet, containers.gauge] = await Promise.all([
       ensureInfraContainer(docker, c, 'faucet'), ensureInfraContainer(docker, c, 'gauge')]);
     log(`Faucet container: ${containers.faucet}; Gauge container: ${containers.gauge}`);
+    // Ready for the first lab's checks (imports take a second; until it listens, checks run one-shot).
+    await startCheckd(docker).catch((e: Error) => log(`Faucet check daemon not started: ${e.message}`));
   };
   const [sw, ctl] = await Promise.allSettled([switchSide(), controllerSide()]);
   try {
