@@ -43,7 +43,7 @@ export function registerHardwareVerbs(program: Command, cfg: () => Config, actio
     .option('--dry-run', 'print the files instead of writing them')
     .action(action(async (o: { out: string; nm?: string; sysfs?: string; dryRun?: boolean }) => {
       const { c, scan } = setup(o.sysfs);
-      const { assignments, warnings } = assignDongles(scan.interfaces, c.hardware ?? HardwareSchema.parse({}), c.hardware ? c.dongles : {});
+      const { assignments, warnings } = assignDongles(scan, c.hardware ?? HardwareSchema.parse({}), c.hardware ? c.dongles : {});
       const plan = linkFiles(assignments, scan);
       const nm = o.nm ? { file: o.nm, text: nmUnmanaged(assignments) } : undefined;
       for (const w of warnings) console.error(`warning: ${w}`);

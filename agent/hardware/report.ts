@@ -42,7 +42,7 @@ export interface HardwareReport {
  */
 export function hardwareReport(scan: NicScan, cfg: Pick<Config, 'hardware' | 'dongles'>): HardwareReport {
   const hw = cfg.hardware ?? HardwareSchema.parse({});
-  const { assignments, warnings } = assignDongles(scan.interfaces, hw, cfg.hardware ? cfg.dongles : {});
+  const { assignments, warnings } = assignDongles(scan, hw, cfg.hardware ? cfg.dongles : {});
   const byIf = assignmentByIfname(assignments);
   const interfaces = scan.interfaces.map((n): ScanInterface => {
     const a = byIf.get(n.name);

@@ -59,8 +59,22 @@ export function roleOfDefaultName(name: string): DongleRoleName | undefined {
 
 export const matchText = (m: DongleMatch) => ('usbPath' in m ? `USB port ${m.usbPath}` : `MAC ${m.mac}`);
 
+/**
+ * Two USB paths name the same socket for udev when they are equal, or when their buses share one
+ * controller (the same ID_PATH prefix) and the ports after the bus agree: a Pi 5's root ports
+ * have a USB 2 bus and a USB 3 bus (1-1 and 2-1 are one socket), and a .link Path= matches both.
+ */
+export function samePort(a: string, b: string, usbBuses: NicScan['usbBuses']): boolean {
+  if (a === b) return true;
+  const [busA, portA] = [a.slice(0, a.indexOf('-')), a.slice(a.indexOf('-') + 1)];
+  const [busB, portB] = [b.slice(0, b.indexOf('-')), b.slice(b.indexOf('-') + 1)];
+  const ctl = (bus: string) => (Object.hasOwn(usbBuses, bus) ? usbBuses[bus] : undefined);
+  return portA === portB && ctl(busA) !== undefined && ctl(busA) === ctl(busB);
+}
+
 /** Pure: the assignments from a scan, the `hardware` section and the explicit `dongles` map. */
-export function assignDongles(nics: readonly Nic[], hw: HardwareConfig, explicit: Config['dongles'] = {}): DongleAssignments {
+export function assignDongles(scan: NicScan, hw: HardwareConfig, explicit: Config['dongles'] = {}): DongleAssignments {
+  const nics = scan.interfaces;
   const warnings: string[] = [];
   const dongles = nics.filter((n) => n.dongle).sort((a, b) => compareUsbPaths(a.usbPath ?? '', b.usbPath ?? '') || (a.mac ?? '').localeCompare(b.mac ?? ''));
   const taken = new Set<string>([...Object.keys(explicit), ...hw.dongles.flatMap((d) => (d.name ? [d.name] : []))]);
@@ -74,7 +88,7 @@ export function assignDongles(nics: readonly Nic[], hw: HardwareConfig, explicit
   for (const i of order) {
     const d = hw.dongles[i]!;
     const match: DongleMatch = d.mac ? { mac: d.mac } : { usbPath: d.usb_path! };
-    const hits = nics.filter((n) => (d.mac ? n.mac === d.mac : n.usbPath === d.usb_path));
+    const hits = nics.filter((n) => (d.mac ? n.mac === d.mac : !!n.usbPath && samePort(n.usbPath, d.usb_path!, scan.usbBuses)));
     const where = `hardware.dongles.${i} (${matchText(match)})`;
     const notDongle = hits.find((n) => !n.dongle);
     if (notDongle) warnings.push(`${where}: ${notDongle.name} is there but is no dongle (${notDongle.reason})`);
@@ -154,7 +168,7 @@ export function mergeDongleMaps(explicit: Config['dongles'], assignments: readon
  */
 export function applyDiscovery(cfg: Config, scan: NicScan): Config {
   if (!cfg.hardware) return cfg;
-  const { assignments } = assignDongles(scan.interfaces, cfg.hardware, cfg.dongles);
+  const { assignments } = assignDongles(scan, cfg.hardware, cfg.dongles);
   return { ...cfg, dongles: mergeDongleMaps(cfg.dongles, assignments) };
 }
 
