@@ -16,6 +16,7 @@ import { editDongleConfig, updateDongleConfig } from '../../agent/hardware/dongl
 import { linkFiles, nmUnmanaged, writeLinkFiles } from '../../agent/hardware/links.js';
 import { classifyNic, compareUsbPaths, readNicFacts, scanNics, udevIdPath, type Nic, type NicScan } from '../../agent/hardware/nics.js';
 import { hardwareReport } from '../../agent/hardware/report.js';
+import { withDiscoveredDongles } from '../../agent/cli-hardware.js';
 import { applyDiscovery, assignDongles, dongleMap, mergeDongleMaps, renamePlan } from '../../agent/hardware/roles.js';
 
 const FIX = fileURLToPath(new URL('../../../test/fixtures/sysfs/', import.meta.url));
@@ -196,6 +197,19 @@ test('the dongles map: explicit entries merge with discovery; one name with two 
   assert.match(configError(() => mergeDongleMaps({ up0: 'mirror' }, a)), 'dongles.up0: mirror here, but hardware.dongles.0 (USB port 1-1.2) makes up0 an uplink');
 });
 
+test('the config as the CLI and agent load it: with `hardware`, the dongles map comes from the scan of hardware.sysfs', () => {
+  const dir = tmp();
+  try {
+    const file = join(dir, 'dovelab.yaml');
+    writeFileSync(file, `hardware:\n  sysfs: ${join(FIX, 'pi4')}\n  dongles:\n    - {mac: "00:e0:4c:68:00:02", name: wan0, role: uplink}\n`);
+    assert.equal(withDiscoveredDongles(loadConfig(file, {})).dongles, { wan0: 'uplink', mir0: 'mirror' });
+    writeFileSync(file, `hardware:\n  sysfs: ${join(FIX, 'sim')}\n`);
+    assert.equal(withDiscoveredDongles(loadConfig(file, {})).dongles, ConfigSchema.parse({}).dongles, 'the sim fixture gives the sim world map');
+    writeFileSync(file, 'dongles: {up0: uplink}\n');
+    assert.equal(withDiscoveredDongles(loadConfig(file, {})).dongles, { up0: 'uplink' }, 'no hardware section: as written');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('.link files: Path= udev\'s ID_PATH when present, the controller and port when absent, MACAddress= by MAC; NetworkManager text', () => {
   const s = scan('pi4');
   const { assignments } = assignDongles(s, hw({ dongles: [
@@ -281,6 +295,12 @@ test('`dovelab hardware scan --json` on a fixture prints the contract fields; `l
     const links = spawnSync(process.execPath, [CLI, 'hardware', 'links', '--sysfs', join(FIX, 'pi5'), '--out', join(dir, 'network')], { encoding: 'utf8', env, timeout: 30_000 });
     assert.is(links.status, 0, links.stderr);
     assert.match(readFileSync(join(dir, 'network', '10-dovelab-up0.link'), 'utf8'), 'Path=platform-xhci-hcd.1-usb-0:1:1.0\n');
+    const role = spawnSync(process.execPath, [CLI, 'hardware', 'role', '1-1.2', 'mirror', '--name', 'mir0'], { encoding: 'utf8', env, timeout: 30_000 });
+    assert.is(role.status, 0, role.stderr);
+    assert.equal(loadConfig(join(dir, 'none.yaml'), {}).hardware!.dongles, [{ usb_path: '1-1.2', name: 'mir0', role: 'mirror' }]);
+    const badRole = spawnSync(process.execPath, [CLI, 'hardware', 'role', '1-1.2', 'trunk'], { encoding: 'utf8', env, timeout: 30_000 });
+    assert.is(badRole.status, 1);
+    assert.match(badRole.stderr, 'role: expected one of uplink, mirror, lab, unused, got trunk');
     const missing = spawnSync(process.execPath, [CLI, 'hardware', 'scan', '--sysfs', join(dir, 'nothing')], { encoding: 'utf8', env, timeout: 30_000 });
     assert.is(missing.status, 1);
     assert.match(missing.stderr, /^dovelab: .*nothing\/class\/net/);
