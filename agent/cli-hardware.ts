@@ -19,6 +19,7 @@ export function withDiscoveredDongles(cfg: Config): Config {
 const configFile = () => process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml';
 const ROLES: DongleRoleName[] = ['uplink', 'mirror', 'lab', 'unused'];
 
+/** `cfg` loads the config as written (not withDiscoveredDongles: discovered names would count as taken). */
 export function registerHardwareVerbs(program: Command, cfg: () => Config, action: Action, log: (s: string) => void): void {
   const hw = program.command('hardware').description('network interfaces, USB Ethernet dongles and their roles');
   /** The config's hardware section (its defaults when absent), with --sysfs over its root. */

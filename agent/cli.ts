@@ -135,6 +135,6 @@ program.command('web').description('the web UI').command('password')
   }));
 
 registerLabVerbs(program, cfg, action, log);
-registerHardwareVerbs(program, cfg, action, log);
+registerHardwareVerbs(program, () => loadConfig(), action, log); // the config as written: the verbs run discovery themselves
 
 await program.parseAsync(process.argv);

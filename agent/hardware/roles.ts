@@ -165,6 +165,8 @@ export function mergeDongleMaps(explicit: Config['dongles'], assignments: readon
 /**
  * Pure: the config as lessons see it, after discovery. Without a `hardware` section it is
  * returned as is (dev machines, the sim world); with one, `dongles` holds the merged map.
+ * Give it the config as loaded (loadConfig), never one it already returned: the discovered names
+ * would then count as explicit ones and the next dongles would be named around them.
  */
 export function applyDiscovery(cfg: Config, scan: NicScan): Config {
   if (!cfg.hardware) return cfg;

@@ -295,6 +295,13 @@ test('`dovelab hardware scan --json` on a fixture prints the contract fields; `l
     const links = spawnSync(process.execPath, [CLI, 'hardware', 'links', '--sysfs', join(FIX, 'pi5'), '--out', join(dir, 'network')], { encoding: 'utf8', env, timeout: 30_000 });
     assert.is(links.status, 0, links.stderr);
     assert.match(readFileSync(join(dir, 'network', '10-dovelab-up0.link'), 'utf8'), 'Path=platform-xhci-hcd.1-usb-0:1:1.0\n');
+    // With discovery on in the config, the same roles (its own names do not count twice).
+    writeFileSync(join(dir, 'on.yaml'), `hardware: {sysfs: ${JSON.stringify(join(FIX, 'pi4'))}}\n`);
+    const on = spawnSync(process.execPath, [CLI, 'hardware', 'scan', '--json'], { encoding: 'utf8', env: { ...env, DOVELAB_CONFIG: join(dir, 'on.yaml') }, timeout: 30_000 });
+    assert.is(on.status, 0, on.stderr);
+    const onOut = JSON.parse(on.stdout) as { discovery: boolean; interfaces: { name: string; role: string | null; assignedName: string | null }[] };
+    assert.is(onOut.discovery, true);
+    assert.equal(onOut.interfaces.filter((i) => i.role).map((i) => `${i.name}:${i.role}:${i.assignedName}`), ['eth1:uplink:up0', 'eth2:mirror:mir0']);
     const role = spawnSync(process.execPath, [CLI, 'hardware', 'role', '1-1.2', 'mirror', '--name', 'mir0'], { encoding: 'utf8', env, timeout: 30_000 });
     assert.is(role.status, 0, role.stderr);
     assert.equal(loadConfig(join(dir, 'none.yaml'), {}).hardware!.dongles, [{ usb_path: '1-1.2', name: 'mir0', role: 'mirror' }]);
