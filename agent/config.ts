@@ -54,7 +54,7 @@ function refuseDuplicates(list: DongleAssignmentConfig[], ctx: z.RefinementCtx):
 
 /**
  * The Pi's NIC discovery. With this section, the USB Ethernet dongles found in sysfs fill the
- * \`dongles\` map (entries here first, then defaults for the others); without it (a dev machine,
+ * `dongles` map (entries here first, then defaults for the others); without it (a dev machine,
  * the sim world) the map is used as written. See agent/hardware/roles.ts.
  */
 export const HardwareSchema = z.strictObject({
@@ -94,7 +94,7 @@ export const ConfigSchema = z.strictObject({
    */
   dongles: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'a Linux interface name'),
     z.enum(['uplink', 'mirror', 'lab'])).default({ up0: 'uplink', up1: 'uplink', mir0: 'mirror' }),
-  /** NIC discovery on the Pi (absent: no discovery, \`dongles\` as written). */
+  /** NIC discovery on the Pi (absent: no discovery, `dongles` as written). */
   hardware: HardwareSchema.optional(),
   /** ACLs for Docker networks of the driver (lesson or Faucet rule syntax), beside the built-in ones. */
   aclFile: z.string().default('/etc/dovelab/acls.yaml'),
