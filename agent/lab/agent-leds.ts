@@ -27,7 +27,9 @@ export interface AgentLeds {
   stop(): Promise<void>;
 }
 
-export async function startAgentLeds(c: Config, docker: Docker, log: (s: string) => void): Promise<AgentLeds | undefined> {
+export async function startAgentLeds(c: Config, docker: Docker, log: (s: string) => void,
+  opts: { bootGraceS?: number } = {}): Promise<AgentLeds | undefined> {
+  const grace = opts.bootGraceS ?? BOOT_GRACE_S;
   let leds: LedController;
   try {
     const driver = await openLedDriver(c.leds, log, `${c.runDir}/leds.jsonl`);
@@ -49,7 +51,7 @@ export async function startAgentLeds(c: Config, docker: Docker, log: (s: string)
       try {
         const facts = await withDeadline('LED facts', LOOK_DEADLINE_MS, () => look(c, docker, webServed));
         if (facts.infraHealthy) sawHealthy = true;
-        const settled = sawHealthy || uptime() > BOOT_GRACE_S;
+        const settled = sawHealthy || uptime() > grace;
         const shown: ApplianceFacts = settled ? facts : { ...facts, faults: facts.faults.filter((f) => f.includes('dongle')) };
         const state = applianceState(shown);
         if (state !== lastState) log(`leds: ${state}${shown.faults.length ? ` (${shown.faults.join('; ')})` : ''}`);
@@ -60,7 +62,7 @@ export async function startAgentLeds(c: Config, docker: Docker, log: (s: string)
       } finally { looking = false; }
     },
     async failed(why) {
-      if (uptime() <= BOOT_GRACE_S) return;
+      if (uptime() <= grace) return;
       log(`leds: fault (${why.split('\n')[0]})`);
       await leds.show(ledPlan({ agentUp: true, webAnswers: false, infraHealthy: false, labRunning: false, faults: [why] }));
     },

@@ -17,6 +17,10 @@ import { fakeLeds } from '../../agent/hardware/leds-fake.js';
 import { gpioNumber, headerChip, openGpioLeds, readGpioChips, type GpioChip } from '../../agent/hardware/leds-gpio.js';
 import { openLedDriver } from '../../agent/hardware/leds-open.js';
 import { applianceFacts } from '../../agent/lab/appliance-facts.js';
+import { startAgentLeds } from '../../agent/lab/agent-leds.js';
+import Docker from 'dockerode';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const FIX = resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/sysfs-leds');
 const READY: ApplianceFacts = { agentUp: true, webAnswers: true, infraHealthy: true, labRunning: false, faults: [], uplink: 'up0' };
@@ -230,6 +234,37 @@ test('appliance facts: faults from infra, Faucet and the lab\'s dongles; healthy
   assert.equal(applianceFacts(c, { ...base, infra: { ...good, containers: { ovs: 'running', faucet: 'exited', gauge: 'running' } } as unknown as typeof good }).faults,
     ['the faucet container is exited']);
   assert.equal(applianceFacts(c, { ...base, webAnswers: false }).faults, ['the web UI does not answer on port 8080']);
+});
+
+test('agent hook: booting at start; Docker not answering → fault once past the boot grace, booting within it; off at stop', async () => {
+  const t = tempCopy('pi4-leds');
+  const web: Server = createServer((_q, r) => r.end('ok'));
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  try {
+    const dir = join(t.dir, 'sys/class/leds');
+    const c = ConfigSchema.parse({ dataDir: t.dir, runDir: t.dir, web: { port: (web.address() as AddressInfo).port }, leds: { driver: 'class', classDir: dir } });
+    const docker = new Docker({ socketPath: join(t.dir, 'no-docker.sock') });
+    const logs: string[] = [];
+    // Within the boot grace: infra trouble is not (yet) a fault.
+    const early = await startAgentLeds(c, docker, (s) => logs.push(s), { bootGraceS: 1e9 });
+    assert.ok(early);
+    assert.is(read(dir, 'dovelab-status', 'trigger'), 'timer');
+    assert.is(read(dir, 'dovelab-status', 'delay_on'), String(BLINK.booting.onMs));
+    await early.update(true);
+    assert.is(read(dir, 'dovelab-fault', 'trigger'), 'none', 'no fault during boot');
+    // Past it: the same look is a fault (positive control for the line above). A fresh copy of the
+    // tree: a plain file keeps only what was written into `trigger`, not the kernel's list.
+    cpSync(join(FIX, 'pi4-leds'), t.dir, { recursive: true });
+    const late = await startAgentLeds(c, docker, (s) => logs.push(s), { bootGraceS: -1 });
+    await late!.update(true);
+    assert.is(read(dir, 'dovelab-fault', 'trigger'), 'timer');
+    assert.is(read(dir, 'dovelab-fault', 'delay_on'), String(BLINK.fault.onMs));
+    assert.ok(logs.some((l) => /leds: fault \(Docker is not answering\)/.test(l)), logs.join('\n'));
+    await late!.stop();
+    for (const led of ['dovelab-status', 'dovelab-lab', 'dovelab-fault', 'dovelab-traffic']) {
+      assert.equal([read(dir, led, 'trigger'), read(dir, led, 'brightness')], ['none', '0'], led);
+    }
+  } finally { web.close(); t.done(); }
 });
 
 test.run();
