@@ -5,12 +5,15 @@
 import { readdirSync } from 'node:fs';
 import { uptime } from 'node:os';
 import type Docker from 'dockerode';
-import { paths, type Config } from '../config.js';
+import { INFRA, paths, type Config } from '../config.js';
 import { openLedDriver } from '../hardware/leds-open.js';
 import { ALL_OFF, LedController, applianceState, ledPlan, type ApplianceFacts } from '../hardware/leds.js';
 import { withDeadline } from '../sys/deadline.js';
 import { applianceFacts } from './appliance-facts.js';
-import { infraStatus } from './infra.js';
+import { containerState, pingDocker } from '../docker/client.js';
+import { faucetIo } from '../net/faucet/docker-io.js';
+import { faucetStatus } from '../net/faucet/status.js';
+import type { InfraStatus } from './infra.js';
 import { desiredOf } from './service.js';
 import { readLabState } from './state.js';
 
@@ -77,11 +80,26 @@ async function look(c: Config, docker: Docker, webServed: boolean): Promise<Appl
   let lab;
   try { lab = readLabState(paths(c).labState); } catch { lab = undefined; }
   const [infra, webAnswers] = await Promise.all([
-    infraStatus(c, docker).catch((e: Error) => ({ error: e.message })),
+    infraLook(c, docker).catch((e: Error) => ({ error: e.message })),
     webServed ? fetch(`http://127.0.0.1:${c.web.port}/`, { signal: AbortSignal.timeout(2_000) }).then(() => true, () => false) : Promise.resolve(false),
   ]);
   let present: string[] = [];
   try { present = readdirSync('/sys/class/net'); } catch { /* none */ }
   const labDongles = lab ? desiredOf(c, lab).uplinks.filter((u) => u.owner === undefined).map((u) => ({ iface: u.iface, role: u.role })) : [];
   return applianceFacts(c, { infra, webAnswers, present, ...(lab ? { lab } : {}), labDongles });
+}
+
+/**
+ * What the LEDs need of the switch, cheaply (this runs after every repair): Docker, the infra
+ * containers' states and Faucet's metrics over loopback; no command inside the OVS container.
+ */
+async function infraLook(c: Config, docker: Docker): Promise<InfraStatus> {
+  try { await pingDocker(docker); } catch { return { docker: false, containers: {} }; }
+  const containers: Record<string, string> = {};
+  for (const [role, name] of Object.entries(INFRA)) containers[role] = (await containerState(docker, name))?.State.Status ?? 'absent';
+  const out: InfraStatus = { docker: true, containers };
+  if (containers.faucet === 'running') {
+    try { out.faucet = faucetStatus(await faucetIo(docker, c).metrics()); } catch (e) { out.faucetError = (e as Error).message; }
+  }
+  return out;
 }
