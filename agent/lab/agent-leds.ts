@@ -44,25 +44,16 @@ export async function startAgentLeds(c: Config, docker: Docker, log: (s: string)
   }
   log(`leds: ${leds.kind} driver`);
   await leds.show(ledPlan({ agentUp: false, webAnswers: false, infraHealthy: false, labRunning: false, faults: [] }));
-  let looking = false;
+  /** The look in flight (stop waits for it, so nothing lights up after the LEDs went off). */
+  let looking: Promise<void> | undefined;
+  let stopped = false;
   let sawHealthy = false;
   let lastState = 'booting';
   return {
-    async update(webServed) {
-      if (looking) return;
-      looking = true;
-      try {
-        const facts = await withDeadline('LED facts', LOOK_DEADLINE_MS, () => look(c, docker, webServed));
-        if (facts.infraHealthy) sawHealthy = true;
-        const settled = sawHealthy || uptime() > grace;
-        const shown: ApplianceFacts = settled ? facts : { ...facts, faults: facts.faults.filter((f) => f.includes('dongle')) };
-        const state = applianceState(shown);
-        if (state !== lastState) log(`leds: ${state}${shown.faults.length ? ` (${shown.faults.join('; ')})` : ''}`);
-        lastState = state;
-        await leds.show(ledPlan(shown));
-      } catch (e) {
-        log(`leds: ${(e as Error).message}`);
-      } finally { looking = false; }
+    update(webServed) {
+      if (looking || stopped) return looking ?? Promise.resolve();
+      looking = showLook(webServed).finally(() => { looking = undefined; });
+      return looking;
     },
     async failed(why) {
       if (uptime() <= grace) return;
@@ -70,10 +61,28 @@ export async function startAgentLeds(c: Config, docker: Docker, log: (s: string)
       await leds.show(ledPlan({ agentUp: true, webAnswers: false, infraHealthy: false, labRunning: false, faults: [why] }));
     },
     async stop() {
+      stopped = true;
+      await looking;
       await leds.show(ALL_OFF).catch(() => []);
       await leds.close();
     },
   };
+
+  async function showLook(webServed: boolean): Promise<void> {
+    try {
+      const facts = await withDeadline('LED facts', LOOK_DEADLINE_MS, () => look(c, docker, webServed));
+      if (stopped) return;
+      if (facts.infraHealthy) sawHealthy = true;
+      const settled = sawHealthy || uptime() > grace;
+      const shown: ApplianceFacts = settled ? facts : { ...facts, faults: facts.faults.filter((f) => f.includes('dongle')) };
+      const state = applianceState(shown);
+      if (state !== lastState) log(`leds: ${state}${shown.faults.length ? ` (${shown.faults.join('; ')})` : ''}`);
+      lastState = state;
+      await leds.show(ledPlan(shown));
+    } catch (e) {
+      if (!stopped) log(`leds: ${(e as Error).message}`);
+    }
+  }
 }
 
 async function look(c: Config, docker: Docker, webServed: boolean): Promise<ApplianceFacts> {

@@ -261,9 +261,19 @@ test('agent hook: booting at start; Docker not answering → fault once past the
     assert.is(read(dir, 'dovelab-fault', 'delay_on'), String(BLINK.fault.onMs));
     assert.ok(logs.some((l) => /leds: fault \(Docker is not answering\)/.test(l)), logs.join('\n'));
     await late!.stop();
-    for (const led of ['dovelab-status', 'dovelab-lab', 'dovelab-fault', 'dovelab-traffic']) {
-      assert.equal([read(dir, led, 'trigger'), read(dir, led, 'brightness')], ['none', '0'], led);
-    }
+    const allOff = (why: string) => {
+      for (const led of ['dovelab-status', 'dovelab-lab', 'dovelab-fault', 'dovelab-traffic']) {
+        assert.equal([read(dir, led, 'trigger'), read(dir, led, 'brightness')], ['none', '0'], `${why}: ${led}`);
+      }
+    };
+    allOff('after stop');
+    // A look still running when the agent stops (the web already closed) lights nothing afterwards.
+    cpSync(join(FIX, 'pi4-leds'), t.dir, { recursive: true });
+    const racing = await startAgentLeds(c, docker, (s) => logs.push(s), { bootGraceS: -1 });
+    const inFlight = racing!.update(true);
+    await racing!.stop();
+    await inFlight;
+    allOff('stopped during a look');
   } finally { web.close(); t.done(); }
 });
 
