@@ -62,9 +62,14 @@ export function readGpioChips(dir = GPIO_SYSFS_DIR): GpioChip[] {
 export interface GpioLine { writeSync(v: 0 | 1): void; unexport(): void }
 export type GpioOpen = (gpio: number) => GpioLine;
 
-/** onoff's Gpio as an output, loaded on first use. */
+/**
+ * onoff's Gpio as an output, loaded on first use. onoff is an optional dependency (its epoll part
+ * is compiled at install; an image built without a compiler goes on without it).
+ */
 export async function onoffOpen(activeLow = false): Promise<GpioOpen> {
-  const { Gpio } = await import('onoff');
+  const { Gpio } = await import('onoff').catch((e: Error) => {
+    throw new Error(`the gpio LED driver needs the npm package onoff, which did not load (${e.message.split('\n')[0]}); use the LED class (dtoverlay=gpio-led) instead`);
+  });
   if (!Gpio.accessible) throw new Error('GPIO is not accessible here (no /sys/class/gpio/export, or no permission)');
   return (gpio) => new Gpio(gpio, 'out', 'none', { activeLow });
 }
