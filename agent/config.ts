@@ -123,6 +123,23 @@ export const ConfigSchema = z.strictObject({
     instructor_password_hash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
       'scrypt$N$r$p$salt$hash, as `dovelab web password` prints it').optional(),
   }).prefault({}),
+  /**
+   * The appliance's LEDs (agent/hardware/leds.ts). auto: the Linux LED class when the dovelab-* LEDs
+   * exist under classDir (the image's dtoverlay=gpio-led lines), else none; GPIO pins are never
+   * guessed: driver gpio needs `gpio` (BCM numbers). fake records each change to fakeFile.
+   */
+  leds: z.strictObject({
+    driver: z.enum(['auto', 'class', 'gpio', 'none', 'fake']).default('auto'),
+    classDir: z.string().default('/sys/class/leds'),
+    gpioDir: z.string().default('/sys/class/gpio'),
+    gpio: z.strictObject(Object.fromEntries(['status', 'lab', 'fault', 'traffic'].map((r) => [r, z.number().int().min(0).max(27).optional()])) as
+      Record<'status' | 'lab' | 'fault' | 'traffic', z.ZodOptional<z.ZodNumber>>).optional(),
+    /** The header GPIO chip's label when it is none of pinctrl-bcm2835/-bcm2711/-rp1. */
+    chipLabel: z.string().optional(),
+    activeLow: z.boolean().default(false),
+    fakeFile: z.string().optional(),
+  }).refine((l) => l.driver !== 'gpio' || Object.values(l.gpio ?? {}).some((n) => n !== undefined),
+    { message: 'driver gpio needs leds.gpio (BCM numbers of the LEDs: status, lab, fault, traffic)', path: ['gpio'] }).prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
