@@ -68,6 +68,11 @@ export const HardwareSchema = z.strictObject({
    * leave them alone.
    */
   unconfigured: z.enum(['auto', 'unused']).default('auto'),
+  /**
+   * Where the instructor console rewrites the dongles' .link files after a role change (the image:
+   * /etc/systemd/network); absent: the console writes none (`dovelab hardware links` does).
+   */
+  link_dir: z.string().optional(),
 });
 export type HardwareConfig = z.infer<typeof HardwareSchema>;
 

@@ -261,3 +261,53 @@ export interface DockerNetworksView {
  * GET /api/instructor/networks/diagram: DiagramView of the Docker networks.
  */
 export interface NetworkEndpointRequest { container: string; network?: string; acls?: string[]; mirror?: boolean | string }
+
+// ---- Dongles (the Pi's USB Ethernet adapters) and their roles: uplink, mirror, lab port or unused.
+
+export type DongleRoleView = 'uplink' | 'mirror' | 'lab' | 'unused';
+/** One interface of /sys/class/net, as `dovelab hardware scan --json` prints it (null: unknown / none). */
+export interface HardwareInterfaceView {
+  name: string; driver: string | null; usbPath: string | null; mac: string | null; carrier: boolean | null;
+  dongle: boolean; role: DongleRoleView | null;
+  /** The stable name its role gives it (it may still carry its kernel name, e.g. eth1, until renamed). */
+  assignedName: string | null;
+  bus: string | null; vendor: string | null; product: string | null; model: string | null;
+  /** Mbit/s; null when unknown (no link). */
+  speed: number | null; operstate: string | null;
+  wireless: boolean; virtual: boolean; onboard: boolean; idPath: string | null;
+  /** Why it is or is not a dongle. */
+  reason: string;
+}
+/** A dongle's role: `config` from hardware.dongles (entry: its index), `kept` its name from before, `default` by USB port order. */
+export interface DongleAssignmentView {
+  name: string; match: { usbPath: string } | { mac: string }; role: DongleRoleView; present: boolean; ifname?: string;
+  source: 'config' | 'kept' | 'default'; entry?: number;
+}
+/**
+ * GET /api/instructor/hardware. With NIC discovery (a `hardware:` section) `interfaces` is the scan
+ * and roles are `editable`; without it (a dev machine, the sim world) `interfaces` is empty and
+ * `dongles` is the config's `dongles:` map, read-only, and `note` says how roles are set on the Pi.
+ */
+export interface HardwareView {
+  discovery: boolean;
+  editable: boolean;
+  note?: string;
+  interfaces: HardwareInterfaceView[];
+  assignments: DongleAssignmentView[];
+  /** The dongles map the running agent uses now (name → role; what lessons may name), and whether each is plugged in. */
+  dongles: { name: string; role: string; present: boolean }[];
+  /** Dongles the running lesson or a Docker network uses: their role, name and device cannot change while it runs. */
+  inUse: { iface: string; role: 'uplink' | 'mirror'; by: string }[];
+  warnings: string[];
+}
+/**
+ * POST /api/instructor/dongle-role: a dongle's role by USB port or MAC (name: its stable name,
+ * default by role), or `remove: true` (the dongle falls back to the defaults). Answers
+ * DongleRoleResult once the config file is written and the running agent uses the new roles;
+ * 400 names the bad field; 409 when a running lesson or Docker network uses a dongle the change
+ * would take (stop it first), or when this appliance has no NIC discovery.
+ */
+export type DongleRoleRequest =
+  | { match: { usbPath: string } | { mac: string }; role: DongleRoleView; name?: string }
+  | { match: { usbPath: string } | { mac: string }; remove: true };
+export interface DongleRoleResult extends OpResult { view: HardwareView }

@@ -15,6 +15,7 @@ import type { WebDeps } from './deps.js';
 import { eventStream } from './events.js';
 import { securityHeaders } from './headers.js';
 import { instructorRoutes } from './instructor.js';
+import { dongleRoutes } from './dongles.js';
 import { INSTRUCTOR_COOKIE } from './instructor-auth.js';
 import { LabViews } from './lab-views.js';
 import { TokenBuckets } from './rate-limit.js';
@@ -82,6 +83,7 @@ export function createApp(deps: WebDeps): WebApp {
   });
 
   const instructor = instructorRoutes(app, deps, views, clientIp, log);
+  dongleRoutes(app, deps, clientIp, log);
 
   app.get('/api/session', (c) => {
     const s = studentOf(getCookie(c, SESSION_COOKIE));

@@ -7,6 +7,7 @@ import type { CaptureBackend } from '../net/capture.js';
 import type { LabContext } from '../lab/engine.js';
 import type { FaucetStatus } from '../net/faucet/status.js';
 import type { HardwareHealth } from '../hardware/health.js';
+import type { NicScan } from '../hardware/nics.js';
 
 export interface WebDeps {
   cfg: Config;
@@ -45,6 +46,21 @@ export interface WebDeps {
   hardware?: () => Promise<HardwareHealth>;
   /** Other appliances seen lately (mDNS browse, cached by the agent); undefined when mDNS is off. */
   neighbours?: () => { name: string; url: string; version?: string }[];
+  /**
+   * Dongle roles from the console (the config file they are written to, the NIC scan, live renames);
+   * without it the Dongles section is read-only.
+   */
+  dongleRoles?: DongleRolesDeps;
   /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
   eventPollMs?: number;
+}
+
+/** What the console's Dongles routes need (web/dongles.ts); the agent's wiring gives it. */
+export interface DongleRolesDeps {
+  /** The appliance config file the roles are written to (the agent's DOVELAB_CONFIG). */
+  configFile: string;
+  /** NIC scan of a sysfs root (default scanNics). */
+  scan?: (root: string) => NicScan;
+  /** Renames a present dongle to its stable name; absent: none renamed (fixture trees, dev machines). */
+  rename?: (from: string, to: string) => Promise<void>;
 }

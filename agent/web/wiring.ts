@@ -14,6 +14,8 @@ import { firstIpv4 } from './kiosk.js';
 import { diskUsedOf } from './lab-views.js';
 import { loadWebSecret } from './session.js';
 import { UI_DIR } from './static.js';
+import { renameLink } from '../hardware/link-rename.js';
+import { realpathSync } from 'node:fs';
 
 export const webSecretFile = (c: Config) => `${c.dataDir}/web-secret`;
 
@@ -32,7 +34,16 @@ export function agentWebDeps(cfg: Config, lab: LabContext, docker: Docker, log: 
     infra: async () => { const s = await infraStatus(cfg, docker); return { docker: s.docker, containers: s.containers }; },
     hardware: () => readHardwareHealth({ dataDir: cfg.dataDir }),
     ...(cfg.web.mdns ? { neighbours: watchNeighbours(cfg, log) } : {}),
+    // Roles are written where the agent read them; live renames only on the real /sys (never for a fixture tree).
+    dongleRoles: {
+      configFile: process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml',
+      ...(realSysfs(cfg) ? { rename: renameLink } : {}),
+    },
   };
+}
+
+function realSysfs(cfg: Config): boolean {
+  try { return realpathSync(cfg.hardware?.sysfs ?? '/sys') === '/sys'; } catch { return false; }
 }
 
 /** Browses for other appliances every 30 s in the background; the page reads the last answer. */
