@@ -152,7 +152,7 @@ export function dongleRoutes(app: Hono, deps: WebDeps, clientIp: (c: Context) =>
         }
         for (const r of plan.renames) {
           if (r.busy) { notes.push(`${r.from} keeps its name until it is plugged in again (${r.busy})`); continue; }
-          if (!roles.rename) { notes.push(`${r.from} becomes ${r.to} when it is plugged in again`); continue; }
+          if (!roles.rename) { notes.push(`${r.from} becomes ${r.to} when it is plugged in again${hwAfter.link_dir ? '' : ' after `dovelab hardware links` wrote its .link file'}`); continue; }
           try { await roles.rename(r.from, r.to); notes.push(`${r.from} renamed ${r.to}`); } catch (e) {
             notes.push(`${r.from} could not be renamed ${r.to} (${(e as Error).message.split('\n')[0]}): it will be when plugged in again`);
           }

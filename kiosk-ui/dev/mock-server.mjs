@@ -7,6 +7,9 @@
 // Instructor console at /instructor (password: teacher). Captures: the group may capture h1.eth0 and
 // h2.eth0 (fake packets every 300 ms, a pcap of header + records); POST /dev/capture-fail ends every
 // recording capture with an error. CAPTURE_MAX_BYTES=4000 makes the size limit easy to reach.
+// Dongles (GET /api/instructor/hardware, POST /api/instructor/dongle-role): a Pi 4 with up0, mir0
+// (the running lesson's mirror: its role change is refused) and lab1 plugged in, lab2 pinned by MAC
+// but not plugged in; DONGLES=dev shows a machine without NIC discovery (read-only map).
 // `ws` is not installed, so the WebSocket server below is a minimal RFC 6455 implementation.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
@@ -142,6 +145,62 @@ const lessons = () => [
   { id: 'acl-firewall', title: 'ACLs: a firewall in the switch', minutes: 60, version: '0.3.1', bundled: false, groups: { default: 4, max: 12 }, installedAt: new Date(Date.now() - 86400e3).toISOString() },
   { id: 'broken-pack', title: 'broken-pack', version: '?', bundled: false, error: 'lesson.yaml: hosts[2].image is missing' },
 ];
+// --- Dongles: what `dovelab hardware scan --json` would say on a Pi 4 after first boot.
+const nic = (o) => ({ driver: null, usbPath: null, mac: null, carrier: null, dongle: false, role: null, assignedName: null, bus: null, vendor: null, product: null,
+  model: null, speed: null, operstate: 'up', wireless: false, virtual: false, onboard: false, idPath: null, reason: '', ...o });
+const dongleNics = [
+  nic({ name: 'up0', driver: 'r8152', usbPath: '1-1.2', mac: '00:e0:4c:36:00:01', carrier: true, speed: 100, dongle: true, bus: 'usb', vendor: '0bda', product: '8152', model: 'USB 10/100 LAN', reason: 'USB Ethernet dongle (r8152) in port 1-1.2' }),
+  nic({ name: 'mir0', driver: 'r8152', usbPath: '2-2', mac: '00:e0:4c:68:00:02', carrier: true, speed: 1000, dongle: true, bus: 'usb', vendor: '0bda', product: '8153', model: 'USB 10/100/1000 LAN', reason: 'USB Ethernet dongle (r8152) in port 2-2' }),
+  nic({ name: 'lab1', driver: 'ax88179_178a', usbPath: '1-1.3', mac: '00:0e:c6:88:17:90', carrier: false, dongle: true, bus: 'usb', vendor: '0b95', product: '1790', model: 'AX88179', operstate: 'down', reason: 'USB Ethernet dongle (ax88179_178a) in port 1-1.3' }),
+];
+const otherNics = [
+  nic({ name: 'eth0', driver: 'bcmgenet', mac: 'dc:a6:32:01:02:03', carrier: true, speed: 1000, bus: 'platform', reason: "platform bus (bcmgenet): not USB, the machine's own network port" }),
+  nic({ name: 'wlan0', driver: 'brcmfmac', mac: 'dc:a6:32:01:02:04', carrier: true, bus: 'sdio', wireless: true, reason: 'Wi-Fi (brcmfmac): never a dongle' }),
+  nic({ name: 'docker0', virtual: true, operstate: 'down', reason: 'virtual interface (bridge): no hardware device' }),
+  nic({ name: 'lo', virtual: true, carrier: true, operstate: 'unknown', reason: 'virtual interface (loopback): no hardware device' }),
+];
+// name -> { role, source, match? }; lab2 is an entry for a dongle not plugged in now.
+const dongleRoles = new Map([['up0', { role: 'uplink', source: 'kept' }], ['mir0', { role: 'mirror', source: 'kept' }], ['lab1', { role: 'lab', source: 'kept' }],
+  ['lab2', { role: 'lab', source: 'config', match: { mac: '00:e0:4c:68:00:09' } }]]);
+const hardwareView = () => {
+  if (process.env.DONGLES === 'dev') {
+    return { discovery: false, editable: false, interfaces: [], assignments: [], warnings: [], inUse: [{ iface: 'mir0', role: 'mirror', by: 'the running lesson "Lesson 1: ping across a switch" (first-switch)' }],
+      dongles: [{ name: 'up0', role: 'uplink', present: true }, { name: 'up1', role: 'uplink', present: true }, { name: 'mir0', role: 'mirror', present: true }],
+      note: 'No NIC discovery on this machine (its config has no `hardware:` section): lessons use the `dongles:` map as written. On the Pi, the USB Ethernet dongles found are listed here and their roles are changed here or with `dovelab hardware role`.' };
+  }
+  const assignments = [...dongleRoles].map(([name, r]) => {
+    const n = dongleNics.find((x) => x.name === name);
+    return { name, role: r.role, present: !!n, ...(n ? { ifname: n.name } : {}), source: r.source, match: r.match ?? { usbPath: n.usbPath } };
+  });
+  const interfaces = [...dongleNics.map((n) => ({ ...n, role: dongleRoles.get(n.name).role, assignedName: n.name })), ...otherNics];
+  return {
+    discovery: true, editable: true, interfaces, assignments, warnings: [],
+    dongles: assignments.filter((a) => a.role !== 'unused').map((a) => ({ name: a.name, role: a.role, present: a.present })),
+    inUse: [{ iface: 'mir0', role: 'mirror', by: 'the running lesson "Lesson 1: ping across a switch" (first-switch)' }],
+  };
+};
+const dongleRole = (b) => {
+  const name = [...dongleRoles].find(([n, r]) => {
+    const nicNow = dongleNics.find((x) => x.name === n);
+    return b.match?.usbPath ? nicNow?.usbPath === b.match.usbPath : (r.match?.mac ?? nicNow?.mac) === b.match?.mac;
+  })?.[0];
+  if (!name) return [400, { error: 'match: no dongle there (dev mock)' }];
+  if (!b.remove && !['uplink', 'mirror', 'lab', 'unused'].includes(b.role)) return [400, { error: `role: expected uplink, mirror, lab or unused, got ${JSON.stringify(b.role)}` }];
+  if (name === 'mir0') return [409, { error: 'mir0 is the mirror dongle of the running lesson "Lesson 1: ping across a switch" (first-switch); the change would make it lab1, a lab dongle. Stop it first, then change the role.' }];
+  const cur = dongleRoles.get(name);
+  const role = b.remove ? 'lab' : b.role;
+  // The new stable name (like the agent: the role's default name unless one is given); the dongle is renamed.
+  const prefix = { uplink: 'up', mirror: 'mir', lab: 'lab', unused: 'spare' }[role];
+  let to = b.name || (cur.role === role ? name : '');
+  for (let i = prefix === 'up' || prefix === 'mir' ? 0 : 1; !to; i++) if (!dongleRoles.has(`${prefix}${i}`)) to = `${prefix}${i}`;
+  dongleRoles.delete(name);
+  dongleRoles.set(to, b.remove ? { role, source: 'kept' } : { role, source: 'config', match: b.match });
+  const nicNow = dongleNics.find((x) => x.name === name);
+  if (nicNow) nicNow.name = to;
+  const map = [...dongleRoles].filter(([, r]) => r.role !== 'unused').map(([n, r]) => `${n} ${r.role}`).join(', ');
+  return [200, { ok: true, ms: 300, message: `${b.match.usbPath ? `USB port ${b.match.usbPath}` : `MAC ${b.match.mac}`} is ${b.remove ? 'back to the defaults' : b.role} (was ${cur.role}). Dongles now: ${map}`, view: hardwareView() }];
+};
+
 const teacherOf = (req) => teachers.has(/(?:^|;\s*)dovelab_instructor=([^;]+)/.exec(req.headers.cookie ?? '')?.[1]);
 
 // --- captures (the contract in agent/web/api-types.ts, section "Captures") ---
@@ -353,6 +412,15 @@ async function instructorRoute(req, res, p) {
     return json(res, 200, { lesson: 'Lesson 1: ping across a switch', cards: CODES.map((code, i) => ({ group: i + 1, code, url: `http://192.168.10.57/?code=${code}`, qrSvg })) });
   }
   if (p === '/api/instructor/capture') return captureRoute(req, res, p, { teacher: true });
+  if (p === '/api/instructor/hardware') return json(res, 200, hardwareView());
+  if (p === '/api/instructor/networks') return json(res, 200, { acls: [], mirrors: ['mir0'], networks: [] });
+  if (p === '/api/instructor/dongle-role' && req.method === 'POST') {
+    let body = {};
+    try { body = JSON.parse(await readBody(req)); } catch { /* */ }
+    await new Promise((r) => setTimeout(r, 300));
+    const [status, answer] = dongleRole(body);
+    return json(res, status, answer);
+  }
   if (req.method !== 'POST') return json(res, 404, { error: 'not found' });
   let b = {};
   try { b = JSON.parse(await readBody(req)); } catch { /* */ }

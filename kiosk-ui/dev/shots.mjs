@@ -235,6 +235,36 @@ for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['laptop
   await ctx.close();
 }
 
+// 1e. The console's Dongles section at phone, laptop and the 7" display's size: a role changed and saved;
+// the running lesson's mirror dongle locked. (DONGLES=dev in the mock's env: the no-discovery view.)
+for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['laptop', { width: 1366, height: 768 }], ['800x480', { width: 800, height: 480 }]]) {
+  const phone = size === 'phone';
+  const ctx = await context({ viewport, ...(phone ? { deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {}) });
+  const page = await ctx.newPage();
+  watch(page, `dongles-${size}`);
+  await page.goto(base + '/instructor');
+  await page.getByLabel('Password').fill('teacher');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const section = page.locator('[data-testid=dongles]');
+  await section.locator('li[data-dongle=up0]').waitFor();
+  await section.evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await shot(page, `dongles-${size}.png`);
+  await noSideways(page, `dongles-${size}`);
+  await axe(page, `dongles-${size}`);
+  const row = section.locator('li[data-dongle=lab1], li[data-dongle=spare1]');
+  if (await section.locator('li[data-dongle=mir0] select').count()) problems.push(`dongles-${size}: the running lesson's mirror dongle can be changed`);
+  const was = await row.locator('select').inputValue();
+  await row.locator('select').selectOption(was === 'unused' ? 'lab' : 'unused');
+  await row.getByRole('button', { name: /^Save (lab1|spare1)$/ }).click();
+  const done = section.locator(`li[data-dongle=${was === 'unused' ? 'lab1' : 'spare1'}]`);
+  await done.locator('.i-dn-note.ok').waitFor();
+  await done.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+  await shot(page, `dongles-saved-${size}.png`);
+  console.log(`dongles-${size}: "${await done.locator('.i-dn-note').textContent()}"`);
+  await noSideways(page, `dongles-saved-${size}`);
+  await ctx.close();
+}
+
 // 2. Laptop: two terminals as tabs, a hint open, a network blip, a refused host.
 {
   const ctx = await context({ viewport: { width: 1366, height: 768 } });

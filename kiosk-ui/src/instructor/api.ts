@@ -1,6 +1,6 @@
 // Typed calls to the instructor API (agent/web/api-types.ts is the contract). Same-origin fetches:
 // the browser sends Origin on every POST, which the agent requires for anything that changes.
-import type { DiagramView, CaptureView, InstructorCaptureRequest, DockerNetworksView, NetworkEndpointRequest,
+import type { DongleRoleRequest, DongleRoleResult, HardwareView, DiagramView, CaptureView, InstructorCaptureRequest, DockerNetworksView, NetworkEndpointRequest,
   AclRequest, ApiError, CardsView, ClassView, InstructorSessionView, LessonListItem, LessonUploadResult, MirrorRequest, OpResult, StartRequest,
 } from '../../../agent/web/api-types.js';
 import { ApiFailure, call } from '../shared/api.js';
@@ -22,6 +22,8 @@ export const teacher = {
   networks: () => call<DockerNetworksView>('GET', '/api/instructor/networks'),
   networksDiagram: () => call<DiagramView>('GET', '/api/instructor/networks/diagram'),
   networkEndpoint: (r: NetworkEndpointRequest) => call<OpResult>('POST', '/api/instructor/network-endpoint', r),
+  hardware: () => call<HardwareView>('GET', '/api/instructor/hardware'),
+  dongleRole: (r: DongleRoleRequest) => call<DongleRoleResult>('POST', '/api/instructor/dongle-role', r),
   /** Starts a capture of any interface; list, stop and the live view are shared/capture.tsx's. */
   capture: (r: InstructorCaptureRequest) => call<CaptureView>('POST', '/api/instructor/capture', r),
 };

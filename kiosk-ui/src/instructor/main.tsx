@@ -13,6 +13,7 @@ import { StatusIcon } from '../shared/icons.js';
 import { subscribe, type StreamState } from '../shared/live.js';
 import { teacher, uploadLesson } from './api.js';
 import { DockerNetworks } from './networks.js';
+import { Dongles } from './dongles.js';
 
 const STATUS_TEXT: Record<TaskStatus, string> = { pass: 'Done', fail: 'Not yet', error: 'Check error', unknown: 'Not checked' };
 
@@ -170,6 +171,7 @@ function Console({ onCards, onLoggedOut, onLogout }: { onCards: () => void; onLo
             </section>
           )}
           <DockerNetworks onLoggedOut={onLoggedOut} />
+          <Dongles onLoggedOut={onLoggedOut} />
         </div>
         <div class="i-col">
           <Lessons lessons={lessons} running={lab?.id} busy={!!busy} run={run} />
