@@ -11,6 +11,8 @@ import * as assert from 'uvu/assert';
 import { loadConfig, type Config } from '../../agent/config.js';
 import { scanNics } from '../../agent/hardware/nics.js';
 import { applyDiscovery } from '../../agent/hardware/roles.js';
+import { planRoleChange } from '../../agent/hardware/role-change.js';
+import { HardwareSchema } from '../../agent/config.js';
 import { labDown, labUp } from '../../agent/lab/service.js';
 import type { ApiError, DongleRoleResult, HardwareView } from '../../agent/web/api-types.js';
 import { createApp, type WebApp } from '../../agent/web/app.js';
@@ -42,7 +44,7 @@ interface W {
   up: (mirror: boolean) => Promise<unknown>;
 }
 
-async function withDongles(fn: (w: W) => Promise<void>, opts: { hardware?: boolean } = {}): Promise<void> {
+async function withDongles(fn: (w: W) => Promise<void>, opts: { hardware?: boolean; now?: () => number } = {}): Promise<void> {
   const t = tempConfig();
   try {
     const file = join(t.dir, 'dovelab.yaml');
@@ -72,7 +74,7 @@ async function withDongles(fn: (w: W) => Promise<void>, opts: { hardware?: boole
     const up = async (mirror: boolean) => { writeFileSync(join(lessonDir, 'lesson.yaml'), lesson(mirror)); return labUp(ctx, lessonDir, 1); };
     const renames: [string, string][] = [];
     const web = createApp({
-      cfg, lab: ctx, now: Date.now, secret: Buffer.alloc(32, 9), log: () => {}, uiDir: join(t.dir, 'ui'), ipv4: () => '192.0.2.10',
+      cfg, lab: ctx, now: opts.now ?? Date.now, secret: Buffer.alloc(32, 9), log: () => {}, uiDir: join(t.dir, 'ui'), ipv4: () => '192.0.2.10',
       faucetStatus: async () => ({ hashes: [sha256(ctx.faucet.liveConfig() ?? '')], loadError: false, applied: true, dpUp: { dovelab0: true }, warmStarts: 0, coldStarts: 0 }),
       diskUsed: async () => 0.5, clientIp: () => '198.51.100.99',
       dongleRoles: { configFile: file, rename: async (from, to) => { renames.push([from, to]); } },
@@ -224,5 +226,30 @@ test('a dev machine without discovery: the dongles map as written, read-only, an
   assert.match(r.body.error, /no NIC discovery/);
   assert.not.match(readFileSync(w.file, 'utf8'), /hardware/);
 }, { hardware: false }));
+
+test('role changes are rate-limited per client: 10 at once, then one every 3 s (a stopped clock: no refill)', () => withDongles(async (w) => {
+  for (let i = 0; i < 10; i++) {
+    const r = await w.post({ match: { usbPath: '1-1.2' }, role: i % 2 ? 'uplink' : 'lab' });
+    assert.is(r.status, 200, `change ${i + 1}: ${r.body.error}`);
+  }
+  const r = await w.post({ match: { usbPath: '1-1.2' }, role: 'uplink' });
+  assert.is(r.status, 429);
+  assert.match(r.body.error, /too many role changes/);
+}, { now: () => Date.parse('2026-12-01T10:00:00Z') }));
+
+test('plan (pure): a Docker network\'s uplink is named in the refusal; a change elsewhere passes; the sim tree keeps its names', () => {
+  const scan = scanNics(join(FIX, 'sim'));
+  const hw = HardwareSchema.parse({ sysfs: join(FIX, 'sim') });
+  const uses = [{ iface: 'up1', role: 'uplink' as const, by: 'Docker network office' }];
+  const lab = HardwareSchema.parse({ sysfs: join(FIX, 'sim'), dongles: [{ usb_path: '1-1.2', role: 'lab' }] });
+  const refused = planRoleChange(scan, {}, hw, lab, uses);
+  assert.match(refused.refused!, /^up1 is the uplink dongle of Docker network office; the change would make it lab1, a lab dongle\./);
+  const other = HardwareSchema.parse({ sysfs: join(FIX, 'sim'), dongles: [{ usb_path: '1-1.1', role: 'lab' }] });
+  const ok = planRoleChange(scan, {}, hw, other, uses);
+  assert.is(ok.refused, undefined);
+  // up0 in 1-1.1 becomes lab1; up1 and mir0 keep their names (already named so by .link files).
+  assert.equal(ok.dongles, { lab1: 'lab', up1: 'uplink', mir0: 'mirror' });
+  assert.equal(ok.renames.map((r) => [r.from, r.to]), [['up0', 'lab1']]);
+});
 
 test.run();
