@@ -26,7 +26,7 @@ fail() { echo "arm64-check: FAILED: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || fail "run as root (debootstrap and chroot need it)"
 for c in debootstrap chroot npm node sha256sum; do command -v "$c" >/dev/null || fail "$c not found: run image-build/host-setup.sh"; done
 binfmt=/proc/sys/fs/binfmt_misc/qemu-aarch64
-[[ -f $binfmt ]] && grep -qx enabled "$binfmt" || fail "no qemu-aarch64 in binfmt_misc: apt-get install qemu-user-static binfmt-support (host-setup.sh does)"
+{ [[ -f $binfmt ]] && grep -qx enabled "$binfmt"; } || fail "no qemu-aarch64 in binfmt_misc: apt-get install qemu-user-static binfmt-support (host-setup.sh does)"
 grep -q '^flags:.*F' "$binfmt" || fail "qemu-aarch64 binfmt entry lacks the F flag (the interpreter must work inside a chroot)"
 mirror=${DOVELAB_DEBIAN_MIRROR:-}
 if [[ -z $mirror ]]; then
@@ -55,6 +55,7 @@ base=$CACHE/$RELEASE-$key
 
 installed_ok() { # DIR: every package of the list installed, as dpkg in that root says
   local out
+  # shellcheck disable=SC2016 # ${...} is dpkg-query's format, not the shell's
   out=$(chroot "$1" dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${ALL[@]}" 2>&1) || { echo "$out" >&2; return 1; }
   ! grep -v '^ii ' <<<"$out" | grep -q .
 }
