@@ -56,7 +56,7 @@ test('shellcheck: every shell script of the repository is clean', () => {
 /**
  * A root for `systemd-analyze verify --root`: the host's own system units (sysinit.target,
  * docker.service of Debian's docker.io, ...), the stage's files, and stubs only for the Debian
- * packages' programs the units run that this host lacks (cage, chromium). Our own programs
+ * packages' programs the units run (cage, chromium, curl, mkdir). Our own programs
  * (/usr/local/bin/dovelab, the first-boot scripts) come from the stage, never stubbed.
  */
 function verifyRoot(): string {
@@ -64,7 +64,7 @@ function verifyRoot(): string {
   mkdirSync(join(root, 'lib/systemd'), { recursive: true });
   cpSync('/lib/systemd/system', join(root, 'lib/systemd/system'), { recursive: true });
   cpSync(UNITS_FROM, root, { recursive: true });
-  for (const b of ['/usr/bin/cage', '/usr/bin/chromium', '/usr/bin/curl']) {
+  for (const b of ['/usr/bin/cage', '/usr/bin/chromium', '/usr/bin/curl', '/bin/mkdir']) {
     mkdirSync(dirname(join(root, b)), { recursive: true });
     writeFileSync(join(root, b), '#!/bin/sh\nexit 0\n');
     chmodSync(join(root, b), 0o755);
