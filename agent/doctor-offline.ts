@@ -17,7 +17,7 @@ const PACKAGE_ROOT = resolve(DIST_AGENT, '../..');
 export const APPLIANCE_COMMANDS: [string, string][] = [
   ['ip', 'iproute2'], ['nsenter', 'util-linux'], ['ethtool', 'ethtool'], ['iptables', 'iptables'],
   ['ip6tables', 'iptables'], ['tcpdump', 'tcpdump'], ['busybox', 'busybox'],
-  ['dockerd', 'docker.io'], ['docker', 'docker.io'], ['curl', 'curl'],
+  ['dockerd', 'docker.io'], ['docker', 'docker-cli'], ['curl', 'curl'],
 ];
 /** Only on the Pi image (its kiosk and mDNS). */
 export const IMAGE_COMMANDS: [string, string][] = [['avahi-daemon', 'avahi-daemon'], ['cage', 'cage'], ['chromium', 'chromium']];

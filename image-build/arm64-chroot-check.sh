@@ -43,11 +43,14 @@ ALL=("${STANDINS[@]}" "${PACKAGES[@]}")
 make_base() { # DIR: debootstrap + the package list, services kept from starting
   local dir=$1
   debootstrap --arch=arm64 --variant=minbase "$RELEASE" "$dir" "$mirror"
+  say "debootstrap done"
   printf '#!/bin/sh\nexit 101\n' > "$dir/usr/sbin/policy-rc.d"; chmod +x "$dir/usr/sbin/policy-rc.d"
   cp /etc/resolv.conf "$dir/etc/resolv.conf"
-  chroot "$dir" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive chroot "$dir" apt-get install -y -q --no-install-recommends "${ALL[@]}"
+  # A failed index download is an error here, not a warning (apt-get update exits 0 on those).
+  chroot "$dir" apt-get -o Acquire::Retries=5 update -q --error-on=any
+  DEBIAN_FRONTEND=noninteractive chroot "$dir" apt-get -o Acquire::Retries=5 install -y -q --no-install-recommends "${ALL[@]}"
   chroot "$dir" apt-get clean
+  say "packages installed"
   rm -f "$dir/usr/sbin/policy-rc.d"
 }
 key=$( { echo "$RELEASE arm64"; printf '%s\n' "${ALL[@]}" | sort; declare -f make_base; } | sha256sum | cut -c1-16)
@@ -99,7 +102,14 @@ chroot "$root" /bin/bash < "$stage/03-run-chroot.sh"
 say "stage scripts ran"
 grep -q 'cgroup_enable=memory' "$root/boot/firmware/cmdline.txt" || fail "cmdline.txt lacks cgroup_enable=memory"
 [[ $(chroot "$root" /opt/dovelab/node/bin/node -p 'process.arch + " " + process.versions.node') =~ ^arm64\ 22\. ]] || fail "the image's node is not Node 22 on arm64"
-[[ -f $root/etc/systemd/system/multi-user.target.wants/dovelab-agent.service ]] || fail "dovelab-agent.service not enabled"
+[[ -L $root/etc/systemd/system/multi-user.target.wants/dovelab-agent.service ]] || fail "dovelab-agent.service not enabled"
+
+# The units against the target's own systemd and the real programs they run (any output fails:
+# systemd-analyze verify exits 0 after unknown keys and bad values).
+mapfile -t units < <(cd "$root/etc/systemd/system" && ls dovelab-*.service)
+verify=$(chroot "$root" systemd-analyze verify "${units[@]/#//etc/systemd/system/}" 2>&1) || fail "systemd-analyze verify (in the chroot): $verify"
+[[ -z $verify ]] || fail "systemd-analyze verify (in the chroot) reported: $verify"
+say "systemd-analyze verify of ${#units[@]} units (the target's systemd $(chroot "$root" systemctl --version | awk 'NR==1 {print $2}')): clean"
 
 say "dovelab doctor --offline (arm64, in the chroot):"
 chroot "$root" /opt/dovelab/node/bin/node /opt/dovelab/agent/dist/agent/cli.js doctor --offline || fail "doctor --offline found problems (above)"

