@@ -1,7 +1,7 @@
 // `dovelab boot-config apply`: reads /boot/firmware/dovelab.yaml and the files it changes, lets
 // boot-config.ts plan, writes the plan (atomically) and names the running system. `root` puts every
 // path under a directory (tests, or preparing an image's root file system).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashPassword } from '../web/instructor-auth.js';
 import { writeAtomic } from '../sys/files.js';
@@ -39,7 +39,16 @@ export async function applyBootConfig(o: { root?: string; file?: string; log?: (
   const ordered = [...plan.writes.filter((w) => w.path !== file), ...plan.writes.filter((w) => w.path === file)];
   for (const w of ordered) writeAtomic(w.path === file ? file : at(w.path), w.content, w.mode);
   for (const p of plan.removes) rmSync(at(p), { force: true });
-  if (plan.hostname && root === '/') await run(['hostname', plan.hostname], { timeoutMs: 5_000 });
-  for (const n of plan.notes) o.log?.(n);
-  return { file, changed: ordered.map((w) => w.path), removed: plan.removes, notes: plan.notes, found: true };
+  const notes = [...plan.notes];
+  if (root === '/') {
+    // The running system's name now (what `hostname NAME` does); /etc/hostname holds it for the next boots.
+    if (plan.hostname) writeFileSync('/proc/sys/kernel/hostname', plan.hostname);
+    // Raspberry Pi OS keeps Wi-Fi blocked (rfkill) until a country is set; raspi-config unblocks it.
+    if (boot.wifi) {
+      const r = await run(['rfkill', 'unblock', 'wifi'], { timeoutMs: 5_000, allowFail: true }).catch((e: Error) => ({ code: -1, stderr: e.message }));
+      if (r.code !== 0) notes.push(`rfkill unblock wifi failed: ${r.stderr.trim()} (Wi-Fi may stay blocked)`);
+    }
+  }
+  for (const n of notes) o.log?.(n);
+  return { file, changed: ordered.map((w) => w.path), removed: plan.removes, notes, found: true };
 }
