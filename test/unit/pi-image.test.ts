@@ -69,7 +69,7 @@ test('.link files: USB paths of a Pi 4 to names that are never eth*, unique, and
 });
 
 test('NetworkManager leaves dongles and the agent\'s veths alone, and keeps management interfaces', () => {
-  const agentNames = [hostEndName(1), hostEndName(4095), tempPeerName(hostEndName(7)), gatewayLinks(10).portEnd, gatewayLinks(4094).addrEnd, 'enx001122334455'];
+  const agentNames = [hostEndName(1), hostEndName(4095), tempPeerName(hostEndName(7)), gatewayLinks(10).portEnd, gatewayLinks(4094).addrEnd, 'enx001122334455', 'spare1'];
   for (const n of [...linkNames, ...agentNames]) assert.ok(unmanaged(n), `${n} unmanaged`);
   // Positive control: the management Ethernet and Wi-Fi stay NetworkManager's.
   for (const n of ['eth0', 'wlan0', 'end0']) assert.not.ok(unmanaged(n), `${n} managed`);

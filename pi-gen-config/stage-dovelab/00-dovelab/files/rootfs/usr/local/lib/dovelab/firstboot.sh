@@ -12,9 +12,15 @@ for t in "${tars[@]}"; do
   echo "firstboot: docker load -i $t"
   timeout 15m docker load -i "$t"
 done
-# The board's own .link files (by USB path), when this version of the agent has the verb.
-if timeout 30s dovelab hardware links --help >/dev/null 2>&1; then
-  timeout 60s dovelab hardware links || echo "firstboot: dovelab hardware links failed; the default .link files stay" >&2
+# The board's own .link files (10-dovelab-<name>.link, by the USB path of each dongle found),
+# ahead of the Pi 4 defaults (20-dovelab-pi4-port*.link). Not its NetworkManager drop-in: the
+# image's 90-dovelab-unmanaged.conf already covers the dongle names and the agent's veths, and a
+# second file setting unmanaged-devices= would replace that list. Then udev renames the dongles.
+if timeout 60s dovelab hardware links --out /etc/systemd/network; then
+  udevadm control --reload || true
+  udevadm trigger --action=add --subsystem-match=net || true
+else
+  echo "firstboot: dovelab hardware links failed; the default .link files stay" >&2
 fi
 timeout 10m dovelab infra up
 mkdir -p "$(dirname "$MARKER")"
