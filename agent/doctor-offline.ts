@@ -119,6 +119,11 @@ export async function doctorOffline(o: { image?: boolean } = {}): Promise<Offlin
       fix: 'install node_modules with --ignore-scripts (the optional ssh2 add-ons are not needed) or build them for this arch',
     };
   });
+  // onoff (the gpio LED driver, an optional dependency) needs its native epoll add-on, which the
+  // image's bundle does not build: the image drives its LEDs through the LED class instead.
+  try { await import('onoff'); await add('optional: onoff (gpio LED driver)', () => ({ ok: true, detail: 'loads' })); } catch (e) {
+    skipped.push(`onoff (the gpio LED driver) does not load here (${(e as Error).message.split('\n')[0]}): LEDs only through the LED class (dtoverlay=gpio-led)`);
+  }
   await add('appliance config', () => {
     const file = process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml';
     const c = loadConfig(file);
