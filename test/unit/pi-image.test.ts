@@ -15,6 +15,7 @@ import { APPLIANCE_COMMANDS, IMAGE_COMMANDS, IMAGE_FILES } from '../../agent/doc
 import { hostEndName } from '../../agent/lab/desired.js';
 import { gatewayLinks } from '../../agent/lab/plan-gateways.js';
 import { tempPeerName } from '../../agent/net/links.js';
+import { ledOverlayLines } from '../../agent/hardware/leds.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PG = join(REPO, 'pi-gen-config');
@@ -174,6 +175,8 @@ test('boot edits: memory cgroup on the command line, LED overlays in config.txt;
     assert.is(once[0]!.split('\n').length, 2, 'one line');
     const c = once[1]!;
     assert.ok(c.startsWith(CONFIG), 'the stock lines stay first, untouched');
+    // The LED lines are exactly the ones the LED driver declares (agent/hardware/leds.ts).
+    assert.equal(c.split('\n').filter((l) => l.startsWith('dtoverlay=gpio-led')), ledOverlayLines());
     const leds = [...c.matchAll(/^dtoverlay=gpio-led,gpio=(\d+),label=([a-z-]+)/gm)].map((m) => [m[2], Number(m[1])]);
     assert.equal(leds, [['dovelab-status', 17], ['dovelab-lab', 27], ['dovelab-fault', 22], ['dovelab-traffic', 23]]);
     const tail = c.slice(CONFIG.length);
