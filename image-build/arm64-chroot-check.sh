@@ -67,7 +67,11 @@ if [[ -f $base/DONE && $(cat "$base/DONE") == "$key" ]] && installed_ok "$base/r
   say "base root from cache: $base"
 else
   say "making the base root ($RELEASE arm64, ${#ALL[@]} packages; no cache for key $key)"
+  # An interrupted debootstrap can leave proc/sys mounted in its target: never rm -rf through them.
+  awk -v c="$CACHE/" 'index($2, c) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$base" "$CACHE/.tmp-$key"
+  # Roots of other keys (an older package list) are dead weight: about 1.2 GB each.
+  find "$CACHE" -mindepth 1 -maxdepth 1 -name "$RELEASE-*" ! -name "$RELEASE-$key" -exec rm -rf {} +
   mkdir -p "$CACHE/.tmp-$key"
   make_base "$CACHE/.tmp-$key/rootfs"
   installed_ok "$CACHE/.tmp-$key/rootfs" || fail "packages missing after apt-get install"
