@@ -6,7 +6,7 @@
 //   fails the test; the negative controls below show both kinds are caught.
 // A missing tool is a failure ("could not run" never passes); image-build/host-setup.sh installs them.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ function shellScripts(): string[] {
   return r.stdout.split('\0').filter(Boolean).filter((f) => {
     if (f.endsWith('.sh')) return true;
     if (/\.(ts|js|mjs|cjs|json|md|ya?ml|txt|html|css|svg|png|lock)$/.test(f)) return false;
+    if (!lstatSync(join(REPO, f)).isFile()) return false; // symlinks (the sysfs fixture trees), directories
     const head = readFileSync(join(REPO, f)).subarray(0, 1000).toString('utf8');
     return /^#!\s*(\/usr\/bin\/env\s+)?(\/bin\/|\/usr\/bin\/)?(ba)?sh\b/.test(head) || /^# shellcheck shell=(ba)?sh\b/m.test(head);
   });
