@@ -56,9 +56,10 @@ function walk(dir: string, keep: (p: string) => boolean, out: string[] = []): st
 
 /**
  * The tars of image-build's arm64 build, as its manifest.json lists them: a list, or `{images: [...]}`,
- * each entry naming its tar (`file`, `tar` or `path`, relative to the manifest) and maybe its size.
+ * each entry naming its tar (`file`, `tar` or `path`, relative to the manifest), maybe its size
+ * and `arch` (image-build's arm64 build writes `{version, images: [{name, tag, file, size, arch, …}]}`).
  */
-export function preloadedImages(dir: string): Omit<Check, 'name'> {
+export function preloadedImages(dir: string, arch: string = process.arch): Omit<Check, 'name'> {
   const manifest = join(dir, 'manifest.json');
   if (!existsSync(manifest)) return { ok: false, detail: `${manifest} absent`, fix: 'rebuild the image with the arm64 image tars (image-build/build-image.sh)' };
   const m = JSON.parse(readFileSync(manifest, 'utf8')) as unknown;
@@ -66,11 +67,12 @@ export function preloadedImages(dir: string): Omit<Check, 'name'> {
   const fileOf = (i: Record<string, unknown>) => [i.file, i.tar, i.path].find((v): v is string => typeof v === 'string');
   const bad = list.filter((i) => {
     const f = fileOf(i);
-    return !f || !existsSync(join(dir, f)) || (typeof i.size === 'number' && statSync(join(dir, f)).size !== i.size);
+    return !f || !existsSync(join(dir, f)) || (typeof i.size === 'number' && statSync(join(dir, f)).size !== i.size)
+      || (typeof i.arch === 'string' && i.arch !== arch);
   });
   return {
     ok: list.length > 0 && bad.length === 0,
-    detail: !list.length ? `${manifest} lists no image` : bad.length ? `missing or wrong size: ${bad.map((i) => fileOf(i) ?? String(i.name)).join(', ')}` : `${list.length} image tar(s) as listed in ${manifest}`,
+    detail: !list.length ? `${manifest} lists no image` : bad.length ? `missing, wrong size or not ${arch}: ${bad.map((i) => fileOf(i) ?? String(i.name)).join(', ')}` : `${list.length} image tar(s) as listed in ${manifest}`,
   };
 }
 

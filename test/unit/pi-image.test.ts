@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigSchema } from '../../agent/config.js';
 import { parseBootConfig } from '../../agent/appliance/boot-config.js';
-import { APPLIANCE_COMMANDS, IMAGE_COMMANDS, IMAGE_FILES } from '../../agent/doctor-offline.js';
+import { APPLIANCE_COMMANDS, elfMachine, IMAGE_COMMANDS, IMAGE_FILES, preloadedImages } from '../../agent/doctor-offline.js';
 import { hostEndName } from '../../agent/lab/desired.js';
 import { gatewayLinks } from '../../agent/lab/plan-gateways.js';
 import { tempPeerName } from '../../agent/net/links.js';
@@ -187,6 +187,31 @@ test('boot edits: memory cgroup on the command line, LED overlays in config.txt;
     assert.is.not(r.status, 0);
     assert.match(r.stderr, /absent\.txt: not found/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('doctor --offline: preloaded image tars as the arm64 build\'s manifest lists them; ELF machine of add-ons', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dovelab-images-'));
+  try {
+    writeFileSync(join(dir, 'ovs.tar'), 'x'.repeat(10));
+    const manifest = (images: object[]) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: 1, images }));
+    const ovs = { name: 'ovs', tag: 'dovelab/ovs:latest', file: 'ovs.tar', size: 10, arch: 'arm64' };
+    manifest([ovs]);
+    assert.equal(preloadedImages(dir, 'arm64').ok, true);
+    manifest([{ ...ovs, size: 11 }]);
+    assert.match(preloadedImages(dir, 'arm64').detail, /wrong size or not arm64: ovs\.tar/);
+    manifest([ovs]);
+    assert.equal(preloadedImages(dir, 'x64').ok, false, 'an arm64 tar on an x64 machine');
+    manifest([ovs, { ...ovs, name: 'faucet', file: 'faucet.tar' }]);
+    assert.match(preloadedImages(dir, 'arm64').detail, /faucet\.tar/);
+    manifest([]);
+    assert.match(preloadedImages(dir, 'arm64').detail, /lists no image/);
+    rmSync(join(dir, 'manifest.json'));
+    assert.equal(preloadedImages(dir, 'arm64').ok, false);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+  const elf = (machine: number) => { const b = Buffer.alloc(20); b.writeUInt32BE(0x7f454c46, 0); b[5] = 1; b.writeUInt16LE(machine, 18); return b; };
+  assert.is(elfMachine(elf(183)), 183);
+  assert.is(elfMachine(elf(62)), 62);
+  assert.is(elfMachine(Buffer.from('#!/bin/sh\nexit 0\n')), undefined);
 });
 
 test.run();
