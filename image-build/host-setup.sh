@@ -21,7 +21,10 @@ PACKAGES=(docker.io debootstrap dnsmasq-base tcpdump ethtool iproute2 iptables u
   # The e2e tier drives Debian's Chromium with playwright-core (same major version, DESIGN §5a).
   chromium fonts-dejavu-core
   # mDNS tests ask with dig from another namespace.
-  bind9-dnsutils)
+  bind9-dnsutils
+  # The Pi image's checks: shellcheck of the scripts, systemd-analyze verify of the units, and
+  # the arm64 chroot check (debootstrap --arch=arm64 runs aarch64 programs through binfmt_misc).
+  shellcheck systemd qemu-user-static binfmt-support)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
