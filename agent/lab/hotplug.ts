@@ -1,0 +1,30 @@
+// Dongle hotplug: runs the plan of plan-hotplug.ts for the dongles that came or went, through the
+// injected adapters (OVS, dongles, links). Faucet is not touched: the port keeps its ofport, so
+// Faucet's config is the same. The caller holds the lab lock.
+import type { DesiredState } from './desired.js';
+import type { LabContext } from './engine.js';
+import { planDongleRepair, type DonglePlan } from './plan-hotplug.js';
+
+/** Plans and repairs each of `ifaces` (present or not, as the appliance has them now); returns the plans run. */
+export async function repairDongles(ctx: LabContext, desired: DesiredState, ifaces: string[]): Promise<DonglePlan[]> {
+  const used = ifaces.filter((i) => desired.uplinks.some((u) => u.iface === i));
+  if (!used.length) return [];
+  const [present, ports] = await Promise.all([ctx.dongles.present(), ctx.ovs.ports(ctx.cfg.bridge)]);
+  const plans: DonglePlan[] = [];
+  for (const iface of used) {
+    const plan = planDongleRepair(desired, iface, present.includes(iface), ports.find((p) => p.name === iface));
+    for (const s of plan.steps) {
+      switch (s.kind) {
+        case 'harden': await ctx.dongles.harden(s.iface); break;
+        case 'port':
+          await ctx.ovs.deletePort(ctx.cfg.bridge, s.uplink.iface);
+          await ctx.ovs.addPort(ctx.cfg.bridge, s.uplink.iface, s.uplink.ofport, s.externalIds);
+          break;
+        case 'link-up': await ctx.links.setLinkUp(s.iface); break;
+      }
+    }
+    ctx.log(`dongle ${plan.note}`);
+    plans.push(plan);
+  }
+  return plans;
+}
