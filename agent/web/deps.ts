@@ -39,6 +39,8 @@ export interface WebDeps {
   thermalFile?: string;
   /** Other appliances seen lately (mDNS browse, cached by the agent); undefined when mDNS is off. */
   neighbours?: () => { name: string; url: string; version?: string }[];
+  /** Counts dongles pulled or plugged (the agent's link monitor): live views are sent again when it moves. */
+  dongleChanges?: () => number;
   /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
   eventPollMs?: number;
 }

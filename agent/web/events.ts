@@ -1,6 +1,6 @@
 // Live updates: GET /api/events, Server-Sent Events. Everyone gets `kiosk`; a student session also
 // gets `group`. The stream looks at the mtimes of lab.json and checks.json every second (a stat, no
-// read) and sends a view when one changed, or every RESEND_MS in case only the running lab changed
+// read), and at `changes` (dongles pulled or plugged), and sends a view when one changed, or every RESEND_MS in case only the running lab changed
 // (a host died); an event is sent only when its JSON differs from the last one sent. A comment
 // line every 15 s keeps proxies and phones from dropping the connection.
 import { statSync } from 'node:fs';
@@ -14,6 +14,8 @@ const RESEND_MS = 10_000;
 export interface EventSource {
   /** Files whose change means new views (lab.json, checks.json). */
   files: string[];
+  /** Anything else whose change means new views (a count of dongles pulled or plugged). */
+  changes?: () => string;
   /** The views for this client now: kiosk always; group while its session is valid. */
   views(): Promise<LiveEvent[]>;
   pollMs: number;
@@ -37,7 +39,7 @@ export function eventStream(c: Context, src: EventSource): Response {
     try {
       while (open) {
         const now = src.now();
-        const s = stamp(src.files);
+        const s = stamp(src.files) + (src.changes ? `;${src.changes()}` : '');
         if (s !== seen || now - lastViews >= RESEND_MS) {
           seen = s; lastViews = now;
           for (const e of await src.views()) {
