@@ -50,8 +50,10 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   let dongleChanges = 0;
   const dongleRepairs = coalescer(async (reasons) => {
     const ifaces = [...new Set(reasons.map((r) => r.split(' ')[0]!))];
+    // Seen arriving: a new device (OVS must open it again), however it looks now.
+    const plugged = new Set(reasons.filter((r) => r.endsWith(' plugged in')).map((r) => r.split(' ')[0]!));
     try {
-      await labDongleRepair(ctx, ifaces);
+      await labDongleRepair(ctx, ifaces, plugged);
     } catch (e) { ctx.log(`dongle repair failed (${describeReasons(reasons)}): ${(e as Error).message.split('\n')[0]}`); }
   });
   // The appliance's dongles, and any interface a lab took (a Docker network's add_ports): it is held.

@@ -5,14 +5,19 @@ import type { DesiredState } from './desired.js';
 import type { LabContext } from './engine.js';
 import { planDongleRepair, type DonglePlan } from './plan-hotplug.js';
 
-/** Plans and repairs each of `ifaces` (present or not, as the appliance has them now); returns the plans run. */
-export async function repairDongles(ctx: LabContext, desired: DesiredState, ifaces: string[]): Promise<DonglePlan[]> {
+/**
+ * Plans and repairs each of `ifaces` (present or not, as the appliance has them now); returns the
+ * plans run. `plugged`: those seen arriving (new devices); one found without its hardening is new too.
+ */
+export async function repairDongles(ctx: LabContext, desired: DesiredState, ifaces: string[], plugged: ReadonlySet<string> = new Set()): Promise<DonglePlan[]> {
   const used = ifaces.filter((i) => desired.uplinks.some((u) => u.iface === i));
   if (!used.length) return [];
   const [present, ports] = await Promise.all([ctx.dongles.present(), ctx.ovs.ports(ctx.cfg.bridge)]);
   const plans: DonglePlan[] = [];
   for (const iface of used) {
-    const plan = planDongleRepair(desired, iface, present.includes(iface), ports.find((p) => p.name === iface));
+    const here = present.includes(iface);
+    const fresh = here && (plugged.has(iface) || (ctx.dongles.hardened ? !(await ctx.dongles.hardened(iface)) : false));
+    const plan = planDongleRepair(desired, iface, here, ports.find((p) => p.name === iface), fresh);
     for (const s of plan.steps) {
       switch (s.kind) {
         case 'harden': await ctx.dongles.harden(s.iface); break;

@@ -303,6 +303,6 @@ export const checkIo = (ctx: LabContext): CheckIo => labCheckIo(ctx, (r) => save
 export { runChecks };
 
 /** Dongles pulled or plugged: the repair of those only (not the whole lab), against what runs now. */
-export async function labDongleRepair(ctx: LabContext, ifaces: string[]): Promise<DonglePlan[]> {
-  return withLabLock(ctx.cfg, async () => repairDongles(ctx, applianceDesired(ctx.cfg), ifaces));
+export async function labDongleRepair(ctx: LabContext, ifaces: string[], plugged: ReadonlySet<string> = new Set()): Promise<DonglePlan[]> {
+  return withLabLock(ctx.cfg, async () => repairDongles(ctx, applianceDesired(ctx.cfg), ifaces, plugged));
 }

@@ -89,7 +89,7 @@ test('uplink up0 pulled and plugged back: the kiosk shows it missing, then it is
   const plug = await dovelab(['sim', 'plug', 'up0']);
   assert.is(plug.code, 0, plug.stderr);
   assert.is(sysctl('ipv6', 'up0', 'disable_ipv6'), '0', 'control: the new device comes with the kernel default');
-  await agent.waitLine('the dongle repair', /dongle uplink up0 present: hardened, port kept on ofport 1, set up/, 15_000);
+  await agent.waitLine('the dongle repair', /dongle uplink up0 present: hardened, port re-made on ofport 1 \(a new device\), set up/, 15_000);
   await waitFor('the kiosk to drop the up0 alarm', async () => !(await kioskAlarms()).some((a) => /up0/.test(a)), 15_000, 50);
   console.log(`    kiosk dropped the alarm ${Date.now() - t0} ms after the plug`);
   await waitFor('pc to reach the printer again', () => pingOk(PC, PRINTER).catch(() => false), 30_000, 0);
@@ -106,10 +106,11 @@ test('uplink up0 pulled and plugged back: the kiosk shows it missing, then it is
 test('mirror mir0 pulled and plugged back: the kiosk shows it missing, then the mirror copies pc\'s traffic again on the same ofport', async () => {
   const before = { ofport: (await ofports()).mir0, faucet: await faucet() };
   const copies = async () => {
-    const cap = await startCapture(['ip', 'netns', 'exec', 'capture'], 'eth0', `icmp and host ${PRINTER}`);
+    // pc's pings (or, without a way out, its ARP requests) copied to mir0's far end.
+    const cap = await startCapture(['ip', 'netns', 'exec', 'capture'], 'eth0', `(icmp or arp) and host ${PRINTER}`);
     try {
       await pingLoss(PC, PRINTER, 3);
-      await cap.waitLine('a mirrored ping on mir0\'s far end', /ICMP echo request/, 10_000);
+      await cap.waitLine('a mirrored frame of pc on mir0\'s far end', /ICMP echo request|ARP, Request who-has 100\.64\.0\.10/, 10_000);
     } finally { await cap.stop(); }
   };
   await copies(); // control: the mirror works before
@@ -118,7 +119,7 @@ test('mirror mir0 pulled and plugged back: the kiosk shows it missing, then the 
   await waitFor('the kiosk to show mir0 unplugged', async () => (await kioskAlarms()).includes('mirror mir0 unplugged'), 15_000, 50);
   assert.is(await pingLoss(PC, PRINTER, 2), 0, 'the uplink does not care');
   assert.is((await dovelab(['sim', 'plug', 'mir0'])).code, 0);
-  await agent.waitLine('the dongle repair', /dongle mirror mir0 present: hardened, port kept on ofport \d+, set up/, 15_000);
+  await agent.waitLine('the dongle repair', /dongle mirror mir0 present: hardened, port re-made on ofport \d+ \(a new device\), set up/, 15_000);
   await waitFor('the kiosk to drop the mir0 alarm', async () => !(await kioskAlarms()).some((a) => /mir0/.test(a)), 15_000, 50);
   await copies();
   assert.is((await ofports()).mir0, before.ofport, 'the same ofport');

@@ -14,7 +14,10 @@ import type { KioskView } from '../../agent/web/api-types.js';
 import { createApp } from '../../agent/web/app.js';
 import { alarms } from '../../agent/web/kiosk.js';
 import { sha256 } from '../../agent/net/faucet/apply.js';
+import { hardenDongle, isHardened } from '../../agent/net/dongle.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const LESSON = `dovelab: 1
 id: plugtest
@@ -30,10 +33,17 @@ const desiredWith = (...uplinks: DesiredUplink[]) => ({ lab: 'plugtest', hosts: 
 const port = (o: Partial<ObservedPort> = {}): ObservedPort => ({ name: 'up0', ofport: 1, externalIds: { 'dovelab-lab': 'plugtest', 'dovelab-role': 'uplink', 'dovelab-uplink': 'school' }, ...o });
 const kinds = (d: { steps: { kind: string }[] }) => d.steps.map((s) => s.kind);
 
-test('plan: a dongle back with its port as it was is hardened and set up; the port is left alone', () => {
+test('plan: a dongle found as it was (an agent restart) is hardened and set up; its port is left alone', () => {
   const p = planDongleRepair(desiredWith(uplink()), 'up0', true, port());
   assert.equal(kinds(p), ['harden', 'link-up']);
   assert.is(p.note, 'uplink up0 present: hardened, port kept on ofport 1, set up');
+});
+
+test('plan: a new device (plugged back) gets its port deleted and added again on the same ofport, between harden and set up', () => {
+  const p = planDongleRepair(desiredWith(uplink()), 'up0', true, port(), true);
+  assert.equal(kinds(p), ['harden', 'port', 'link-up']);
+  assert.is(p.note, 'uplink up0 present: hardened, port re-made on ofport 1 (a new device), set up');
+  assert.equal(planDongleRepair(desiredWith(uplink()), 'up0', false, port(), true).steps, [], 'gone: nothing, fresh or not');
 });
 
 test('plan: the port re-made on its pinned ofport when OVS lost it, holds it on another number, has an error or another owner', () => {
@@ -98,12 +108,26 @@ test('repair over the fake world: unplugged, nothing changes; back, only that do
   const gone = await repairDongles(ctx, desired, ['up0']);
   assert.equal(w.changes(mark), [], 'nothing to do while it is gone');
   assert.match(gone[0]!.note, /unplugged/);
+  // Back: a new device, with the kernel's settings.
   w.interfaces.add('up0');
+  w.hardenedNow.delete('up0');
   mark = w.calls.length;
-  await repairDongles(ctx, desired, ['up0']);
-  assert.equal(w.changes(mark), ['dongles.harden up0', 'links.setLinkUp up0']);
+  await repairDongles(ctx, desired, ['up0'], new Set(['up0']));
+  assert.equal(w.changes(mark), ['dongles.harden up0', 'ovs.deletePort up0', 'ovs.addPort up0 1', 'links.setLinkUp up0']);
+  assert.equal(w.ports.get('up0')?.externalIds, { 'dovelab-lab': 'plugtest', 'dovelab-role': 'uplink', 'dovelab-uplink': 'school' });
   assert.not.ok(w.calls.slice(mark).some((c) => c.startsWith('faucet.') || c.startsWith('hosts.') || c.includes('mir0')), w.calls.slice(mark).join('\n'));
-  assert.ok(w.log.includes('dongle uplink up0 present: hardened, port kept on ofport 1, set up'), w.log.join('\n'));
+  assert.ok(w.log.includes('dongle uplink up0 present: hardened, port re-made on ofport 1 (a new device), set up'), w.log.join('\n'));
+}));
+
+test('repair at an agent start: a dongle still hardened keeps its port; one that lost its hardening (plugged back meanwhile) is a new device', () => withLab(async (w, ctx, st) => {
+  const desired = desiredOf(ctx.cfg, st);
+  let mark = w.calls.length;
+  await repairDongles(ctx, desired, ['up0', 'mir0']);
+  assert.equal(w.changes(mark), ['dongles.harden up0', 'links.setLinkUp up0', 'dongles.harden mir0', 'links.setLinkUp mir0'], 'nothing that would stop traffic');
+  w.hardenedNow.delete('mir0');
+  mark = w.calls.length;
+  await repairDongles(ctx, desired, ['up0', 'mir0']);
+  assert.equal(w.changes(mark).filter((c) => c.startsWith('ovs.')), ['ovs.deletePort mir0', `ovs.addPort mir0 ${w.ports.get('mir0')!.ofport}`]);
 }));
 
 test('repair over the fake world: OVS lost the port -> hardened, re-added on the same ofport with its ids, then set up (in that order)', () => withLab(async (w, ctx, st) => {
@@ -122,9 +146,9 @@ test('repair: an interface no lab uses is not even looked at; through the servic
   assert.equal(await labDongleRepair(ctx, ['up1', 'eth7']), []);
   assert.equal(w.calls.slice(mark), []);
   mark = w.calls.length;
-  const plans = await labDongleRepair(ctx, ['up1', 'up0']);
+  const plans = await labDongleRepair(ctx, ['up1', 'up0'], new Set(['up1', 'up0']));
   assert.equal(plans.map((p) => p.iface), ['up0'], 'control: a used one in the same call is repaired');
-  assert.equal(w.changes(mark), ['dongles.harden up0', 'links.setLinkUp up0']);
+  assert.equal(w.changes(mark), ['dongles.harden up0', 'ovs.deletePort up0', 'ovs.addPort up0 1', 'links.setLinkUp up0']);
 }));
 
 test('kiosk: "uplink up0 unplugged" while it is gone, pushed live when the dongle count moves, gone once it is back', () => withLab(async (w, ctx) => {
@@ -175,5 +199,23 @@ test('kiosk: "uplink up0 unplugged" while it is gone, pushed live when the dongl
     ac.abort();
   } finally { await web.close(); }
 }));
+
+test('isHardened on a fake sysctl tree: false with the kernel defaults, true after harden, false once one setting is back', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'dovelab-hardened-'));
+  try {
+    const put = (rel: string, v: string) => { mkdirSync(join(base, rel, '..'), { recursive: true }); writeFileSync(join(base, rel), `${v}\n`); };
+    put('proc/ipv6/conf/up0/disable_ipv6', '0');
+    put('proc/ipv4/conf/up0/arp_ignore', '0');
+    put('proc/ipv4/conf/up0/forwarding', '1');
+    put('sys/up0/flags', '0x1002');
+    const opts = { sysctlRoot: join(base, 'proc'), sysfsNet: join(base, 'sys') };
+    assert.is(isHardened('up0', opts), false, 'a new device: the kernel defaults');
+    await hardenDongle('up0', join(base, 'run'), opts);
+    assert.is(isHardened('up0', opts), true);
+    put('proc/ipv4/conf/up0/forwarding', '1');
+    assert.is(isHardened('up0', opts), false);
+    assert.is(isHardened('up9', opts), false, 'absent');
+  } finally { rmSync(base, { recursive: true, force: true }); }
+});
 
 test.run();
