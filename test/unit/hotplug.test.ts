@@ -157,7 +157,8 @@ test('kiosk: "uplink up0 unplugged" while it is gone, pushed live when the dongl
   const web = createApp({
     cfg: ctx.cfg, lab: ctx, now: () => now, secret: Buffer.alloc(32, 7), log: () => {}, uiDir: '/nonexistent', ipv4: () => '192.0.2.10',
     faucetStatus: async () => ({ hashes: [sha256(ctx.faucet.liveConfig() ?? '')], loadError: false, applied: true, dpUp: { dovelab0: true }, warmStarts: 0, coldStarts: 0 }),
-    diskUsed: async () => 0.1, eventPollMs: 10, dongleChanges: () => dongleChanges,
+    // A poll slower than the test's 5 s deadline: only the dongle count can wake the stream in time.
+    diskUsed: async () => 0.1, eventPollMs: 60_000, dongleChanges: () => dongleChanges,
   });
   try {
     const kiosk = async () => ((await (await web.app.request('/api/kiosk')).json()) as KioskView).alarms;
