@@ -185,11 +185,13 @@ export async function simPlug(runDir: string, name: string, log: (s: string) => 
       if ('toLan' in d && d.toLan) await inNs(farNs, ['ip', 'link', 'set', d.far, 'master', l.lan]);
       await inNs(farNs, ['ip', 'link', 'set', d.far, 'up']);
     } else {
-      // The trunk: the far end is a port of the training switch (OVS re-opens it by name).
+      // The trunk: the far end is a port of the training switch. Its port is made again, in two
+      // transactions: OVS's userspace datapath would keep receiving from the gone device.
       hardenHostEnd(d.far);
       await run(['ethtool', '-K', d.far, 'tx', 'off']);
       await run(['ip', 'link', 'set', d.far, 'up']);
-      await vsctl!(['--may-exist', 'add-port', l.trunk.bridge, d.far]);
+      await vsctl!(['--if-exists', 'del-port', l.trunk.bridge, d.far]);
+      await vsctl!(['add-port', l.trunk.bridge, d.far]);
     }
   } catch (e) {
     await run(['ip', 'link', 'del', 'dev', name], { allowFail: true });
