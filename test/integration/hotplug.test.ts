@@ -11,7 +11,9 @@ import * as assert from 'uvu/assert';
 import { labUp } from '../../agent/lab/service.js';
 import { faucetStatus } from '../../agent/net/faucet/status.js';
 import { scrape, pick } from '../../agent/metrics/prometheus.js';
-import { cfg, pingLoss, pingOk, run, stack, startAgent, startCapture, waitFor, type AgentProc } from './_stack.js';
+import { cfg, docker, pingLoss, pingOk, run, stack, startAgent, startCapture, waitFor, type AgentProc } from './_stack.js';
+import { removeTrainingHost, trainingHost } from '../../agent/hardware/sim/world.js';
+import { vsctlVia } from '../../agent/net/ovs-exec.js';
 import { dovelab } from './_cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'dovelab-hotplug-'));
@@ -22,11 +24,12 @@ let agent: AgentProc;
 
 const LESSON = `dovelab: 1
 id: hotplug
-networks: {school: {vlan: 110, shared: true}}
-uplinks: {school: {interface: up0, network: school}}
+networks: {school: {vlan: 110, shared: true}, office: {vlan: 120, shared: true}}
+uplinks: {school: {interface: up0, network: school}, trunk: {interface: up1, networks: [office]}}
 mirrors: {tap: {interface: mir0, from: [pc]}}
 hosts:
   pc: {per_group: true, interfaces: {eth0: {network: school}}}
+  desk: {interfaces: {eth0: {network: office, ip: 203.0.113.11/24}}}
 `;
 
 const sysctl = (family: string, ifname: string, key: string) => readFileSync(`/proc/sys/net/${family}/conf/${ifname}/${key}`, 'utf8').trim();
@@ -51,7 +54,7 @@ test.before(async () => {
   writeFileSync(join(dir, 'lesson.yaml'), LESSON);
   writeFileSync(join(dir, 'README.md'), '# hotplug\n');
   // Whatever an earlier run left: both dongles plugged in.
-  for (const d of ['up0', 'mir0']) if ((await run(['ip', 'link', 'show', 'dev', d], { allowFail: true })).code !== 0) await dovelab(['sim', 'plug', d]);
+  for (const d of ['up0', 'up1', 'mir0']) if ((await run(['ip', 'link', 'show', 'dev', d], { allowFail: true })).code !== 0) await dovelab(['sim', 'plug', d]);
   await labUp(ctx, dir, 1);
   agent = startAgent(join(work, 'agent.log'), 5, { DOVELAB_WEB_PORT: String(PORT) });
   await agent.waitLine('its start repair', /repair done \(start\)/, 60_000);
@@ -61,7 +64,7 @@ test.before(async () => {
 });
 test.after(async () => {
   await agent?.stop();
-  for (const d of ['up0', 'mir0']) if ((await run(['ip', 'link', 'show', 'dev', d], { allowFail: true })).code !== 0) await dovelab(['sim', 'plug', d]);
+  for (const d of ['up0', 'up1', 'mir0']) if ((await run(['ip', 'link', 'show', 'dev', d], { allowFail: true })).code !== 0) await dovelab(['sim', 'plug', d]);
   await dovelab(['down']);
   rmSync(work, { recursive: true, force: true });
 });
@@ -126,6 +129,27 @@ test('mirror mir0 pulled and plugged back: the kiosk shows it missing, then the 
   assert.is(sysctl('ipv6', 'mir0', 'disable_ipv6'), '1', 'hardened again');
   assert.equal(await faucet(), before.faucet, 'Faucet neither reloaded nor reconnected');
   assert.not.match(since(mark), /Faucet reloaded|agent \d+ started/, since(mark));
+});
+
+test('trunk dongle up1 pulled and plugged back: VLAN 120 of the training switch reaches desk again, same ofport', async () => {
+  const vsctl = vsctlVia(docker);
+  try {
+    const ns = await trainingHost(cfg.runDir, vsctl, 'hp120', 120, '203.0.113.21/24');
+    const ping = async () => (await run(['ip', 'netns', 'exec', ns, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '203.0.113.11'], { allowFail: true })).stdout;
+    const first = await ping();
+    assert.match(first, / 0% packet loss/, `control: VLAN 120 of the training switch reaches desk through the trunk: ${first}`);
+    const before = { ofport: (await ofports()).up1, faucet: await faucet() };
+    const mark = agent.log().length;
+    assert.is((await dovelab(['sim', 'unplug', 'up1'])).code, 0);
+    await waitFor('the kiosk to show up1 unplugged', async () => (await kioskAlarms()).includes('uplink up1 unplugged'), 15_000, 50);
+    assert.match(await ping(), /100% packet loss/, 'no trunk, no way');
+    assert.is((await dovelab(['sim', 'plug', 'up1'])).code, 0);
+    await agent.waitLine('the dongle repair', /dongle uplink up1 present: hardened, port re-made on ofport \d+ \(a new device\), set up/, 15_000);
+    await waitFor('VLAN 120 to reach desk again', async () => / 0% packet loss/.test(await ping()), 30_000, 0);
+    assert.is((await ofports()).up1, before.ofport, 'the same ofport');
+    assert.equal(await faucet(), before.faucet, 'Faucet neither reloaded nor reconnected');
+    assert.not.match(since(mark), /Faucet reloaded|agent \d+ started/, since(mark));
+  } finally { await removeTrainingHost(vsctl, cfg.runDir, 'hp120'); }
 });
 
 test.run();
