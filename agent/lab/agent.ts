@@ -10,7 +10,7 @@ import { labContext } from '../context.js';
 import { dockerCall, dockerClient } from '../docker/client.js';
 import { checkIo, desiredOf, ensureJoinCodes, labDongleRepair, labRepair } from './service.js';
 import { watchLinks } from '../hardware/link-monitor.js';
-import { heldDongles } from '../net/dongle.js';
+import { heldDongles, isHardened } from '../net/dongle.js';
 import { serveWeb, type WebServer } from '../web/server.js';
 import { servePlugin, type PluginServer } from '../web/plugin.js';
 import { jsonLine } from '../web/request-log.js';
@@ -71,6 +71,13 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   // One plugged in while no agent ran came back with the kernel's settings: repair what is here.
   const here = links.present().filter(isDongle);
   if (here.length) dongleRepairs.trigger(...here.map((n) => `${n} present at start`));
+  // Every interval: a dongle the lab holds that is here without its hardening (a repair that failed,
+  // a change nobody told us of) is a new device too.
+  const recheckDongles = () => {
+    const present = new Set(links.present());
+    const lost = heldDongles(paths(c).dongleState).filter((n) => present.has(n) && !isHardened(n));
+    if (lost.length) dongleRepairs.trigger(...lost.map((n) => `${n} found without its hardening`));
+  };
 
   // The web UI; the agent repairs the lab even when it cannot serve it (port taken).
   let web: WebServer | undefined;
@@ -122,7 +129,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     } catch (e) { ctx.log(`checks failed: ${(e as Error).message}`); } finally { checking = false; }
   };
   repairs.trigger('start');
-  const timer = setInterval(() => { repairs.trigger('interval'); void check(); }, intervalMs);
+  const timer = setInterval(() => { repairs.trigger('interval'); recheckDongles(); void check(); }, intervalMs);
 
   const stop = () => {
     if (stopping) return;

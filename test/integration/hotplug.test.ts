@@ -3,7 +3,7 @@
 // defaults, link down) while `dovelab agent` runs. The kiosk shows the dongle missing and stops
 // once it is back; the dongle returns to its OVS port on the same ofport, hardened, and traffic
 // flows again — with no agent restart and no Faucet reload.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -33,7 +33,9 @@ hosts:
 `;
 
 const sysctl = (family: string, ifname: string, key: string) => readFileSync(`/proc/sys/net/${family}/conf/${ifname}/${key}`, 'utf8').trim();
-const ofports = async () => Object.fromEntries((await (await stack()).ovs.ports(cfg.bridge)).map((p) => [p.name, p.ofport]));
+/** name -> ofport; read again if a port went between OVS's two lists (the agent may be re-making one: it holds the lab lock, we do not). */
+const ofports = async () => waitFor('a consistent list of the OVS ports', async () =>
+  Object.fromEntries((await (await stack()).ovs.ports(cfg.bridge)).map((p) => [p.name, p.ofport])) as Record<string, number>, 10_000, 100);
 const kioskAlarms = async (): Promise<string[]> => {
   const r = await fetch(`http://127.0.0.1:${PORT}/api/kiosk`, { signal: AbortSignal.timeout(3000) });
   return ((await r.json()) as { alarms: string[] }).alarms;
@@ -64,6 +66,8 @@ test.before(async () => {
 });
 test.after(async () => {
   await agent?.stop();
+  // The agent's log outlives the run (the work folder goes).
+  if (agent) copyFileSync(agent.logFile, join(tmpdir(), 'dovelab-hotplug-agent.log'));
   for (const d of ['up0', 'up1', 'mir0']) if ((await run(['ip', 'link', 'show', 'dev', d], { allowFail: true })).code !== 0) await dovelab(['sim', 'plug', d]);
   await dovelab(['down']);
   rmSync(work, { recursive: true, force: true });
@@ -129,6 +133,16 @@ test('mirror mir0 pulled and plugged back: the kiosk shows it missing, then the 
   assert.is(sysctl('ipv6', 'mir0', 'disable_ipv6'), '1', 'hardened again');
   assert.equal(await faucet(), before.faucet, 'Faucet neither reloaded nor reconnected');
   assert.not.match(since(mark), /Faucet reloaded|agent \d+ started/, since(mark));
+});
+
+test('a held dongle found without its hardening (no event told of it) is repaired at the next interval', async () => {
+  const mark = agent.log().length;
+  writeFileSync('/proc/sys/net/ipv6/conf/up0/disable_ipv6', '0');
+  assert.is(sysctl('ipv6', 'up0', 'disable_ipv6'), '0', 'control: the setting is off now');
+  await waitFor('the interval to notice and repair', () => /dongle repair failed|dongle uplink up0 present: hardened/.test(since(mark)), 20_000, 100);
+  assert.match(since(mark), /dongle uplink up0 present: hardened, port re-made on ofport 1 \(a new device\), set up/, since(mark));
+  assert.is(sysctl('ipv6', 'up0', 'disable_ipv6'), '1');
+  await waitFor('pc to reach the printer', () => pingOk(PC, PRINTER).catch(() => false), 30_000, 0);
 });
 
 test('trunk dongle up1 pulled and plugged back: VLAN 120 of the training switch reaches desk again, same ofport', async () => {
