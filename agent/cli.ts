@@ -17,10 +17,12 @@ import { labSummary } from './lab/summary.js';
 import { containerState, execIn } from './docker/client.js';
 import { vsctlVia } from './net/ovs-exec.js';
 import { hashPassword } from './web/instructor-auth.js';
+import { registerHardwareVerbs, withDiscoveredDongles } from './cli-hardware.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => console.log(s);
-const cfg = (): Config => loadConfig();
+/** The appliance config; with a `hardware` section, its dongles map is filled from NIC discovery. */
+const cfg = (): Config => withDiscoveredDongles(loadConfig());
 
 /** Every verb: errors become one clear message and exit code 1. */
 const action = <A extends unknown[]>(fn: (...a: A) => Promise<void | number>) => async (...a: A) => {
@@ -137,5 +139,6 @@ program.command('web').description('the web UI').command('password')
   }));
 
 registerLabVerbs(program, cfg, action, log);
+registerHardwareVerbs(program, () => loadConfig(), action, log); // the config as written: the verbs run discovery themselves
 
 await program.parseAsync(process.argv);

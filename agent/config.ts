@@ -13,6 +13,64 @@ export const HostLimitsSchema = z.strictObject({
 });
 export type HostLimits = z.infer<typeof HostLimitsSchema>;
 
+/** Interface names a dongle may get: not the kernel's probe-order eth*, nothing another part of the system owns. */
+const DONGLE_NAME_RESERVED: [RegExp, string][] = [
+  [/^eth/, 'eth* names are the kernel\'s own (probe order): a dongle named so could swap with the onboard port'],
+  [/^(wlan|lo$|veth|docker|br-|dl|ovs-|usb\d)/, 'reserved for Wi-Fi, loopback, Docker, Open vSwitch or Dovelab\'s lab ports'],
+];
+const DongleNameSchema = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,14}$/, 'an interface name: a letter, then up to 14 letters, digits, _ or -')
+  .superRefine((n, ctx) => {
+    const bad = DONGLE_NAME_RESERVED.find(([re]) => re.test(n));
+    if (bad) ctx.addIssue({ code: 'custom', message: `${n}: ${bad[1]}` });
+  });
+/** One dongle the instructor gave a role: the one in a USB port, or the one with a MAC address (wherever it is plugged). */
+export const DongleAssignmentSchema = z.strictObject({
+  /** The USB device's sysfs name, e.g. 1-1.2 (`dovelab hardware scan` shows it): whatever dongle is in that port. */
+  usb_path: z.string().regex(/^\d+-\d+(\.\d+)*$/, 'a USB port path like 1-1.2 (bus-port.port…)').optional(),
+  /** This dongle, in any port. */
+  mac: z.string().regex(/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/, 'a MAC address like 00:e0:4c:68:00:01')
+    .transform((m) => m.toLowerCase().replace(/-/g, ':')).optional(),
+  /** Its stable name (a .link file gives it); default by role: up0, mir0, lab1, spare1 … */
+  name: DongleNameSchema.optional(),
+  role: z.enum(['uplink', 'mirror', 'lab', 'unused']),
+}).superRefine((d, ctx) => {
+  if (!d.usb_path === !d.mac) ctx.addIssue({ code: 'custom', message: d.usb_path ? 'give usb_path or mac, not both' : 'needs usb_path or mac' });
+});
+export type DongleAssignmentConfig = z.infer<typeof DongleAssignmentSchema>;
+
+/** No two entries with the same name, USB path or MAC: the error names both entries. */
+function refuseDuplicates(list: DongleAssignmentConfig[], ctx: z.RefinementCtx): void {
+  for (const key of ['name', 'usb_path', 'mac'] as const) {
+    const seen = new Map<string, number>();
+    list.forEach((d, i) => {
+      const v = d[key];
+      if (v === undefined) return;
+      const first = seen.get(v);
+      if (first === undefined) seen.set(v, i);
+      else ctx.addIssue({ code: 'custom', path: [i, key], message: `${v} is already hardware.dongles.${first}.${key}` });
+    });
+  }
+}
+
+/**
+ * The Pi's NIC discovery. With this section, the USB Ethernet dongles found in sysfs fill the
+ * `dongles` map (entries here first, then defaults for the others); without it (a dev machine,
+ * the sim world) the map is used as written. See agent/hardware/roles.ts.
+ */
+export const HardwareSchema = z.strictObject({
+  /** The sysfs root to scan (a fixture tree in tests and the sim world). */
+  sysfs: z.string().default('/sys'),
+  /** Dongles given a role by USB port or MAC. */
+  dongles: z.array(DongleAssignmentSchema).default([]).superRefine(refuseDuplicates),
+  /**
+   * Dongles found but not listed: auto = the first (by USB port) becomes the uplink up0, the second
+   * the mirror mir0, the others lab ports lab1, lab2 … (roles already listed are skipped); unused =
+   * leave them alone.
+   */
+  unconfigured: z.enum(['auto', 'unused']).default('auto'),
+});
+export type HardwareConfig = z.infer<typeof HardwareSchema>;
+
 export const ConfigSchema = z.strictObject({
   /** Desired state on disk (lesson, parameters, faucet.yaml). */
   dataDir: z.string().default('/var/lib/dovelab'),
@@ -36,6 +94,8 @@ export const ConfigSchema = z.strictObject({
    */
   dongles: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/, 'a Linux interface name'),
     z.enum(['uplink', 'mirror', 'lab'])).default({ up0: 'uplink', up1: 'uplink', mir0: 'mirror' }),
+  /** NIC discovery on the Pi (absent: no discovery, `dongles` as written). */
+  hardware: HardwareSchema.optional(),
   /** ACLs for Docker networks of the driver (lesson or Faucet rule syntax), beside the built-in ones. */
   aclFile: z.string().default('/etc/dovelab/acls.yaml'),
   /** Per lab host: what it gets by default, and the most a lesson may ask for. */
@@ -63,6 +123,23 @@ export const ConfigSchema = z.strictObject({
     instructor_password_hash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
       'scrypt$N$r$p$salt$hash, as `dovelab web password` prints it').optional(),
   }).prefault({}),
+  /**
+   * The appliance's LEDs (agent/hardware/leds.ts). auto: the Linux LED class when the dovelab-* LEDs
+   * exist under classDir (the image's dtoverlay=gpio-led lines), else none; GPIO pins are never
+   * guessed: driver gpio needs `gpio` (BCM numbers). fake records each change to fakeFile.
+   */
+  leds: z.strictObject({
+    driver: z.enum(['auto', 'class', 'gpio', 'none', 'fake']).default('auto'),
+    classDir: z.string().default('/sys/class/leds'),
+    gpioDir: z.string().default('/sys/class/gpio'),
+    gpio: z.strictObject(Object.fromEntries(['status', 'lab', 'fault', 'traffic'].map((r) => [r, z.number().int().min(0).max(27).optional()])) as
+      Record<'status' | 'lab' | 'fault' | 'traffic', z.ZodOptional<z.ZodNumber>>).optional(),
+    /** The header GPIO chip's label when it is none of pinctrl-bcm2835/-bcm2711/-rp1. */
+    chipLabel: z.string().optional(),
+    activeLow: z.boolean().default(false),
+    fakeFile: z.string().optional(),
+  }).refine((l) => l.driver !== 'gpio' || Object.values(l.gpio ?? {}).some((n) => n !== undefined),
+    { message: 'driver gpio needs leds.gpio (BCM numbers of the LEDs: status, lab, fault, traffic)', path: ['gpio'] }).prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -93,6 +170,9 @@ export function loadConfig(file = process.env.DOVELAB_CONFIG ?? '/etc/dovelab/do
     web[key] = key === 'port' && /^\d+$/.test(v) ? Number(v) : key === 'mdns' ? !/^(0|false|no|off)$/i.test(v) : v;
     raw.web = web;
   }
+  // With discovery on, the dongles map holds only what the file lists (not the sim world's default).
+  if (raw.hardware === null) raw.hardware = {}; // a bare `hardware:` line: discovery with its defaults
+  if (raw.hardware !== undefined && raw.dongles === undefined) raw.dongles = {};
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');

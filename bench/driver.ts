@@ -12,6 +12,7 @@
 //   also from the probe's own start (the data plane without the container's start-up), and to the
 //   first reply (as a program in the container sees it);
 // - where the time goes: the driver's time per call (from the agent's log), teardown time.
+import { emitJson } from './emit.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -268,7 +269,7 @@ try {
   const dl = res.dovelab; const br = res.bridge;
   const ratio = mean(runS('dovelab')) / mean(runS('bridge'));
   const fp = summary(dl.flatMap((r) => r.firstPacket));
-  console.log(JSON.stringify({
+  await emitJson({
     bench: 'driver',
     containers: CONTAINERS,
     repetitions: REPS,
@@ -308,7 +309,7 @@ try {
       network_create_to_usable_ms: 'start of `docker network create` -> first echo reply received by a second container from a first one on the network (two `docker run -d`, ARP, one round trip); mean over repetitions',
     },
     total_s: Math.round((Date.now() - t00) / 1000),
-  }, null, 2));
+  });
   failed = false;
 } catch (e) {
   console.error(`bench driver failed: ${(e as Error).stack ?? e}`);

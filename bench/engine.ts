@@ -6,6 +6,7 @@
 // - Faucet warm/cold start counts of every live change; the agent's RSS with the 24 hosts up;
 // - packets lost by a 10/s ping during disturbances (agent kill -9 and restart, Faucet restart, OVS
 //   restart, reset of another group), against the same ping with nothing happening (same run).
+import { emitJson } from './emit.js';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -186,7 +187,7 @@ await setAcls(ctx, 'h2.eth0', [], 1);
 const lost = await disturbances(ctx, dir);
 await labDown(ctx);
 
-console.log(JSON.stringify({
+await emitJson({
   bench: 'engine',
   bringup_24_hosts_ms: { dovelab: ours, plain_docker_bridge: plain, ratio: Number((ours / plain).toFixed(2)), goal_ratio: 1.3 },
   attach_one_host_ms: { p50: pct(attach, 50), p95: pct(attach, 95), faucet_confirm_p50: pct(attachFaucet, 50), n: attach.length },
@@ -194,5 +195,5 @@ console.log(JSON.stringify({
   faucet_starts_during_live_changes: warmCold,
   agent_rss_kib_with_24_hosts: rssKiB,
   ping_lost_during_disturbances: lost,
-}, null, 2));
+});
 process.exit(0);

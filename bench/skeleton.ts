@@ -1,6 +1,7 @@
 // Walking-skeleton figures, as JSON: image build (warm), infra up -> dp_status 1 (cold, after
 // infra down), lab up of two hosts, and the agent's peak RSS. Baseline in the same run: the same
 // three infra containers started with plain `docker run`, no bridge, no Faucet confirmation.
+import { emitJson } from './emit.js';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, INFRA } from '../agent/config.js';
 import { dockerClient } from '../agent/docker/client.js';
@@ -40,7 +41,7 @@ const infraUp = await timed(['infra', 'up']);
 const labUp = await timed(['up', LESSON]);
 const baseline = await baselinePlainDocker();
 await timed(['down']);
-console.log(JSON.stringify({
+await emitJson({
   bench: 'skeleton',
   images_build_warm_ms: images.ms,
   infra_up_to_dp_status_ms: infraUp.ms,
@@ -49,4 +50,4 @@ console.log(JSON.stringify({
   lab_up_two_hosts_ms: labUp.ms,
   agent_peak_rss_kib: { infra_up: infraUp.maxRssKiB, lab_up: labUp.maxRssKiB },
   containers: Object.values(INFRA),
-}, null, 2));
+});

@@ -9,6 +9,7 @@
 //   (PSS of each docker CLI process), plus dockerd/containerd/shims' delta for both;
 // - 30 simulated students (join, live stream, one terminal with a keystroke every 2 s) for
 //   BENCH_WEB_SECONDS (default 60): the agent's RSS and CPU.
+import { emitJson } from './emit.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -381,5 +382,5 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 result.total_s = Math.round((Date.now() - t00) / 1000);
-console.log(JSON.stringify(result, null, 2));
+await emitJson(result);
 process.exit(0);

@@ -21,6 +21,7 @@ import { pruneEndpoints } from './networks.js';
 import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
+import { startAgentLeds } from './agent-leds.js';
 
 /** The initial /events call gets this long to answer before it counts as failed. */
 const EVENTS_DEADLINE_MS = 5_000;
@@ -32,7 +33,10 @@ const EVENT_SETTLE_MS = 500;
 
 export async function runAgent(c: Config, log: (s: string) => void, intervalMs: number): Promise<void> {
   const docker = dockerClient();
-  const ctx = await labContext(c, (s) => log(`${new Date().toISOString()} ${s}`), docker);
+  // The LEDs first: booting until infra and the web answer (kernel triggers blink on if we die).
+  const leds = await startAgentLeds(c, docker, (s) => log(`${new Date().toISOString()} ${s}`));
+  const ctx = await labContext(c, (s) => log(`${new Date().toISOString()} ${s}`), docker)
+    .catch(async (e: Error) => { await leds?.failed(e.message); throw e; });
   const pidFile = `${c.runDir}/agent.pid`;
   writeFileSync(pidFile, String(process.pid));
   let stopping = false;
@@ -100,6 +104,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     } catch (e) {
       ctx.log(`repair failed (${why}): ${(e as Error).message.split('\n')[0]}`);
     }
+    void leds?.update(web !== undefined);
   });
 
   // Our containers coming and going (an OVS or Faucet restart, a lab host that died): the events of
@@ -139,7 +144,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
     // The web side closes its streams and terminals; the lab keeps running.
     void Promise.all([repairs.stop(), dongleRepairs.stop(), links.close(), plugin?.close().catch((e: Error) => ctx.log(`network driver: ${e.message}`)), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
-      unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`))]).then(() => {
+      unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`)), leds?.stop().catch((e: Error) => ctx.log(`leds: ${e.message}`))]).then(() => {
       rmSync(pidFile, { force: true });
       ctx.log(`agent ${process.pid} stopped`);
       process.exit(0);

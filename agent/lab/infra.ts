@@ -7,7 +7,7 @@ import { containerState, pingDocker } from '../docker/client.js';
 import { ensureInfraContainer, removeInfraContainer } from '../docker/infra.js';
 import { vsctlVia } from '../net/ovs-exec.js';
 import { sha256, waitForConfirm, writeAtomic } from '../net/faucet/apply.js';
-import { faucetIo } from '../net/faucet/docker-io.js';
+import { faucetIo, startCheckd } from '../net/faucet/docker-io.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
 import { faucetStatus, type FaucetStatus } from '../net/faucet/status.js';
 import { ensureLabFirewall, removeLabFirewall } from '../net/firewall.js';
@@ -51,20 +51,26 @@ export async function infraUp(c: Config, docker: Docker, log: (s: string) => voi
   const t0 = Date.now();
   await pingDocker(docker);
   const containers: Record<string, string> = {};
-  containers.ovs = await ensureInfraContainer(docker, c, 'ovs');
-  log(`OVS container: ${containers.ovs}`);
+  const p = paths(c);
+  const io = faucetIo(docker, c);
   const ovs = new Ovs(vsctlVia(docker));
-  await waitForOvs(ovs);
-  const datapath = await chooseDatapath(c, ovs);
-  const bridgeExisted = await ovs.bridgeExists(c.bridge);
-  await ovs.ensureFaucetBridge({
-    bridge: c.bridge, dpId: c.dpId, datapath,
-    controllers: [`tcp:127.0.0.1:${c.faucetOfPort}`, `tcp:127.0.0.1:${c.gaugeOfPort}`],
-  });
-  log(`bridge ${c.bridge}: ${bridgeExisted ? 'present' : 'created'} (datapath ${datapath})`);
-  try {
-    const p = paths(c);
-    const io = faucetIo(docker, c);
+  // The switch and its controllers come up side by side: Faucet and Gauge only listen until the
+  // bridge connects (OVS retries every second at most).
+  let bridgeExisted = true;
+  const switchSide = async () => {
+    containers.ovs = await ensureInfraContainer(docker, c, 'ovs');
+    log(`OVS container: ${containers.ovs}`);
+    await waitForOvs(ovs);
+    const datapath = await chooseDatapath(c, ovs);
+    bridgeExisted = await ovs.bridgeExists(c.bridge);
+    await ovs.ensureFaucetBridge({
+      bridge: c.bridge, dpId: c.dpId, datapath,
+      controllers: [`tcp:127.0.0.1:${c.faucetOfPort}`, `tcp:127.0.0.1:${c.gaugeOfPort}`],
+    });
+    log(`bridge ${c.bridge}: ${bridgeExisted ? 'present' : 'created'} (datapath ${datapath})`);
+    return datapath;
+  };
+  const controllerSide = async () => {
     // Faucet must always start with a valid config; keep a running lab's config if there is one.
     if (!existsSync(p.faucetYaml)) {
       const text = emitFaucetYaml(idleFaucetModel(c));
@@ -75,9 +81,16 @@ export async function infraUp(c: Config, docker: Docker, log: (s: string) => voi
     }
     writeAtomic(p.gaugeYaml, gaugeYaml(c));
     await ensureLabFirewall([HOST_END_PATTERN]);
-    containers.faucet = await ensureInfraContainer(docker, c, 'faucet');
-    containers.gauge = await ensureInfraContainer(docker, c, 'gauge');
+    [containers.faucet, containers.gauge] = await Promise.all([
+      ensureInfraContainer(docker, c, 'faucet'), ensureInfraContainer(docker, c, 'gauge')]);
     log(`Faucet container: ${containers.faucet}; Gauge container: ${containers.gauge}`);
+    // Ready for the first lab's checks (imports take a second; until it listens, checks run one-shot).
+    await startCheckd(docker).catch((e: Error) => log(`Faucet check daemon not started: ${e.message}`));
+  };
+  const [sw, ctl] = await Promise.allSettled([switchSide(), controllerSide()]);
+  try {
+    if (sw.status === 'rejected') throw sw.reason;
+    if (ctl.status === 'rejected') throw ctl.reason;
     const hash = sha256(readFileSync(p.faucetYaml, 'utf8'));
     const st = await waitForConfirm(io, hash, c.bridge, 60_000);
     if (!st) {
@@ -85,7 +98,7 @@ export async function infraUp(c: Config, docker: Docker, log: (s: string) => voi
         `Next step: \`docker logs ${INFRA.faucet}\` and ${c.logDir}/faucet/faucet.log.`);
     }
     log(`Faucet confirms config ${hash.slice(0, 12)}, dp_status 1`);
-    return { datapath, msToDpUp: Date.now() - t0, containers, faucet: st };
+    return { datapath: sw.value, msToDpUp: Date.now() - t0, containers, faucet: st };
   } catch (e) {
     // Leave no half-made switch behind.
     if (!bridgeExisted) await ovs.deleteBridge(c.bridge).catch(() => {});

@@ -169,7 +169,21 @@ export interface HealthView {
   dongles: { name: string; role: string; present: boolean }[];
   /** Other Dovelab appliances found over mDNS (_dovelab._tcp); absent when mDNS is off. */
   neighbours?: { name: string; url: string; version?: string }[];
+  /** The Pi firmware's throttling flags (get_throttled); absent on other machines. */
+  throttled?: ThrottledView;
+  /** Hot, throttled, under-voltage, disk or memory short (hardware/health.ts thresholds). */
+  warnings: HealthWarningView[];
 }
+export interface ThrottleFlagsView { underVoltage: boolean; frequencyCapped: boolean; throttled: boolean; softTempLimit: boolean }
+export interface ThrottledView {
+  /** The firmware's word, e.g. 0x50005. */
+  raw: string;
+  now: ThrottleFlagsView;
+  /** The firmware's sticky bits: since boot, or lately where the kernel's voltage monitor clears them. */
+  occurred: ThrottleFlagsView;
+  source: 'vcgencmd' | 'sysfs';
+}
+export interface HealthWarningView { code: string; message: string }
 /** GET /api/instructor/diagram: the whole lab (every group), as SVG text. */
 export interface DiagramView { svg: string }
 

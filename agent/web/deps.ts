@@ -6,6 +6,7 @@ import type { TerminalBackend } from '../docker/terminal.js';
 import type { CaptureBackend } from '../net/capture.js';
 import type { LabContext } from '../lab/engine.js';
 import type { FaucetStatus } from '../net/faucet/status.js';
+import type { HardwareHealth } from '../hardware/health.js';
 
 export interface WebDeps {
   cfg: Config;
@@ -37,6 +38,11 @@ export interface WebDeps {
   bundledLessonsDir?: string;
   /** The CPU temperature file (default /sys/class/thermal/thermal_zone0/temp). */
   thermalFile?: string;
+  /**
+   * The board's health (temperature, throttling, memory, disk, load). The console reads this
+   * machine's when it is not given; the kiosk shows its warnings only when it is given.
+   */
+  hardware?: () => Promise<HardwareHealth>;
   /** Other appliances seen lately (mDNS browse, cached by the agent); undefined when mDNS is off. */
   neighbours?: () => { name: string; url: string; version?: string }[];
   /** Counts dongles pulled or plugged (the agent's link monitor): live views are sent again when it moves. */

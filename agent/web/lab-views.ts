@@ -13,6 +13,7 @@ import { sha256 } from '../net/faucet/apply.js';
 import type { ClassView, ControlsView, GroupView, HostView, KioskView, TaskView } from './api-types.js';
 import { classHosts, classRows, StuckTracker } from './class-view.js';
 import { readHealth } from './health.js';
+import { healthWarnings, readHardwareHealth, type HardwareHealth } from '../hardware/health.js';
 import type { WebDeps } from './deps.js';
 import { DiagramCache, groupDiagramDot } from './group-diagram.js';
 import { diagramDot } from '../lab/diagram.js';
@@ -21,6 +22,8 @@ import { renderMarkdown } from './markdown.js';
 
 /** How long one status (an OVS and Docker round trip) serves every page asking for it. */
 const STATUS_TTL_MS = 2_000;
+/** How long one look at the board (vcgencmd, statfs, meminfo) serves every page asking for it. */
+const HARDWARE_TTL_MS = 5_000;
 
 const runKey = (st: LabState) => `${st.lab}\n${st.startedAt}`;
 
@@ -53,6 +56,8 @@ export class LabViews {
   private stuck = new StuckTracker();
   /** Docker's and the infra containers' states: one look per STATUS_TTL_MS too. */
   private infra = new Fresh<{ docker: boolean; containers: Record<string, string> }>();
+  /** The board's health (vcgencmd, statfs, meminfo): one look per HARDWARE_TTL_MS. */
+  private hardware = new Fresh<HardwareHealth>();
 
   constructor(private readonly deps: WebDeps) {}
 
@@ -149,6 +154,8 @@ export class LabViews {
       infra: () => this.infra.get('', now, STATUS_TTL_MS, (this.deps.infra ?? (async () => ({ docker: false, containers: {} })))),
       faucet: async () => (faucet && 'error' in faucet ? { error: faucet.error } : faucet ? { dpUp: faucet.status.dpUp[faucet.dpName] === true } : undefined),
       thermalFile: this.deps.thermalFile,
+      hardware: () => this.hardware.get('', now, HARDWARE_TTL_MS, this.deps.hardware ??
+        (() => readHardwareHealth({ dataDir: cfg.dataDir, ...(this.deps.thermalFile ? { thermalFile: this.deps.thermalFile } : {}) }))),
     });
     const neighbours = this.deps.neighbours?.();
     if (neighbours) health.neighbours = neighbours;
@@ -177,6 +184,12 @@ export class LabViews {
     const [hosts, [faucet, diskUsed]] = await Promise.all([st ? this.hostsOrDown(st) : Promise.resolve([]), this.factsNow(now)]);
     const facts: AlarmFacts = { hosts, faucet, diskUsed, missingDongles: await this.missingDongles(st) };
     const list = alarms(facts);
+    // The board's warnings (hot, throttled, under-voltage, memory; the disk unless said already).
+    const { hardware } = this.deps;
+    if (hardware) {
+      const hw = await this.hardware.get('', now, HARDWARE_TTL_MS, hardware).catch(() => undefined);
+      for (const w of hw ? healthWarnings(hw) : []) if (w.code !== 'disk' || !list.some((a) => a.startsWith('disk '))) list.push(w.message);
+    }
     if (st && !hosts) list.unshift('cannot read the lab hosts (Docker or OVS not answering)');
     const report = st && this.checks(st);
     const total = st?.topology.tasks.length ?? 0;

@@ -9,6 +9,7 @@ import { faucetIo } from '../net/faucet/docker-io.js';
 import { faucetStatus } from '../net/faucet/status.js';
 import type { WebDeps } from './deps.js';
 import { findAppliances } from '../hardware/mdns.js';
+import { readHardwareHealth } from '../hardware/health.js';
 import { firstIpv4 } from './kiosk.js';
 import { diskUsedOf } from './lab-views.js';
 import { loadWebSecret } from './session.js';
@@ -29,6 +30,7 @@ export function agentWebDeps(cfg: Config, lab: LabContext, docker: Docker, log: 
     terminals: dockerTerminals(docker),
     captures: tcpdumpCaptures,
     infra: async () => { const s = await infraStatus(cfg, docker); return { docker: s.docker, containers: s.containers }; },
+    hardware: () => readHardwareHealth({ dataDir: cfg.dataDir }),
     ...(cfg.web.mdns ? { neighbours: watchNeighbours(cfg, log) } : {}),
   };
 }

@@ -76,7 +76,8 @@ const qrSvg = (() => { // a fake but QR-looking 25x25 pattern (the agent draws a
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 29 29" shape-rendering="crispEdges"><rect x="-2" y="-2" width="29" height="29" fill="#fff"/><path fill="#000" fill-rule="evenodd" d="${d}"/></svg>`;
 })();
-let alarms = process.env.ALARMS === '0' ? [] : ['Host web of group 3 is down', 'Disk 91% full'];
+const UV = 'under-voltage: power supply too weak';
+let alarms = process.env.ALARMS === '0' ? [] : process.env.ALARMS === 'hw' ? [UV, 'CPU throttled (heat or power)'] : ['Host web of group 3 is down', 'Disk 91% full', UV, 'CPU throttled (heat or power)'];
 const kiosk = () => ({
   appliance: 'dovelab-pi-07',
   joinUrls: ['http://dovelab-pi-07.local/', 'http://192.168.10.57/'],
@@ -128,6 +129,11 @@ const classView = () => {
       infra: { docker: true, containers: { ovs: 'running', faucet: 'running', gauge: 'running' }, faucetDpUp: true },
       dongles: [{ name: 'eth1', role: 'uplink', present: true }],
       neighbours: [{ name: 'dovelab-pi-03', url: 'http://dovelab-pi-03.local/', version: '0.1.0' }],
+      throttled: { raw: alarms.length ? '0x50005' : '0x0', source: 'vcgencmd',
+        now: { underVoltage: alarms.length > 0, frequencyCapped: false, throttled: alarms.length > 0, softTempLimit: false },
+        occurred: { underVoltage: alarms.length > 0, frequencyCapped: false, throttled: alarms.length > 0, softTempLimit: false } },
+      warnings: alarms.length ? [{ code: 'under-voltage', message: UV }, { code: 'throttled', message: 'CPU throttled (heat or power)' },
+        { code: 'disk', message: 'disk 91% full, 2650 MB free' }] : [],
     },
   };
 };
@@ -316,7 +322,7 @@ const server = createServer(async (req, res) => {
   if (p.startsWith('/api/instructor/')) return instructorRoute(req, res, p);
   if (p === '/dev/capture-fail' && req.method === 'POST') { for (const c of captures.values()) endCapture(c, 'tcpdump stopped: the capture port went away'); return json(res, 200, {}); }
   if (p === '/dev/tick' && req.method === 'POST') { tick++; push(); return json(res, 200, { tick }); }
-  if (p === '/dev/alarms' && req.method === 'POST') { alarms = alarms.length ? [] : ['Host web of group 3 is down', 'Disk 91% full']; push(); return json(res, 200, { alarms }); }
+  if (p === '/dev/alarms' && req.method === 'POST') { alarms = alarms.length ? [] : ['Host web of group 3 is down', 'Disk 91% full', UV, 'CPU throttled (heat or power)']; push(); return json(res, 200, { alarms }); }
   if (p === '/dev/events-off' && req.method === 'POST') { eventsOff = true; for (const s of streams) s.res.destroy(); streams.clear(); return json(res, 200, {}); }
   if (p === '/dev/end-sessions' && req.method === 'POST') { sessions.clear(); for (const s of streams) s.res.destroy(); streams.clear(); return json(res, 200, {}); }
   if (p === '/dev/drop' && req.method === 'POST') { for (const s of sockets) s.destroy(); sockets.clear(); return json(res, 200, {}); }

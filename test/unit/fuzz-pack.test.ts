@@ -4,7 +4,6 @@
 // throw PlanError).
 // DOVELAB_FUZZ_SEED=<n> (and DOVELAB_FUZZ_COUNT) reproduce or widen a run.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';

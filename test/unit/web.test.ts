@@ -14,6 +14,11 @@ import { signSession } from '../../agent/web/session.js';
 import { CLOSE, terminalTarget } from '../../agent/web/terminal.js';
 import { sha256 } from '../../agent/net/faucet/apply.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
+import { decodeThrottled, type HardwareHealth } from '../../agent/hardware/health.js';
+
+/** A calm board for the web tests; a test swaps in a hot, under-powered one (faults.board). */
+const CALM_BOARD: HardwareHealth = { load: [0.1, 0.1, 0.1], cpus: 4, memory: { totalMb: 3796, availableMb: 2000 },
+  disk: { usedFraction: 0.5, freeMb: 9000, path: '/var/lib/dovelab' }, cpuTempC: 50, throttled: decodeThrottled(0, 'vcgencmd') };
 
 const LESSON = `
 dovelab: 1
@@ -41,7 +46,7 @@ const README = `# Web test
 <img src=x onerror=alert(2)>
 `;
 
-interface World { web: WebApp; st: LabState; codes: Record<string, string>; ui: string; secret: Buffer; now: { t: number }; logs: string[]; labJson: string; cfgDir: string; fake: FakeWorld; faults: { disk: number; faucet?: string } }
+interface World { web: WebApp; st: LabState; codes: Record<string, string>; ui: string; secret: Buffer; now: { t: number }; logs: string[]; labJson: string; cfgDir: string; fake: FakeWorld; faults: { disk: number; faucet?: string; board?: HardwareHealth } }
 
 async function withWeb(fn: (w: World) => Promise<void>): Promise<void> {
   const t = tempConfig();
@@ -72,6 +77,7 @@ async function withWeb(fn: (w: World) => Promise<void>): Promise<void> {
         return { hashes: [sha256(ctx.faucet.liveConfig() ?? '')], loadError: false, applied: true, dpUp: { dovelab0: true }, warmStarts: 0, coldStarts: 0 };
       },
       diskUsed: async () => faults.disk,
+      hardware: async () => faults.board ?? CALM_BOARD,
       clientIp: (c) => c.req.header('x-test-ip') ?? '198.51.100.99',
       eventPollMs: 20,
     });
@@ -230,6 +236,21 @@ test('/api/kiosk: name, join URLs and QR of the IP URL, progress per group, alar
     await new Promise((r) => setTimeout(r, 5));
   }
   assert.equal(k3!.alarms, ['g2-h2 is not running', 'Faucet is not answering (connect ECONNREFUSED 127.0.0.1:9302)', 'disk 95% full']);
+}));
+
+test('/api/kiosk: the board\'s warnings are alarms (hot, under-voltage, throttled); the disk once', () => withWeb(async (w) => {
+  const k = await (await w.web.app.request('/api/kiosk')).json() as KioskView;
+  assert.equal(k.alarms, [], 'a calm board raises nothing');
+  w.faults.board = { ...CALM_BOARD, cpuTempC: 84.1, throttled: decodeThrottled(0x50005, 'vcgencmd'), disk: { usedFraction: 0.96, freeMb: 300, path: '/x' } };
+  w.faults.disk = 0.96;
+  w.now.t += 5_000;
+  let k2: KioskView | undefined;
+  for (let i = 0; i < 100; i++) {
+    k2 = await (await w.web.app.request('/api/kiosk')).json() as KioskView;
+    if (k2.alarms.length) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(k2!.alarms, ['disk 96% full', 'CPU hot: 84.1 °C', 'under-voltage: power supply too weak', 'CPU throttled (heat or power)']);
 }));
 
 test('/api/events: the kiosk for everyone, the group for a student, then a change is pushed', () => withWeb(async (w) => {

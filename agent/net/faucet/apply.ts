@@ -81,14 +81,17 @@ export async function applyFaucetConfig(io: FaucetIo, file: string, text: string
   return { changed: true, sha256: hash, ms: Date.now() - t0, before, after };
 }
 
+/** Pauses between confirmation polls: the first soon after the reload, then every 50 ms. */
+export const confirmPollMs = (attempt: number) => Math.min(50, 10 * 2 ** attempt);
+
 export async function waitForConfirm(io: FaucetIo, hash: string, dpName: string, timeoutMs: number): Promise<FaucetStatus | undefined> {
   const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
+  for (let attempt = 0; Date.now() - t0 < timeoutMs; attempt++) {
     try {
       const st = faucetStatus(await io.metrics());
       if (confirms(st, hash, dpName)) return st;
     } catch { /* Faucet not answering yet */ }
-    await sleep(50);
+    await sleep(confirmPollMs(attempt));
   }
   return undefined;
 }

@@ -5,6 +5,8 @@ import { INFRA, type Config } from '../../config.js';
 import { containerState, dockerCall, execIn } from '../../docker/client.js';
 import { scrape } from '../../metrics/prometheus.js';
 import type { FaucetIo } from './apply.js';
+import { askCheckd, CHECKD_PY, CHECKD_SOCKET } from './checkd.js';
+import { FAUCET_STATUS_METRICS } from './status.js';
 
 /** Faucet's own check takes ≈0.6 s here; far slower means something hangs. */
 const CHECK_MS = 60_000;
@@ -15,6 +17,8 @@ export async function checkFaucetConfig(docker: Docker, c: Config, hostPath: str
   const state = await containerState(docker, INFRA.faucet);
   let code: number; let output: string;
   if (state?.State.Running && dirname(hostPath) === `${c.dataDir}/faucet`) {
+    const resident = await viaCheckd(docker, c, basename(hostPath));
+    if (resident) return resident;
     const r = await execIn(docker, INFRA.faucet, ['check_faucet_config', `/etc/faucet/${basename(hostPath)}`], { allowFail: true, timeoutMs: CHECK_MS });
     code = r.code; output = r.stdout + r.stderr;
   } else {
@@ -31,6 +35,30 @@ export async function checkFaucetConfig(docker: Docker, c: Config, hostPath: str
     }
   }
   return { ok: code === 0, error: code === 0 ? '' : lastLines(output) };
+}
+
+/** Starts the resident check in the running Faucet container (it exits at once if one runs). */
+export async function startCheckd(docker: Docker): Promise<void> {
+  const exec = await dockerCall('create the Faucet check daemon', (signal) => docker.getContainer(INFRA.faucet).exec({
+    Cmd: ['python3', '-c', CHECKD_PY, `/etc/faucet/${CHECKD_SOCKET}`], AttachStdout: false, AttachStderr: false, abortSignal: signal,
+  } as Docker.ExecCreateOptions));
+  await dockerCall('start the Faucet check daemon', (signal) => exec.start({ Detach: true, abortSignal: signal } as Docker.ExecStartOptions));
+}
+
+/**
+ * The resident check's verdict, or undefined (then the one-shot command decides): no daemon yet
+ * (one is started for the next check), or one that hangs or talks nonsense (it is killed).
+ */
+async function viaCheckd(docker: Docker, c: Config, name: string): Promise<{ ok: boolean; error: string } | undefined> {
+  const sock = `${c.dataDir}/faucet/${CHECKD_SOCKET}`;
+  try {
+    const v = await askCheckd(sock, `/etc/faucet/${name}`);
+    if (v) return { ok: v.ok, error: v.ok ? '' : lastLines(v.output) };
+  } catch {
+    await execIn(docker, INFRA.faucet, ['sh', '-c', `kill -9 "$(cat /etc/faucet/${CHECKD_SOCKET}.lock)"`], { allowFail: true, timeoutMs: 5_000 }).catch(() => {});
+  }
+  await startCheckd(docker).catch(() => {});
+  return undefined;
 }
 
 /** Docker's multiplexed log stream: 8-byte frame headers (stream, 0, 0, 0, size BE32). */
@@ -60,7 +88,7 @@ export function faucetIo(docker: Docker, c: Config): FaucetIo {
       process.kill(st.State.Pid, 'SIGHUP');
     },
     metrics: async () => {
-      try { return await scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`); } catch (e) {
+      try { return await scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`, 2000, FAUCET_STATUS_METRICS); } catch (e) {
         throw new FaucetUnavailable(`Faucet is not answering on 127.0.0.1:${c.faucetPromPort} (${(e as Error).message}): ` +
           `see \`docker logs ${INFRA.faucet}\`, then \`dovelab infra up\``);
       }

@@ -13,6 +13,10 @@ export interface FaucetStatus {
   coldStarts: number;
 }
 
+/** The metrics faucetStatus reads (a scrape may keep only these). */
+export const FAUCET_STATUS_METRICS = ['faucet_config_hash_info', 'faucet_config_load_error', 'faucet_config_applied',
+  'dp_status', 'faucet_config_reload_warm_total', 'faucet_config_reload_cold_total'] as const;
+
 const flag = (s: Sample[]) => (s.length ? s.every((x) => x.value === 1) : undefined);
 
 export function faucetStatus(samples: Sample[]): FaucetStatus {

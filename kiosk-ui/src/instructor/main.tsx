@@ -4,7 +4,7 @@
 // capture per host interface, the Docker networks of the driver (networks.tsx), and the appliance's health. Live from /api/events `instructor` events.
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { CaptureView, CardsView, ClassHost, ClassView, LessonListItem, TaskStatus } from '../../../agent/web/api-types.js';
+import type { CaptureView, CardsView, ClassHost, ClassView, LessonListItem, TaskStatus, ThrottleFlagsView, ThrottledView } from '../../../agent/web/api-types.js';
 import '../shared/base.css';
 import './instructor.css';
 import { ApiFailure } from '../shared/api.js';
@@ -416,15 +416,20 @@ function Lessons({ lessons, running, busy, run }: { lessons: LessonListItem[] | 
 function Health({ view }: { view: ClassView }) {
   const h = view.health;
   const disk = h.disk && `${Math.round(h.disk.usedFraction * 100)}% used, ${(h.disk.freeMb / 1024).toFixed(1)} GB free`;
+  // The board's warnings are among the alarms too (the kiosk shows them): list each once, here.
+  const warnings = (h.warnings ?? []).filter((w) => w.code !== 'disk' || !view.alarms.some((a) => /^disk /i.test(a)));
+  const alarms = view.alarms.filter((a) => !warnings.some((w) => w.message === a));
   return (
     <section class="card" aria-labelledby="h-h">
       <h2 id="h-h" class="section-h">Appliance</h2>
-      {view.alarms.length > 0 && <ul class="i-alarms" aria-label="Alarms">{view.alarms.map((a) => <li key={a}><strong>!</strong> {a}</li>)}</ul>}
+      {alarms.length > 0 && <ul class="i-alarms" aria-label="Alarms">{alarms.map((a) => <li key={a}><strong>!</strong> {a}</li>)}</ul>}
+      {warnings.length > 0 && <ul class="i-warnings" aria-label="Hardware warnings">{warnings.map((w) => <li key={w.code} data-code={w.code}><strong>!</strong> {w.message}</li>)}</ul>}
       <dl class="i-health">
         <dt>Load</dt><dd>{h.load.map((x) => x.toFixed(2)).join(' · ')} <span class="muted">({h.cpus} CPUs)</span></dd>
         <dt>Memory</dt><dd>{h.memory.availableMb} MB free of {h.memory.totalMb} MB</dd>
         {disk && <><dt>Disk</dt><dd>{disk}</dd></>}
         <dt>CPU temperature</dt><dd>{h.cpuTempC !== undefined ? `${h.cpuTempC} °C` : 'not available'}</dd>
+        <dt>Power</dt><dd>{h.throttled ? throttleText(h.throttled) : 'not available (not a Raspberry Pi)'}</dd>
         <dt>Containers</dt><dd>{h.infra.docker ? Object.entries(h.infra.containers).map(([k, v]) => `${k} ${v}`).join(' · ') : 'Docker not answering'}</dd>
         <dt>Faucet switch</dt><dd>{h.infra.faucetError ? `not answering (${h.infra.faucetError})` : h.infra.faucetDpUp === undefined ? 'unknown' : h.infra.faucetDpUp ? 'connected' : 'NOT connected'}</dd>
         <dt>Dongles</dt><dd>{h.dongles.length ? h.dongles.map((d) => `${d.name} (${d.role}) ${d.present ? 'present' : 'missing'}`).join(' · ') : 'none configured'}</dd>
@@ -435,6 +440,16 @@ function Health({ view }: { view: ClassView }) {
       <p class="muted i-small">Students join at {view.joinUrls.map((u) => u.replace(/^https?:\/\//, '').replace(/\/$/, '')).join(' or ')}</p>
     </section>
   );
+}
+
+const FLAG_NAMES: [keyof ThrottleFlagsView, string][] = [
+  ['underVoltage', 'under-voltage'], ['throttled', 'throttled'], ['frequencyCapped', 'frequency capped'], ['softTempLimit', 'soft temperature limit'],
+];
+/** The firmware's throttling word in words: what holds now, what happened lately, and the word. */
+function throttleText(t: ThrottledView): string {
+  const now = FLAG_NAMES.filter(([k]) => t.now[k]).map(([, n]) => n);
+  const past = FLAG_NAMES.filter(([k]) => t.occurred[k] && !t.now[k]).map(([, n]) => n);
+  return `${now.length ? now.join(', ') : 'OK'}${past.length ? `; earlier: ${past.join(', ')}` : ''} (${t.raw})`;
 }
 
 function Cards({ onBack, onLoggedOut }: { onBack: () => void; onLoggedOut: () => void }) {
