@@ -33,7 +33,7 @@ module.exports = {
       comment: 'The lab engine and service get their I/O as an injected adapter set (so tests can pass fakes): '
         + 'they never import an adapter module at run time. Types of adapters are fine.',
       severity: 'error',
-      from: { path: '^agent/lab/(engine|service|check-run|status)\\.ts$' },
+      from: { path: '^agent/lab/(engine|service|check-run|status|hotplug)\\.ts$' },
       to: { path: ADAPTERS, pathNot: FAUCET_FORMAT, dependencyTypesNot: TYPE_ONLY },
     },
     {

@@ -8,7 +8,7 @@ import { dockerClient } from './docker/client.js';
 import { ensureDockerd } from './docker/engine.js';
 import { buildImages } from './docker/images.js';
 import { doctor } from './doctor.js';
-import { simDown, simStatus, simUp } from './hardware/sim/world.js';
+import { simDown, simPlug, simStatus, simUnplug, simUp } from './hardware/sim/world.js';
 import { labContext } from './context.js';
 import { registerLabVerbs } from './cli-lab.js';
 import { infraDown, infraStatus, infraUp } from './lab/infra.js';
@@ -77,6 +77,10 @@ const ovsIfRunning = async () => {
 };
 sim.command('up').action(action(async () => { await simUp(cfg().runDir, log, await ovsIfRunning()); }));
 sim.command('down').action(action(async () => { await simDown(cfg().runDir, log, await ovsIfRunning()); }));
+sim.command('unplug').description('pull a sim dongle (its veth pair goes), as a USB dongle is pulled').argument('<dongle>', 'up0, up1 or mir0')
+  .action(action(async (name: string) => { await simUnplug(cfg().runDir, name, log); }));
+sim.command('plug').description('plug a sim dongle back in (kernel defaults, link down), as a USB dongle arrives').argument('<dongle>', 'up0, up1 or mir0')
+  .action(action(async (name: string) => { await simPlug(cfg().runDir, name, log, await ovsIfRunning()); }));
 sim.command('status').option('--json').action(action(async (o: { json?: boolean }) => {
   const s = await simStatus(cfg().runDir);
   log(o.json ? JSON.stringify(s, null, 2) : s.up ? `sim world up; ${s.leases.length} DHCP leases` : `sim world incomplete: missing ${s.missing.join(', ')}`);

@@ -12,7 +12,7 @@ import { faucetPort } from './net/faucet/apply.js';
 import { ensureLabFirewall } from './net/firewall.js';
 import { addressesIn, attachCapture, attachVeth, createEndpointVeth, createGatewayVeth, deleteLink, linksInNetns, removeNetns, setLinkUp } from './net/links.js';
 import { ensureGatewayFirewall } from './net/gateway-firewall.js';
-import { hardenDongle, heldDongles, releaseDongle } from './net/dongle.js';
+import { hardenDongle, heldDongles, isHardened, releaseDongle } from './net/dongle.js';
 import { readInterfaceFacts } from './hardware/interfaces.js';
 import { Ovs } from './net/ovs.js';
 import { containerOfEndpoint, containersOn, networkName } from './docker/endpoints.js';
@@ -33,6 +33,7 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       facts: readInterfaceFacts,
       held: async () => heldDongles(paths(cfg).dongleState),
       harden: (ifname) => hardenDongle(ifname, paths(cfg).dongleState),
+      hardened: async (ifname) => isHardened(ifname),
       release: (ifname) => releaseDongle(ifname, paths(cfg).dongleState),
     },
     firewall: { ensure: ensureLabFirewall, gateways: (chains) => ensureGatewayFirewall(chains, log) },

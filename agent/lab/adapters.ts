@@ -74,6 +74,8 @@ export interface LabDongles {
   held(): Promise<string[]>;
   /** Makes it invisible to the appliance's own stack, remembering what it was. */
   harden(ifname: string): Promise<void>;
+  /** Whether it has the hardened settings now (a dongle plugged back in comes with the kernel's). */
+  hardened?(ifname: string): Promise<boolean>;
   /** Puts back what harden changed; false when it had not been hardened. */
   release(ifname: string): Promise<boolean>;
 }

@@ -8,7 +8,9 @@ import type Docker from 'dockerode';
 import type { Config } from '../config.js';
 import { labContext } from '../context.js';
 import { dockerCall, dockerClient } from '../docker/client.js';
-import { checkIo, desiredOf, ensureJoinCodes, labRepair } from './service.js';
+import { checkIo, desiredOf, ensureJoinCodes, labDongleRepair, labRepair } from './service.js';
+import { watchLinks } from '../hardware/link-monitor.js';
+import { heldDongles, isHardened } from '../net/dongle.js';
 import { serveWeb, type WebServer } from '../web/server.js';
 import { servePlugin, type PluginServer } from '../web/plugin.js';
 import { jsonLine } from '../web/request-log.js';
@@ -47,10 +49,44 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   } catch (e) { ctx.log((e as Error).message); }
   // A lab started before join codes existed gets them (students need one to join).
   await ensureJoinCodes(c).catch((e: Error) => ctx.log(`join codes: ${e.message}`));
+  // Dongles pulled and plugged: the repair of that dongle alone (hardening, its port on the same
+  // ofport, link up; Faucet untouched), and the pages told at once (a count the event stream watches).
+  let dongleChanges = 0;
+  const dongleRepairs = coalescer(async (reasons) => {
+    const ifaces = [...new Set(reasons.map((r) => r.split(' ')[0]!))];
+    // Seen arriving: a new device (OVS must open it again), however it looks now.
+    const plugged = new Set(reasons.filter((r) => r.endsWith(' plugged in')).map((r) => r.split(' ')[0]!));
+    try {
+      await labDongleRepair(ctx, ifaces, plugged);
+    } catch (e) { ctx.log(`dongle repair failed (${describeReasons(reasons)}): ${(e as Error).message.split('\n')[0]}`); }
+  });
+  // The appliance's dongles, and any interface a lab took (a Docker network's add_ports): it is held.
+  const isDongle = (name: string) => Object.hasOwn(c.dongles, name) || heldDongles(paths(c).dongleState).includes(name);
+  const links = watchLinks({
+    log: ctx.log,
+    onChange: (s) => {
+      if (!isDongle(s.name)) return;
+      dongleChanges++;
+      const what = `${s.name} ${s.present ? 'plugged in' : 'unplugged'}`;
+      ctx.log(`dongle ${what}`);
+      dongleRepairs.trigger(what);
+    },
+  });
+  // One plugged in while no agent ran came back with the kernel's settings: repair what is here.
+  const here = links.present().filter(isDongle);
+  if (here.length) dongleRepairs.trigger(...here.map((n) => `${n} present at start`));
+  // Every interval: a dongle the lab holds that is here without its hardening (a repair that failed,
+  // a change nobody told us of) is a new device too.
+  const recheckDongles = () => {
+    const present = new Set(links.present());
+    const lost = heldDongles(paths(c).dongleState).filter((n) => present.has(n) && !isHardened(n));
+    if (lost.length) dongleRepairs.trigger(...lost.map((n) => `${n} found without its hardening`));
+  };
+
   // The web UI; the agent repairs the lab even when it cannot serve it (port taken).
   let web: WebServer | undefined;
   try {
-    web = await serveWeb(agentWebDeps(c, ctx, docker, log));
+    web = await serveWeb({ ...agentWebDeps(c, ctx, docker, log), dongleChanges: () => dongleChanges });
     ctx.log(`web UI on ${web.urls.join('  ')}  (kiosk: ${web.urls[web.urls.length - 1]}kiosk)`);
   } catch (e) { ctx.log(`web UI not served: ${(e as Error).message}`); }
   // <name>.local for phones and Chromebooks; other appliances find this one (_dovelab._tcp).
@@ -98,7 +134,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     } catch (e) { ctx.log(`checks failed: ${(e as Error).message}`); } finally { checking = false; }
   };
   repairs.trigger('start');
-  const timer = setInterval(() => { repairs.trigger('interval'); void check(); }, intervalMs);
+  const timer = setInterval(() => { repairs.trigger('interval'); recheckDongles(); void check(); }, intervalMs);
 
   const stop = () => {
     if (stopping) return;
@@ -107,7 +143,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     events.close();
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
     // The web side closes its streams and terminals; the lab keeps running.
-    void Promise.all([repairs.stop(), plugin?.close().catch((e: Error) => ctx.log(`network driver: ${e.message}`)), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
+    void Promise.all([repairs.stop(), dongleRepairs.stop(), links.close(), plugin?.close().catch((e: Error) => ctx.log(`network driver: ${e.message}`)), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
       unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`)), leds?.stop().catch((e: Error) => ctx.log(`leds: ${e.message}`))]).then(() => {
       rmSync(pidFile, { force: true });
       ctx.log(`agent ${process.pid} stopped`);

@@ -75,7 +75,7 @@ const isVethRole = (role: string | undefined) => role === undefined || role === 
 export const isDongleRole = (role: string | undefined) => role !== undefined && !isVethRole(role);
 
 /** Why an OVS port is not as wanted (missing, another number, broken, other owner), or undefined. */
-function portDrift(got: ObservedPort | undefined, ofport: number, ids: Record<string, string>): string | undefined {
+export function portDrift(got: ObservedPort | undefined, ofport: number, ids: Record<string, string>): string | undefined {
   return !got ? 'port missing'
     : got.ofport !== ofport ? `ofport ${got.ofport} != ${ofport}`
     : got.error ? `port error: ${got.error}`

@@ -17,6 +17,8 @@ import { readApplianceAcls } from './appliance-acls.js';
 import { clearLabState, readLabState, writeCheckReport, writeLabState, type LabState } from './state.js';
 import { newJoinCodes } from './join-codes.js';
 import { labCheckIo, runChecks, sameRun, type CheckIo, type CheckReport } from './check-run.js';
+import { repairDongles } from './hotplug.js';
+import type { DonglePlan } from './plan-hotplug.js';
 
 export class LabError extends Error {}
 
@@ -299,3 +301,8 @@ export async function saveCheckResults(ctx: LabContext, report: CheckReport): Pr
 export const checkIo = (ctx: LabContext): CheckIo => labCheckIo(ctx, (r) => saveCheckResults(ctx, r));
 
 export { runChecks };
+
+/** Dongles pulled or plugged: the repair of those only (not the whole lab), against what runs now. */
+export async function labDongleRepair(ctx: LabContext, ifaces: string[], plugged: ReadonlySet<string> = new Set()): Promise<DonglePlan[]> {
+  return withLabLock(ctx.cfg, async () => repairDongles(ctx, applianceDesired(ctx.cfg), ifaces, plugged));
+}

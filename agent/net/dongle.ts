@@ -96,6 +96,17 @@ export async function hardenDongle(ifname: string, stateDir: string, opts: Dongl
   }
 }
 
+/** Whether every setting harden makes is in place now (false for an absent interface). */
+export function isHardened(ifname: string, opts: DongleOptions = {}): boolean {
+  checkName(ifname);
+  const { sysctl } = roots(opts);
+  if (!existsSync(join(sysctl, 'ipv4', 'conf', ifname))) return false;
+  return HARDENED.every((h) => {
+    const p = sysctlFile(sysctl, h.family, ifname, h.key);
+    return !existsSync(p) || readFileSync(p, 'utf8').trim() === h.value;
+  });
+}
+
 /**
  * Gives the interface back its recorded values (and sets it down if it was down), then removes
  * the record. False if there is no record. An interface that is gone (unplugged) gets its

@@ -153,6 +153,7 @@ export function createApp(deps: WebDeps): WebApp {
     const teacher = getCookie(c, INSTRUCTOR_COOKIE);
     return eventStream(c, {
       files: [paths(deps.cfg).labState, paths(deps.cfg).checks],
+      ...(deps.dongleChanges ? { changes: () => String(deps.dongleChanges!()) } : {}),
       pollMs: deps.eventPollMs ?? 1000,
       now: deps.now,
       streams,

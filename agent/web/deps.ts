@@ -51,6 +51,8 @@ export interface WebDeps {
    * without it the Dongles section is read-only.
    */
   dongleRoles?: DongleRolesDeps;
+  /** Counts dongles pulled or plugged (the agent's link monitor): live views are sent again when it moves. */
+  dongleChanges?: () => number;
   /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
   eventPollMs?: number;
 }

@@ -31,11 +31,15 @@ export interface AlarmFacts {
   faucet: { status: FaucetStatus; liveSha256: string | undefined; dpName: string } | { error: string } | undefined;
   /** Fraction of the data disk in use (0..1), if known. */
   diskUsed: number | undefined;
+  /** Dongles the lab (or a Docker network) uses that are not plugged in. */
+  missingDongles?: { role: string; iface: string }[];
 }
 
 /** Alarms, each a short sentence for the kiosk. Pure. */
 export function alarms(f: AlarmFacts): string[] {
   const out: string[] = [];
+  // First: a pulled dongle cuts a whole network off, and someone in the room can plug it back.
+  for (const d of f.missingDongles ?? []) out.push(`${d.role} ${d.iface} unplugged`);
   for (const h of f.hosts ?? []) if (!h.running) out.push(`${h.key} is not running`);
   if (f.faucet && 'error' in f.faucet) out.push(`Faucet is not answering (${f.faucet.error.split('\n')[0]})`);
   else if (f.faucet) {

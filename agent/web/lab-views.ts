@@ -4,7 +4,8 @@ import { statfs } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths } from '../config.js';
-import { desiredOf } from '../lab/service.js';
+import { desiredOf, restOf } from '../lab/service.js';
+import { missingDongles } from '../lab/plan-hotplug.js';
 import { sameRun } from '../lab/check-run.js';
 import { labStatus, type HostStatus, type LabStatus } from '../lab/status.js';
 import { readCheckReport, readLabState, type LabState } from '../lab/state.js';
@@ -181,7 +182,7 @@ export class LabViews {
     const st = this.state();
     const now = this.deps.now();
     const [hosts, [faucet, diskUsed]] = await Promise.all([st ? this.hostsOrDown(st) : Promise.resolve([]), this.factsNow(now)]);
-    const facts: AlarmFacts = { hosts, faucet, diskUsed };
+    const facts: AlarmFacts = { hosts, faucet, diskUsed, missingDongles: await this.missingDongles(st) };
     const list = alarms(facts);
     // The board's warnings (hot, throttled, under-voltage, memory; the disk unless said already).
     const { hardware } = this.deps;
@@ -204,6 +205,15 @@ export class LabViews {
       })) : [],
       alarms: list,
     };
+  }
+
+  /** The dongles the lab and the Docker networks use that are not plugged in now (a stat of the interfaces, no cache). */
+  private async missingDongles(st: LabState | undefined): Promise<{ role: string; iface: string }[]> {
+    try {
+      const desired = st ? desiredOf(this.deps.cfg, st) : restOf(this.deps.cfg);
+      if (!desired.uplinks.length) return [];
+      return missingDongles(desired, await this.deps.lab.dongles.present()).map((u) => ({ role: u.role, iface: u.iface }));
+    } catch { return []; }
   }
 
   /** Faucet's metrics and the disk: one look per STATUS_TTL_MS, however many pages ask. */

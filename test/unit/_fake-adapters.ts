@@ -21,7 +21,7 @@ export interface FakePort { name: string; ofport: number; externalIds: Record<st
 /** Calls that only read: everything else changes the world. */
 const READS = new Set([
   'hosts.list', 'hosts.pid', 'ovs.bridgeExists', 'ovs.ports', 'links.linksInNetns', 'links.addressesIn',
-  'dongles.present', 'dongles.facts', 'dongles.held', 'faucet.liveConfig', 'faucet.check', 'faucet.ping',
+  'dongles.present', 'dongles.facts', 'dongles.held', 'dongles.hardened', 'faucet.liveConfig', 'faucet.check', 'faucet.ping',
   'endpoints.containerOf', 'endpoints.networkName', 'endpoints.containersOn',
 ]);
 export const isRead = (call: string) => READS.has(call.split(' ')[0]!);
@@ -36,6 +36,8 @@ export class FakeWorld {
   /** Interfaces in the appliance's netns (dongles plugged in). */
   interfaces = new Set<string>();
   held = new Set<string>();
+  /** Dongles whose hardened settings are in place now (harden adds; a test plugging one back removes it). */
+  hardenedNow = new Set<string>();
   facts: InterfaceFacts = {};
   /** The firewall's interface list after each ensure. */
   firewall: string[][] = [];
@@ -162,7 +164,9 @@ export class FakeWorld {
           this.rec(`dongles.harden ${i}`);
           if (!this.interfaces.has(i)) throw new Error(`${i} is not present`);
           this.held.add(i);
+          this.hardenedNow.add(i);
         },
+        hardened: async (i) => { this.rec(`dongles.hardened ${i}`); return this.hardenedNow.has(i); },
         release: async (i) => { this.rec(`dongles.release ${i}`); return this.held.delete(i); },
       },
       firewall: {

@@ -148,6 +148,65 @@ export async function simDown(runDir: string, log: (s: string) => void = () => {
   log('sim world removed');
 }
 
+/**
+ * The fake USB unplug of a sim dongle (`up0`, `up1`, `mir0`): its veth pair goes, both ends, as a
+ * pulled dongle takes its NIC away. OVS keeps its port record (without a device) until someone
+ * deletes it; the far side's bridge or switch port goes with the far end.
+ */
+export async function simUnplug(runDir: string, name: string, log: (s: string) => void = () => {}): Promise<void> {
+  const l = simLayout(runDir);
+  simDongle(l, name);
+  if (!(await linkIn(undefined, name))) throw new Error(`dongle ${name} is not plugged in`);
+  await run(['ip', 'link', 'del', 'dev', name]);
+  log(`${name} unplugged`);
+}
+
+/**
+ * The fake USB plug: the dongle's veth pair made again as \`sim up\` makes it (far end wired to the
+ * school LAN, the capture netns or the training switch; TX checksum offload off on both ends), but
+ * the appliance's end arrives as a new USB NIC does: the kernel's default sysctls (IPv6 on, ARP
+ * answered) and administratively down. Whatever the appliance wants of it, it must do again.
+ */
+export async function simPlug(runDir: string, name: string, log: (s: string) => void = () => {}, vsctl?: VsctlRunner): Promise<void> {
+  const l = simLayout(runDir);
+  const d = simDongle(l, name);
+  if (await linkIn(undefined, name)) throw new Error(`dongle ${name} is already plugged in`);
+  if (d.far === l.trunk.far && !vsctl) throw new Error(`plugging ${name} needs OVS (the training switch is an OVS bridge): \`dovelab infra up\``);
+  const tmp = `sim${process.pid % 100000}`;
+  const farNs = 'farNetns' in d ? d.farNetns : undefined;
+  await run(['ip', 'link', 'del', 'dev', farNs ? tmp : d.far], { allowFail: true });
+  await run(['ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name', farNs ? tmp : d.far]);
+  try {
+    await run(['ethtool', '-K', name, 'tx', 'off']);
+    if (farNs) {
+      await run(['ip', 'link', 'set', tmp, 'netns', farNs]);
+      await inNs(farNs, ['ip', 'link', 'set', tmp, 'name', d.far]);
+      await inNs(farNs, ['ethtool', '-K', d.far, 'tx', 'off']);
+      if ('toLan' in d && d.toLan) await inNs(farNs, ['ip', 'link', 'set', d.far, 'master', l.lan]);
+      await inNs(farNs, ['ip', 'link', 'set', d.far, 'up']);
+    } else {
+      // The trunk: the far end is a port of the training switch. Its port is made again, in two
+      // transactions: OVS's userspace datapath would keep receiving from the gone device.
+      hardenHostEnd(d.far);
+      await run(['ethtool', '-K', d.far, 'tx', 'off']);
+      await run(['ip', 'link', 'set', d.far, 'up']);
+      await vsctl!(['--if-exists', 'del-port', l.trunk.bridge, d.far]);
+      await vsctl!(['add-port', l.trunk.bridge, d.far]);
+    }
+  } catch (e) {
+    await run(['ip', 'link', 'del', 'dev', name], { allowFail: true });
+    throw e;
+  }
+  log(`${name} plugged in (kernel defaults, link down)`);
+}
+
+/** The sim dongle called `name`, or an error listing them. */
+function simDongle(l: SimLayout, name: string): SimLayout['dongles'][number] | { name: string; far: string } {
+  const d = l.dongles.find((x) => x.name === name) ?? (name === l.trunk.dongle ? { name, far: l.trunk.far } : undefined);
+  if (!d) throw new Error(`${name}: not a dongle of the sim world (${[...l.dongles.map((x) => x.name), l.trunk.dongle].join(', ')})`);
+  return d;
+}
+
 export interface SimStatus { up: boolean; missing: string[]; leases: Lease[] }
 
 export async function simStatus(runDir: string): Promise<SimStatus> {
