@@ -61,6 +61,26 @@ function runLines(argv: string[], timeoutMs: number, onLine: (l: string) => void
   });
 }
 
+/**
+ * Failures of apt or pip to reach the package archive (the download, not the recipe): worth
+ * another try. Seen here when something else briefly routed the archive's address elsewhere.
+ */
+export function isFetchFailure(message: string): boolean {
+  return /Failed to fetch|Unable to connect to|Temporary failure resolving|Could not resolve|Connection (timed out|refused|reset)|ReadTimeoutError|ConnectTimeoutError|NewConnectionError|Max retries exceeded/.test(message);
+}
+
+/** Runs a build step, again (up to `tries` times, after a pause) when it failed to fetch packages. */
+async function retryFetches<T>(what: string, log: (s: string) => void, fn: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try { return await fn(); } catch (e) {
+      if (attempt >= tries || !isFetchFailure((e as Error).message)) throw e;
+      const pauseS = 20 * attempt;
+      log(`${what}: could not fetch packages (attempt ${attempt}/${tries}); again in ${pauseS} s: ${(e as Error).message.slice(-300)}`);
+      await new Promise((r) => setTimeout(r, pauseS * 1000));
+    }
+  }
+}
+
 /** What this build needs on the host; one message naming everything missing. */
 async function checkHost(arch: string): Promise<void> {
   const a = ARCHES[arch];
@@ -100,21 +120,23 @@ async function buildBase(b: Buildah, recipes: string, arch: string, hash: string
   const rootfs = join(workDir, 'base-rootfs');
   rmSync(rootfs, { recursive: true, force: true });
   mkdirSync(rootfs, { recursive: true });
-  log(`${BASE_TAG} (${arch}): debootstrap --arch=${ARCHES[arch]!.deb} bookworm (minbase + ${packages.length} packages)`);
-  await runLines(['debootstrap', `--arch=${ARCHES[arch]!.deb}`, '--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', rootfs, debianMirror()],
-    45 * 60_000, (l) => { if (/^(E|W): |^I: (Retrieving (InRelease|Packages)|Checking|Installing|Unpacking the|Configuring the|Base system)/.test(l)) log(`  ${l}`); });
-  log(`${BASE_TAG} (${arch}): setup.sh in the rootfs`);
-  await runBaseSetup(rootfs, join(dir, 'setup.sh'), `${hash}-${randomUUID()}`);
-  const ctr = (await b.run(['from', '--arch', arch, '--os', 'linux', '--name', `dovelab-base-${randomUUID().slice(0, 8)}`, 'scratch'])).stdout.trim();
   try {
-    const mnt = (await b.run(['mount', ctr])).stdout.trim();
-    await run(['cp', '-a', `${rootfs}/.`, `${mnt}/`], { timeoutMs: 600_000 });
-    await b.run(['umount', ctr]);
-    await b.run(['config', '--arch', arch, '--os', 'linux', '--cmd', '["/bin/bash"]', '--label', `${HASH_LABEL}=${hash}`, ctr]);
-    await b.run(['commit', '--format', 'docker', '--rm', ctr, `localhost/${BASE_TAG}`], 600_000);
-  } catch (e) {
-    await b.run(['rm', ctr]).catch(() => {});
-    throw e;
+    log(`${BASE_TAG} (${arch}): debootstrap --arch=${ARCHES[arch]!.deb} bookworm (minbase + ${packages.length} packages)`);
+    await runLines(['debootstrap', `--arch=${ARCHES[arch]!.deb}`, '--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', rootfs, debianMirror()],
+      45 * 60_000, (l) => { if (/^(E|W): |^I: (Retrieving (InRelease|Packages)|Checking|Installing|Unpacking the|Configuring the|Base system)/.test(l)) log(`  ${l}`); });
+    log(`${BASE_TAG} (${arch}): setup.sh in the rootfs`);
+    await runBaseSetup(rootfs, join(dir, 'setup.sh'), `${hash}-${randomUUID()}`);
+    const ctr = (await b.run(['from', '--arch', arch, '--os', 'linux', '--name', `dovelab-base-${randomUUID().slice(0, 8)}`, 'scratch'])).stdout.trim();
+    try {
+      const mnt = (await b.run(['mount', ctr])).stdout.trim();
+      await run(['cp', '-a', `${rootfs}/.`, `${mnt}/`], { timeoutMs: 600_000 });
+      await b.run(['umount', ctr]);
+      await b.run(['config', '--arch', arch, '--os', 'linux', '--cmd', '["/bin/bash"]', '--label', `${HASH_LABEL}=${hash}`, ctr]);
+      await b.run(['commit', '--format', 'docker', '--rm', ctr, `localhost/${BASE_TAG}`], 600_000);
+    } catch (e) {
+      await b.run(['rm', ctr]).catch(() => {});
+      throw e;
+    }
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
@@ -196,7 +218,7 @@ export async function buildArchImages(recipes: string, opts: ArchBuildOptions): 
   const t0 = Date.now();
   if (opts.force || (await b.label(`localhost/${BASE_TAG}`)) !== baseHash) {
     log(`[base] ${BASE_TAG} (${arch}): building`);
-    await buildBase(b, recipes, arch, baseHash, workDir, log);
+    await retryFetches(`${BASE_TAG} (${arch})`, log, () => buildBase(b, recipes, arch, baseHash, workDir, log));
     log(`${BASE_TAG} (${arch}): built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     reports.push({ name: 'base', tag: BASE_TAG, built: true, ms: Date.now() - t0, why: 'base recipe changed or missing' });
   } else log(`${BASE_TAG} (${arch}): up to date in buildah storage (${baseHash})`);
@@ -204,7 +226,7 @@ export async function buildArchImages(recipes: string, opts: ArchBuildOptions): 
   for (const [i, p] of todo.entries()) {
     const t1 = Date.now();
     log(`[${i + 1}/${todo.length}] ${shippedTag(p.name)} (${arch}): building (${p.why})`);
-    const tmp = await buildRecipe(b, recipes, p.name, arch, p.hash, workDir, outDir, log);
+    const tmp = await retryFetches(`${shippedTag(p.name)} (${arch})`, log, () => buildRecipe(b, recipes, p.name, arch, p.hash, workDir, outDir, log));
     try {
       const img = await inspectArchive(tmp);
       if (img.arch !== arch || img.os !== 'linux') throw new Error(`${shippedTag(p.name)}: the built image says ${img.os}/${img.arch}, not linux/${arch}`);
