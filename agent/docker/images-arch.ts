@@ -56,7 +56,7 @@ function runLines(argv: string[], timeoutMs: number, onLine: (l: string) => void
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`${argv.slice(0, 3).join(' ')} failed (exit ${code}): ${tail.trim().split('\n').slice(-6).join(' | ')}`));
+      else reject(Object.assign(new Error(`${argv.slice(0, 3).join(' ')} failed (exit ${code}): ${tail.trim().split('\n').slice(-6).join(' | ')}`), { output: tail }));
     });
   });
 }
@@ -73,7 +73,9 @@ export function isFetchFailure(message: string): boolean {
 async function retryFetches<T>(what: string, log: (s: string) => void, fn: () => Promise<T>, tries = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try { return await fn(); } catch (e) {
-      if (attempt >= tries || !isFetchFailure((e as Error).message)) throw e;
+      // apt-get update only warns when it cannot fetch the lists; the install then "cannot locate" packages.
+      const text = `${(e as Error).message}\n${(e as { output?: string }).output ?? ''}`;
+      if (attempt >= tries || !isFetchFailure(text)) throw e;
       const pauseS = 20 * attempt;
       log(`${what}: could not fetch packages (attempt ${attempt}/${tries}); again in ${pauseS} s: ${(e as Error).message.slice(-300)}`);
       await new Promise((r) => setTimeout(r, pauseS * 1000));
@@ -150,10 +152,10 @@ async function buildRecipe(b: Buildah, recipes: string, name: string, arch: stri
   copyFileSync('/etc/ssl/certs/ca-certificates.crt', join(ctx, 'ca.crt'));
   const local = `localhost/${shippedTag(name)}`;
   try {
-    await runLines(b.argv('bud', '--arch', arch, '--os', 'linux', '--pull=never', '--format', 'docker', '--network', 'host',
+    await runLines(b.argv('bud', '--arch', arch, '--os', 'linux', '--pull=never', '--format', 'docker', '--network', 'host', '--layers',
       '--label', `${HASH_LABEL}=${hash}`, '-t', local, ctx), 120 * 60_000, (l) => {
-      const step = /^STEP (\d+\/\d+): (.*)/.exec(l);
-      if (step) log(`  dovelab/${name}: step ${step[1]}: ${step[2]!.slice(0, 100)}`);
+      const step = /^(?:\[(\d+\/\d+)\] )?STEP (\d+\/\d+): (.*)/.exec(l);
+      if (step) log(`  dovelab/${name}: ${step[1] ? `stage ${step[1]} ` : ''}step ${step[2]}: ${step[3]!.slice(0, 100)}`);
     });
   } finally {
     rmSync(ctx, { recursive: true, force: true });
