@@ -145,14 +145,14 @@ async function buildBase(b: Buildah, recipes: string, arch: string, hash: string
 }
 
 /** `buildah bud` of a recipe for `arch`, then its docker-archive tar in outDir (returns its path). */
-async function buildRecipe(b: Buildah, recipes: string, name: string, arch: string, hash: string, workDir: string, outDir: string, log: (s: string) => void): Promise<string> {
+async function buildRecipe(b: Buildah, recipes: string, name: string, arch: string, hash: string, workDir: string, outDir: string, force: boolean, log: (s: string) => void): Promise<string> {
   const ctx = join(workDir, `ctx-${name}`);
   rmSync(ctx, { recursive: true, force: true });
   cpSync(join(recipes, name), ctx, { recursive: true });
   copyFileSync('/etc/ssl/certs/ca-certificates.crt', join(ctx, 'ca.crt'));
   const local = `localhost/${shippedTag(name)}`;
   try {
-    await runLines(b.argv('bud', '--arch', arch, '--os', 'linux', '--pull=never', '--format', 'docker', '--network', 'host', '--layers',
+    await runLines(b.argv('bud', '--arch', arch, '--os', 'linux', '--pull=never', '--format', 'docker', '--network', 'host', '--layers', ...(force ? ['--no-cache'] : []),
       '--label', `${HASH_LABEL}=${hash}`, '-t', local, ctx), 120 * 60_000, (l) => {
       const step = /^(?:\[(\d+\/\d+)\] )?STEP (\d+\/\d+): (.*)/.exec(l);
       if (step) log(`  dovelab/${name}: ${step[1] ? `stage ${step[1]} ` : ''}step ${step[2]}: ${step[3]!.slice(0, 100)}`);
@@ -228,7 +228,8 @@ export async function buildArchImages(recipes: string, opts: ArchBuildOptions): 
   for (const [i, p] of todo.entries()) {
     const t1 = Date.now();
     log(`[${i + 1}/${todo.length}] ${shippedTag(p.name)} (${arch}): building (${p.why})`);
-    const tmp = await retryFetches(`${shippedTag(p.name)} (${arch})`, log, () => buildRecipe(b, recipes, p.name, arch, p.hash, workDir, outDir, log));
+    // --layers: a retry resumes at the step that failed (the cache is pruned at the end).
+    const tmp = await retryFetches(`${shippedTag(p.name)} (${arch})`, log, () => buildRecipe(b, recipes, p.name, arch, p.hash, workDir, outDir, !!opts.force, log));
     try {
       const img = await inspectArchive(tmp);
       if (img.arch !== arch || img.os !== 'linux') throw new Error(`${shippedTag(p.name)}: the built image says ${img.os}/${img.arch}, not linux/${arch}`);
