@@ -37,8 +37,9 @@ const smokeTag = (name: string) => `dovelab-arm64-smoke/${name}:${built().images
 
 /** docker run --platform linux/arm64 under the stack lock; stdout (throws on a non-zero exit). */
 async function inArm64(name: string, entrypoint: string, args: string[]): Promise<string> {
-  const r = await run(['flock', '-w', '600', '/tmp/dovelab-stack.lock', 'docker', 'run', '--rm', '--platform', 'linux/arm64',
-    '--network', 'none', '--entrypoint', entrypoint, smokeTag(name), ...args], { timeoutMs: 900_000, allowFail: true });
+  const r = await run(['flock', '-E', '75', '-w', '1200', '/tmp/dovelab-stack.lock', 'docker', 'run', '--rm', '--platform', 'linux/arm64',
+    '--network', 'none', '--entrypoint', entrypoint, smokeTag(name), ...args], { timeoutMs: 2_100_000, allowFail: true });
+  if (r.code === 75) throw new Error(`could not run: the stack lock /tmp/dovelab-stack.lock stayed taken for 20 min`);
   if (r.code !== 0) throw new Error(`${name}: ${entrypoint} ${args.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
   return r.stdout + r.stderr;
 }
