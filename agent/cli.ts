@@ -7,6 +7,8 @@ import { INFRA, loadConfig, paths, type Config } from './config.js';
 import { dockerClient } from './docker/client.js';
 import { ensureDockerd } from './docker/engine.js';
 import { buildImages } from './docker/images.js';
+import { buildArchImages } from './docker/images-arch.js';
+import { DEFAULT_PRELOAD_DIR, loadPreloadedImages } from './docker/image-load.js';
 import { doctor } from './doctor.js';
 import { simDown, simPlug, simStatus, simUnplug, simUp } from './hardware/sim/world.js';
 import { labContext } from './context.js';
@@ -46,10 +48,28 @@ program.command('engine').description('the Docker engine').command('start')
     log(r.started ? `dockerd started (${r.waitedMs} ms)` : 'dockerd already answering');
   }));
 
-program.command('images').description('container images, built locally from image-build/images')
-  .command('build').option('--force', 'rebuild even when up to date').argument('[names...]', 'ovs, faucet, labhost')
-  .action(action(async (names: string[], o: { force?: boolean }) => {
+const images = program.command('images').description('container images, built locally from image-build/images');
+images.command('build').option('--force', 'rebuild even when up to date').argument('[names...]', 'ovs, faucet, labhost')
+  .option('--arch <arch>', 'build for this architecture (arm64 for the Pi) into tar files + manifest.json, not into dockerd')
+  .option('--out <dir>', 'with --arch: where the tars go (default dist/<arch>/images)')
+  .action(action(async (names: string[], o: { force?: boolean; arch?: string; out?: string }) => {
+    if (o.arch) {
+      const r = await buildArchImages(join(ROOT, 'image-build/images'), { arch: o.arch, outDir: resolve(o.out ?? join(ROOT, 'dist', o.arch, 'images')), force: o.force, only: names, log });
+      log(`${o.arch}: ${r.filter((x) => x.built).length} built, ${r.filter((x) => !x.built).length} up to date`);
+      return;
+    }
     await buildImages(dockerClient(), join(ROOT, 'image-build/images'), { force: o.force, only: names, log });
+  }));
+images.command('load').description('docker load the image tars of a manifest.json (first boot on the Pi), each checked by size and sha256')
+  .option('--dir <dir>', 'where manifest.json and the tars are', DEFAULT_PRELOAD_DIR)
+  .option('--deadline <seconds>', 'per image', '900')
+  .action(action(async (o: { dir: string; deadline: string }) => {
+    const seconds = Number(o.deadline);
+    if (!(seconds > 0)) throw new Error(`--deadline ${o.deadline}: a number of seconds above 0`);
+    const r = await loadPreloadedImages(dockerClient(), resolve(o.dir), { deadlineMs: seconds * 1000, log });
+    const failed = r.filter((x) => x.status === 'failed');
+    log(`${r.filter((x) => x.status === 'loaded').length} loaded, ${r.filter((x) => x.status === 'present').length} already there, ${failed.length} failed`);
+    return failed.length ? 1 : 0;
   }));
 
 const infra = program.command('infra').description('the OVS, Faucet and Gauge containers and the bridge');
