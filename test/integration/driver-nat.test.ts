@@ -1,6 +1,6 @@
 // Driver modes nat and routed on the real stack (issue 9): the real docker CLI, the agent's plugin
 // socket, a gateway port per network. An "outside" netns joined to the appliance by a veth
-// (203.0.113.1 here, .2 there) plays the world beyond the appliance. nat: containers ping their
+// (198.18.0.1 here, .2 there) plays the world beyond the appliance. nat: containers ping their
 // gateway, reach the outside as the appliance (masquerade, seen by tcpdump there), never the
 // appliance's own services (its web port) on any of its addresses, and `-p 8089:80` brings the
 // outside in; routed: the outside sees the container's own address. `docker network rm` leaves no
@@ -22,8 +22,10 @@ const IMAGE = cfg.images.labhost;
 const OUT = 'natout';
 const OUT_HOST = 'nout0';
 const OUT_PEER = 'nout1';
-const APPLIANCE = '203.0.113.1';
-const OUTSIDE = '203.0.113.2';
+// Addresses in the appliance's own namespace come from 198.18.0.0/24 (RFC 2544), not 203.0.113.0/24:
+// package mirrors here answer on 203.0.113.80, and a route to that /24 on a test veth cuts them off.
+const APPLIANCE = '198.18.0.1';
+const OUTSIDE = '198.18.0.2';
 const LISTEN = 9000;
 const made = { networks: new Set<string>(), containers: new Set<string>() };
 let listener: ReturnType<typeof run> | undefined;
@@ -111,10 +113,10 @@ test('nat: the container pings its gateway and reaches the outside as the applia
   assert.not.ok(seen.lines.some((l) => /198\.51\.100\./.test(l)), 'never the container\'s own address');
 });
 
-test('nat: the container cannot reach the appliance\'s web port, on its gateway or on 203.0.113.1 (controls: the outside listener; the web port from outside)', async () => {
+test('nat: the container cannot reach the appliance\'s web port, on its gateway or on 198.18.0.1 (controls: the outside listener; the web port from outside)', async () => {
   const port = cfg.web.port;
   await waitFor(`the agent's web port ${port} to answer`, async () => (await run(['ss', '-Hltn', 'sport', '=', `:${port}`])).stdout.trim(), 30_000);
-  // Positive controls: the same probe reaches the outside; the web port answers an outside client on 203.0.113.1.
+  // Positive controls: the same probe reaches the outside; the web port answers an outside client on 198.18.0.1.
   assert.ok(await tcpFrom('natc', OUTSIDE, LISTEN), 'control: the probe reaches the outside listener');
   const outside = await inOut(['nc', '-z', '-w', '2', APPLIANCE, String(port)]);
   assert.is(outside.code, 0, `control: the web port answers from outside on ${APPLIANCE}: ${outside.stderr}`);

@@ -48,9 +48,11 @@ test.after(async () => {
 
 test('a lesson cannot take an interface of the appliance; a dongle it takes gets its settings back', async () => {
   // mgmt9 plays the Pi's management Ethernet: it has an address.
+  // Addresses in the appliance's own namespace come from 198.18.0.0/24 (RFC 2544), not 203.0.113.0/24:
+  // package mirrors here answer on 203.0.113.80, and a route to that /24 on a test veth cuts them off.
   await run(['ip', 'link', 'del', 'mgmt9'], { allowFail: true });
   await run(['ip', 'link', 'add', 'mgmt9', 'type', 'veth', 'peer', 'name', 'mgmt9p']);
-  await run(['ip', 'addr', 'add', '203.0.113.9/24', 'dev', 'mgmt9']);
+  await run(['ip', 'addr', 'add', '198.18.0.9/24', 'dev', 'mgmt9']);
   await run(['ip', 'link', 'set', 'mgmt9', 'up']);
   const before = { arp: sysctl('mgmt9', 'arp_ignore'), fwd: sysctl('mgmt9', 'forwarding') };
   const lesson = (iface: string) => `

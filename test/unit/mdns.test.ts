@@ -78,7 +78,7 @@ test('advert: answers, interfaces allowed, subnets, the appliance id', () => {
   }
   assert.not.ok(isManagementInterface('eth0', { physical: false }));
   assert.ok(inSubnet('198.51.100.77', '198.51.100.1/24'));
-  assert.not.ok(inSubnet('203.0.113.2', '198.51.100.1/24'));
+  assert.not.ok(inSubnet('198.18.0.2', '198.51.100.1/24'));
   const dir = mkdtempSync(join(tmpdir(), 'mdns-id-'));
   try {
     const id = applianceId(dir);
@@ -106,7 +106,9 @@ async function setUp(): Promise<void> {
   const ip = (...a: string[]) => run(['ip', ...a]);
   await ip('netns', 'add', NS);
   await ip('-n', NS, 'link', 'set', 'lo', 'up');
-  for (const [r, n, net] of [[VR, VN, '198.51.100'], [LR, LN, '203.0.113']] as const) {
+  // Addresses in the appliance's own namespace come from 198.18.0.0/24 (RFC 2544), not 203.0.113.0/24:
+  // package mirrors here answer on 203.0.113.80, and a route to that /24 on a test veth cuts them off.
+  for (const [r, n, net] of [[VR, VN, '198.51.100'], [LR, LN, '198.18.0']] as const) {
     await ip('link', 'add', r, 'type', 'veth', 'peer', 'name', n);
     await ip('link', 'set', n, 'netns', NS);
     await ip('addr', 'add', `${net}.1/24`, 'dev', r);
@@ -159,7 +161,7 @@ test('real mDNS from another namespace: dig and multicast-dns get A, SRV, TXT; n
     await setUp();
     responder = await startResponder({
       name: NAME, port: 8080, id: ID, version: '0.1.0',
-      addresses: () => ({ [VR]: ['198.51.100.1/24'], [LR]: ['203.0.113.1/24'], eth0: ['192.0.2.2/24'] }),
+      addresses: () => ({ [VR]: ['198.51.100.1/24'], [LR]: ['198.18.0.1/24'], eth0: ['192.0.2.2/24'] }),
       allow: (ifname) => ifname === VR,
     });
     assert.equal(responder.bound(), [`${VR} 198.51.100.1/24`]);
@@ -206,9 +208,9 @@ test('real mDNS from another namespace: dig and multicast-dns get A, SRV, TXT; n
 
     // A lab link: the query reaches this namespace (a listener joined there hears it: the
     // control) but the responder, allowed only on the management link, stays silent.
-    const heardOnLab = new Promise<void>((resolve) => labListener.on('message', (msg, rinfo) => { if (rinfo.address === '203.0.113.2' && msg.includes(Buffer.from(NAME))) resolve(); }));
-    await new Promise<void>((resolve) => labListener.bind(5353, '0.0.0.0', () => { labListener.addMembership('224.0.0.251', '203.0.113.1'); resolve(); }));
-    const onLab = await probe('203.0.113.2', [{ name: `${NAME}.local`, type: 'A' }]);
+    const heardOnLab = new Promise<void>((resolve) => labListener.on('message', (msg, rinfo) => { if (rinfo.address === '198.18.0.2' && msg.includes(Buffer.from(NAME))) resolve(); }));
+    await new Promise<void>((resolve) => labListener.bind(5353, '0.0.0.0', () => { labListener.addMembership('224.0.0.251', '198.18.0.1'); resolve(); }));
+    const onLab = await probe('198.18.0.2', [{ name: `${NAME}.local`, type: 'A' }]);
     await Promise.race([heardOnLab, new Promise((_, reject) => setTimeout(() => reject(new Error('the lab-link query never reached this namespace')), 1_000))]);
     assert.equal(onLab, [], 'no answer on a lab link');
 
