@@ -3,7 +3,8 @@
 # DOVELAB-BOOTTEST lines that image-build/boot-test.sh reads on the host, then powers off.
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-say() { local l="DOVELAB-BOOTTEST $*"; echo "$l"; echo "$l" > /dev/console; }
+# On the console after a newline: a getty's login prompt may be half a line there.
+say() { local l="DOVELAB-BOOTTEST $*"; echo "$l"; printf '\n%s\n' "$l" > /dev/console; }
 up() { cut -d' ' -f1 /proc/uptime; }
 since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
 # The last lines of a failing command's output, to the console.

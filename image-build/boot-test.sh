@@ -150,7 +150,7 @@ make_rootfs() {
 phase_rootfs() {
   local key; key=$(rootfs_key)
   BASE=$CACHE/rootfs-$key
-  if [[ -f $BASE/.dovelab-boottest-complete ]]; then say "rootfs: cached ($BASE)"; T_DEBOOTSTRAP=cached; return; fi
+  if [[ -f $BASE/.dovelab-boottest-complete ]]; then say "rootfs: cached ($BASE)"; T_DEBOOTSTRAP="cached (0"; return; fi
   mkdir -p "$CACHE"
   rm -rf "$BASE.tmp"
   say "rootfs: debootstrap arm64 bookworm into $BASE (slow under emulation; log $CACHE/debootstrap-$key.log)"
@@ -163,6 +163,7 @@ phase_rootfs() {
   rm -rf "$BASE"; mv "$BASE.tmp" "$BASE"
   T_DEBOOTSTRAP=$(secs $(( $(now_ms) - t0 )))
   say "rootfs: made in ${T_DEBOOTSTRAP}s"
+  T_DEBOOTSTRAP="made (${T_DEBOOTSTRAP}"
 }
 
 # ---------------------------------------------------------------- phase: agent (host side staging)
@@ -185,7 +186,7 @@ stage_agent() {
   [[ -x $r/opt/dovelab/node/bin/node ]] || { say "agent: $tgz has no bin/node"; exit 1; }
   # The built agent (this checkout), rebuilt when stale.
   say "agent: build (npm run build)"
-  (cd "$REPO" && nice timeout 900 npm run --silent build) || { say "agent: build failed"; exit 1; }
+  (cd "$REPO" && nice timeout 900 npm run --silent build) > "$WORK/build.log" 2>&1 || { say "agent: build failed:"; tail -n 20 "$WORK/build.log" >&2; exit 1; }
   lock=$(sha256sum "$REPO/package-lock.json" | cut -c1-16)
   mods=$CACHE/app-modules-$lock
   if [[ ! -f $mods/.complete ]]; then
@@ -259,6 +260,7 @@ phase_disk() {
     if compgen -G "$IMAGES_DIR/*.tar" >/dev/null; then
       mkdir -p "$tree/opt/dovelab/images"
       cp "$IMAGES_DIR"/*.tar "$tree/opt/dovelab/images/"
+      if [[ -f $IMAGES_DIR/manifest.json ]]; then cp "$IMAGES_DIR/manifest.json" "$tree/opt/dovelab/images/"; fi
       MILESTONE_TARGET=2
     else
       say "disk: no arm64 image tars in $IMAGES_DIR (make them with the arm64 image build, or pass --images DIR): the test stops at milestone 1"
@@ -322,6 +324,7 @@ phase_boot() {
   say "  booted: ${T_BOOT}s after qemu started; $(grep -m1 'DOVELAB-BOOTTEST booted' "$MARKS" | sed 's/.*booted //')"
   expect_ok ovsmod "$DL_OVSMOD" "modprobe openvswitch in the guest"
   expect_ok docker "$DL_DOCKER" "dockerd starting in the guest"
+  wait_for 'DOVELAB-BOOTTEST info docker-start' 60 "the docker-start line" >/dev/null
   say "  $(grep -m1 'DOVELAB-BOOTTEST info docker-start' "$MARKS" | sed 's/.*DOVELAB-BOOTTEST info //')"
   ms=$(wait_for 'DOVELAB-BOOTTEST (milestone 1|done)' 60 "the milestone 1 line"); T_M1=$(secs "$ms")
   MILESTONE=1
@@ -356,7 +359,7 @@ main() {
   WORK=$(mktemp -d /var/tmp/dovelab-boottest.XXXXXX)
   phase_disk
   phase_boot
-  say "summary: milestone $MILESTONE of $MILESTONE_TARGET possible here; debootstrap ${T_DEBOOTSTRAP}s, disk ${T_DISK}s, qemu start -> test unit ${T_BOOT}s, -> milestone 1 ${T_M1}s${T_READY:+, -> ready (lab up) ${T_READY}s}, whole VM run ${T_TOTAL}s"
+  say "summary: milestone $MILESTONE of $MILESTONE_TARGET possible here; rootfs ${T_DEBOOTSTRAP}s), disk ${T_DISK}s, qemu start -> test unit ${T_BOOT}s, -> milestone 1 ${T_M1}s${T_READY:+, -> ready (lab up) ${T_READY}s}, whole VM run ${T_TOTAL}s"
   grep 'DOVELAB-BOOTTEST result' "$MARKS" | sed 's/.*DOVELAB-BOOTTEST result /  guest: /' >&2
   if ((MILESTONE < 2 && WANT_AGENT)); then say "stopped at milestone 1: no arm64 image tars in $IMAGES_DIR"; exit 2; fi
 }
