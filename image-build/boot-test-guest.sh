@@ -83,7 +83,7 @@ if [[ -n $ovs ]]; then
   say "info kernel-datapath $(grep -c 'port ' /run/dpctl.log) ports on $(head -n 1 /run/dpctl.log | tr -d ':')"
 fi
 step check 600 dovelab check --group 1 --json || true
-st=$(/opt/dovelab/node/bin/node -e 'const r = JSON.parse(require("fs").readFileSync("/run/boottest-check.log", "utf8")); const p = r.results.find((x) => x.task === "ping" && x.group === 1); console.log(p ? p.status : "missing")' 2>/dev/null)
+st=$(/opt/dovelab/node/bin/node -e 'const t = require("fs").readFileSync("/run/boottest-check.log", "utf8"); const r = JSON.parse(t.slice(t.indexOf("{"), t.lastIndexOf("}") + 1)); const p = r.results.find((x) => x.task === "ping" && x.group === 1); console.log(p ? p.status : "missing")' 2>/dev/null)
 if [[ $st != pass ]]; then say "result check-ping fail status=$st"; tailout /run/boottest-check.log; fin fail; fi
 say "result check-ping ok status=pass"
 fin ok

@@ -215,6 +215,11 @@ After=docker.service network.target
 
 [Service]
 ExecStart=/usr/local/bin/dovelab agent
+# The agent writes /run/dovelab/agent.pid and does not create /run/dovelab itself (found by this
+# test: on a fresh boot it exited with ENOENT, restart after restart). Kept across restarts: the
+# OVS container bind-mounts /run/dovelab/ovs.
+RuntimeDirectory=dovelab
+RuntimeDirectoryPreserve=yes
 Restart=on-failure
 RestartSec=5
 
