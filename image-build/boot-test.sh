@@ -262,19 +262,21 @@ phase_disk() {
   MILESTONE_TARGET=1
   if ((WANT_AGENT)); then
     stage_agent "$tree"
-    if compgen -G "$IMAGES_DIR/*.tar" >/dev/null; then
+    if [[ -f $IMAGES_DIR/ovs.tar && -f $IMAGES_DIR/faucet.tar && -f $IMAGES_DIR/labhost.tar ]]; then
       mkdir -p "$tree/opt/dovelab/images"
       cp "$IMAGES_DIR"/*.tar "$tree/opt/dovelab/images/"
       if [[ -f $IMAGES_DIR/manifest.json ]]; then cp "$IMAGES_DIR/manifest.json" "$tree/opt/dovelab/images/"; fi
       MILESTONE_TARGET=2
     else
-      say "disk: no arm64 image tars in $IMAGES_DIR (make them with the arm64 image build, or pass --images DIR): the test stops at milestone 1"
+      say "disk: not all of ovs.tar, faucet.tar, labhost.tar in $IMAGES_DIR (make them with the arm64 image build, or pass --images DIR): the test stops at milestone 1"
     fi
   fi
   KERNEL=$(newest "$tree"/boot/vmlinuz-*)
   INITRD=$(newest "$tree"/boot/initrd.img-*)
   [[ -f $KERNEL && -f $INITRD ]] || { say "disk: no vmlinuz/initrd.img in the rootfs /boot"; exit 1; }
   cp "$KERNEL" "$WORK/vmlinuz"; cp "$INITRD" "$WORK/initrd.img"
+  # Debian's arm64 kernel enables AppArmor; the Pi's kernel does not, and the rootfs has no
+  # apparmor_parser (dockerd then refuses every container): apparmor=0 on the command line below.
   # Room for the loaded images (about twice the tars) and the lab's containers.
   size_mb=$(( $(du -sm "$tree" | cut -f1) * 2 + 3072 ))
   truncate -s "${size_mb}M" "$WORK/disk.img"
@@ -316,7 +318,7 @@ phase_boot() {
   local t0; t0=$(now_ms)
   nice qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 \
     -kernel "$WORK/vmlinuz" -initrd "$WORK/initrd.img" \
-    -append "root=/dev/vda rw console=ttyAMA0 quiet loglevel=3 systemd.show_status=1 cgroup_enable=memory" \
+    -append "root=/dev/vda rw console=ttyAMA0 quiet loglevel=3 systemd.show_status=1 cgroup_enable=memory apparmor=0" \
     -drive "file=$WORK/disk.img,if=virtio,format=raw,cache=unsafe" \
     -nic none -display none -monitor none -serial "file:$WORK/serial.log" -no-reboot &
   QEMU_PID=$!
