@@ -82,8 +82,19 @@ if [[ -n $ovs ]]; then
   docker exec "$ovs" ovs-dpctl show > /run/dpctl.log 2>&1
   say "info kernel-datapath $(grep -c 'port ' /run/dpctl.log) ports on $(head -n 1 /run/dpctl.log | tr -d ':')"
 fi
-step check 600 dovelab check --group 1 --json || true
-st=$(/opt/dovelab/node/bin/node -e 'const t = require("fs").readFileSync("/run/boottest-check.log", "utf8"); const r = JSON.parse(t.slice(t.indexOf("{"), t.lastIndexOf("}") + 1)); const p = r.results.find((x) => x.task === "ping" && x.group === 1); console.log(p ? p.status : "missing")' 2>/dev/null)
-if [[ $st != pass ]]; then say "result check-ping fail status=$st"; tailout /run/boottest-check.log; fin fail; fi
-say "result check-ping ok status=pass"
+# The task checks exec in the lab hosts with a deadline of a few seconds (made for a Pi); the
+# first run under TCG may pass it while docker exec is cold. Up to three runs, each reported.
+# shellcheck disable=SC2016 # JavaScript template literal, not shell
+ping_task() {
+  /opt/dovelab/node/bin/node -e 'const t = require("fs").readFileSync("/run/boottest-check.log", "utf8"); const r = JSON.parse(t.slice(t.indexOf("{"), t.lastIndexOf("}") + 1)); const p = r.results.find((x) => x.task === "ping" && x.group === 1); console.log(p ? `${p.status} ms=${p.ms} reason=${p.reason}` : "missing")' 2>/dev/null
+}
+st=
+for attempt in 1 2 3; do
+  step check 600 dovelab check --group 1 --json || true
+  st=$(ping_task)
+  say "info check attempt=$attempt task-ping $st"
+  [[ $st == pass* ]] && break
+done
+if [[ $st != pass* ]]; then say "result check-ping fail status=${st%% *}"; fin fail; fi
+say "result check-ping ok status=pass attempt=$attempt"
 fin ok
