@@ -3,7 +3,7 @@
 // interval). It keeps no state of its own, so a killed agent restarts and carries on.
 // Repairs coalesce (one running, one pending); every finished repair logs one line:
 //   repair done (<why>): <n> change(s)[, Faucet reloaded]     or     repair failed (<why>): <message>
-import { writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Config } from '../config.js';
 import { labContext } from '../context.js';
@@ -38,6 +38,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   const ctx = await labContext(c, (s) => log(`${new Date().toISOString()} ${s}`), docker)
     .catch(async (e: Error) => { await leds?.failed(e.message); throw e; });
   const pidFile = `${c.runDir}/agent.pid`;
+  mkdirSync(c.runDir, { recursive: true }); // a fresh boot has no /run/dovelab yet
   writeFileSync(pidFile, String(process.pid));
   let stopping = false;
   ctx.log(`agent ${process.pid} started; checking every ${intervalMs / 1000} s`);
