@@ -15,7 +15,7 @@ fi
 cd "$(dirname "$0")/.."
 
 PACKAGES=(docker.io debootstrap dnsmasq-base tcpdump ethtool iproute2 iptables util-linux procps
-  iputils-ping curl ca-certificates time
+  iputils-ping curl ca-certificates time netcat-openbsd
   # The network driver runs busybox udhcpc in containers' netns (DHCP from the real network).
   busybox
   # The e2e tier drives Debian's Chromium with playwright-core (same major version, DESIGN §5a).
