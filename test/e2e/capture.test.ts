@@ -9,10 +9,11 @@ import type { CaptureView } from '../../agent/web/api-types.js';
 import { run as runCmd } from '../integration/_stack.js';
 import { openPage, screenshot, seriousA11y } from './_browser.js';
 import { BASE, lessonWithAgent, type LessonRun } from './_agent.js';
+import { loud } from '../loud-hook.js';
 
 let lab: LessonRun;
 
-test.before(async () => { lab = await lessonWithAgent('mirror-capture', 2); });
+test.before(loud(async () => { lab = await lessonWithAgent('mirror-capture', 2); }));
 test.after(async () => { await lab?.end(); });
 
 async function joinGroup(page: Page, group: number): Promise<void> {

@@ -19,6 +19,7 @@ import { serveWeb, type WebServer } from '../../agent/web/server.js';
 import { UI_DIR } from '../../agent/web/static.js';
 import { FakeWorld, tempConfig } from '../unit/_fake-adapters.js';
 import { closeBrowser, openPage, screenshot, seriousA11y, type VIEWPORTS } from './_browser.js';
+import { loud } from '../loud-hook.js';
 
 const PASSWORD = 'a long teacher password';
 const PI4 = fileURLToPath(new URL('../../../test/fixtures/sysfs/pi4', import.meta.url));
@@ -29,7 +30,7 @@ let file: string;
 let server: WebServer;
 let base: string;
 
-test.before(async () => {
+test.before(loud(async () => {
   temp = tempConfig();
   file = join(temp.dir, 'dovelab.yaml');
   writeFileSync(file, [
@@ -52,7 +53,7 @@ test.before(async () => {
     dongleRoles: { configFile: file },
   }, { hostname: '127.0.0.1' });
   base = `http://127.0.0.1:${server.port}`;
-});
+}));
 
 test.after(async () => {
   await closeBrowser();

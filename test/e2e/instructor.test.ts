@@ -20,6 +20,7 @@ import { dovelab, LESSONS } from '../integration/_cli.js';
 import { cfg, stack, waitFor, type AgentProc } from '../integration/_stack.js';
 import { closeBrowser, openPage, screenshot, seriousA11y } from './_browser.js';
 import { BASE, webAgent } from './_agent.js';
+import { loud } from '../loud-hook.js';
 
 const PASSWORD = 'a long teacher password';
 let agent: AgentProc;
@@ -28,7 +29,7 @@ let archive: string;
 
 const removeUploaded = () => removeLesson('acl-firewall', cfg.dataDir).catch(() => {});
 
-test.before(async () => {
+test.before(loud(async () => {
   await stack();
   assert.is((await dovelab(['down'])).code, 0);
   await removeUploaded();
@@ -39,7 +40,7 @@ test.before(async () => {
   archive = join(tmp, 'acl-firewall.tar.gz');
   execFileSync('tar', ['-czf', archive, '-C', LESSONS, 'acl-firewall']);
   agent = await webAgent(tmp, { DOVELAB_CONFIG: config });
-});
+}));
 
 test.after(async () => {
   await closeBrowser();

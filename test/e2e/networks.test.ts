@@ -17,6 +17,7 @@ import { serveWeb, type WebServer } from '../../agent/web/server.js';
 import { UI_DIR } from '../../agent/web/static.js';
 import { FakeWorld, tempConfig } from '../unit/_fake-adapters.js';
 import { closeBrowser, openPage, screenshot, seriousA11y, type VIEWPORTS } from './_browser.js';
+import { loud } from '../loud-hook.js';
 
 const PASSWORD = 'a long teacher password';
 const NET_A = 'a1'.repeat(32);
@@ -29,7 +30,7 @@ let world: FakeWorld;
 let server: WebServer;
 let base: string;
 
-test.before(async () => {
+test.before(loud(async () => {
   temp = tempConfig();
   cfg = temp.cfg;
   cfg.web.port = 0; // any free port
@@ -61,7 +62,7 @@ test.before(async () => {
     diskUsed: async () => 0.4, eventPollMs: 200,
   }, { hostname: '127.0.0.1' });
   base = `http://127.0.0.1:${server.port}`;
-});
+}));
 
 test.after(async () => {
   await closeBrowser();

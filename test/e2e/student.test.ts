@@ -7,14 +7,15 @@ import type { Page } from 'playwright-core';
 import { inHost, waitFor } from '../integration/_stack.js';
 import { openPage, screenshot, seriousA11y } from './_browser.js';
 import { BASE, lessonWithAgent, type LessonRun } from './_agent.js';
+import { loud } from '../loud-hook.js';
 
 let run: LessonRun;
 let codes: Record<string, string>;
 
-test.before(async () => {
+test.before(loud(async () => {
   run = await lessonWithAgent('first-switch', 2);
   codes = run.codes;
-});
+}));
 
 test.after(async () => { await run?.end(); });
 

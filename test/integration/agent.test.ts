@@ -10,6 +10,7 @@ import { ensureDockerd } from '../../agent/docker/engine.js';
 import { desiredOf, labUp } from '../../agent/lab/service.js';
 import type { DesiredState } from '../../agent/lab/desired.js';
 import { cfg, CLI, docker, pingLoss, pingOk, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 const LESSON = fileURLToPath(new URL('../../../test/fixtures/engine', import.meta.url));
 let d: DesiredState;
@@ -22,11 +23,11 @@ const ovsPorts = async () => Object.fromEntries((await (await stack()).ovs.ports
 /** The agent's log after the n-th character (what it wrote since then). */
 const since = (a: AgentProc, n: number) => a.log().slice(n);
 
-test.before(async () => {
+test.before(loud(async () => {
   const ctx = await stack();
   d = desiredOf(cfg, (await labUp(ctx, LESSON, 2)).state);
   logs = mkdtempSync(join(tmpdir(), 'dovelab-agent-test-'));
-});
+}));
 test.after(() => { rmSync(logs, { recursive: true, force: true }); });
 
 test('a lab port deleted from OVS behind the agent\'s back: the agent re-adds it, traffic resumes, nothing else touched', async () => {

@@ -14,6 +14,7 @@ import { readLabState } from '../../agent/lab/state.js';
 import type { CaptureView } from '../../agent/web/api-types.js';
 import { dovelab, LESSONS } from './_cli.js';
 import { cfg, inHost, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 const PORT = 18082;
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -76,7 +77,7 @@ const capturing = (group: number): number[] =>
   (parse(readFileSync(paths(cfg).faucetYaml, 'utf8')) as { dps: Record<string, { interfaces: Record<string, { mirror?: number[] }> }> })
     .dps[cfg.bridge]!.interfaces[String(group * 100 + 99)]?.mirror ?? [];
 
-test.before(async () => {
+test.before(loud(async () => {
   await stack();
   const up = await dovelab(['up', `${LESSONS}/mirror-capture`, '--groups', '2']);
   assert.is(up.code, 0, up.stdout + up.stderr);
@@ -85,7 +86,7 @@ test.before(async () => {
   await agent.waitLine('the web UI to listen', new RegExp(`web UI on .*:${PORT}/`), 60_000);
   cookies[1] = await joinGroup(1);
   cookies[2] = await joinGroup(2);
-});
+}));
 test.after(async () => {
   await agent?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { dovelab } from './_cli.js';
 import { removeTrainingHost, trainingHost } from '../../agent/hardware/sim/world.js';
 import { vsctlVia } from '../../agent/net/ovs-exec.js';
 import { cfg, docker as dockerApi, run, stack, startAgent, startCapture, waitFor, type AgentProc } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 let agent: AgentProc;
 let dir: string;
@@ -40,7 +41,7 @@ const macOf = async (name: string, ifname = 'eth0') => /link\/ether ([0-9a-f:]{1
 const tcp = async (from: string, ip: string, port: number) => (await exec(from, ['bash', '-c', `timeout 3 bash -c 'exec 3<>/dev/tcp/${ip}/${port}'`])).code;
 const ping = async (from: string, ip: string) => (await exec(from, ['ping', '-c', '2', '-i', '0.3', '-W', '1', ip])).code;
 
-test.before(async () => {
+test.before(loud(async () => {
   await stack();
   await dovelab(['down']);
   dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-labels-'));
@@ -52,7 +53,7 @@ test.before(async () => {
   // A server answering ping and TCP 80 (the positive controls of every "cannot").
   const r = await runContainer('lbl-srv', ['--network', 'office', '--ip', '198.51.100.10'], ['nc', '-lk', '80']);
   assert.is(r.code, 0, r.stderr);
-});
+}));
 
 test.after(async () => {
   for (const c of made.containers) await docker(['rm', '-f', c]);

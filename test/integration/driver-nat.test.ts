@@ -14,6 +14,7 @@ import { gatewayFirewall } from '../../agent/lab/plan-gateways.js';
 import { restOf } from '../../agent/lab/service.js';
 import { dovelab } from './_cli.js';
 import { cfg, run, stack, startAgent, waitFor, waitListening, withCapture, type AgentProc } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 let agent: AgentProc;
 let dir: string;
@@ -59,7 +60,7 @@ async function tcpFrom(name: string, host: string, port: number): Promise<boolea
 }
 const rules = async () => `${(await run(['iptables', '-w', '-S'])).stdout}\n${(await run(['iptables', '-w', '-t', 'nat', '-S'])).stdout}`;
 
-test.before(async () => {
+test.before(loud(async () => {
   await stack();
   await dovelab(['down']);
   dir = mkdtempSync(join(tmpdir(), 'dovelab-nat-test-'));
@@ -80,7 +81,7 @@ test.before(async () => {
   // A TCP listener out there (answers every connection).
   listener = run(['ip', 'netns', 'exec', OUT, 'busybox', 'nc', '-ll', '-p', String(LISTEN), '-e', 'echo', 'outside'], { allowFail: true, timeoutMs: 600_000 });
   await waitFor('the outside listener', async () => (await inOut(['ss', '-Hltn', 'sport', '=', `:${LISTEN}`])).stdout.trim(), 10_000, 50);
-});
+}));
 
 test.after(async () => {
   for (const c of made.containers) await docker(['rm', '-f', c]);

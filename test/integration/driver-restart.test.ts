@@ -12,6 +12,7 @@ import { paths } from '../../agent/config.js';
 import { ensureDockerd } from '../../agent/docker/engine.js';
 import { readNetworkState } from '../../agent/lab/network-state.js';
 import { CLI, cfg, docker as dockerApi, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 let agent: AgentProc;
 let dir: string;
@@ -26,14 +27,14 @@ async function runOn(name: string, ip: string, restart = 'no') {
 }
 const driverUp = (a: AgentProc) => a.waitLine('the network driver', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
 
-test.before(async () => {
+test.before(loud(async () => {
   await stack();
   dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-restart-'));
   agent = startAgent(join(dir, 'agent-1.log'), 5);
   await driverUp(agent);
   const r = await docker(['network', 'create', '-d', 'dovelab', '--internal', '--subnet', '198.51.100.0/24', '-o', 'dovelab.vlan=150', 'rs-net']);
   assert.is(r.code, 0, r.stderr);
-});
+}));
 
 test.after(async () => {
   for (const c of containers) await docker(['rm', '-f', c]);

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { paths } from '../../agent/config.js';
 import { dovelab } from './_cli.js';
 import { cfg, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 let agent: AgentProc;
 let dir: string;
@@ -42,13 +43,13 @@ const faucetDoc = () => parse(readFileSync(paths(cfg).faucetYaml, 'utf8')) as {
 };
 const vlanOf = (vid: number) => Object.entries(faucetDoc().vlans).find(([, v]) => v.vid === vid)?.[0];
 
-test.before(async () => {
+test.before(loud(async () => {
   await stack();
   await dovelab(['down']);
   dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-test-'));
   agent = startAgent(join(dir, 'agent.log'), 5);
   await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
-});
+}));
 
 test.after(async () => {
   for (const c of made.containers) await docker(['rm', '-f', c]);

@@ -15,6 +15,7 @@ import { sha256 } from '../../agent/net/faucet/apply.js';
 import { faucetStatus } from '../../agent/net/faucet/status.js';
 import { cfg, docker, inHost, inNetnsOf, pingLoss, pingOk, run, stack, startAgent, startCapture, waitFor, waitListening, type Capture } from './_stack.js';
 import { dovelab } from './_cli.js';
+import { loud } from '../loud-hook.js';
 
 const LESSON = fileURLToPath(new URL('../../../test/fixtures/engine', import.meta.url));
 let d: DesiredState;
@@ -25,11 +26,11 @@ async function stopAll(...caps: (Capture | undefined)[]): Promise<void> {
   await Promise.all(caps.map((c) => c?.stop()));
 }
 
-test.before(async () => {
+test.before(loud(async () => {
   const ctx = await stack();
   const r = await labUp(ctx, LESSON, 2);
   d = desiredOf(cfg, r.state);
-});
+}));
 
 test('two hosts in one VLAN reach each other: ICMP and TCP', async () => {
   assert.is(await pingLoss('dovelab-g1-h1', '198.51.100.12', 3), 0);

@@ -8,6 +8,7 @@ import { execIn } from '../../agent/docker/client.js';
 import { askCheckd, CHECKD_SOCKET } from '../../agent/net/faucet/checkd.js';
 import { checkFaucetConfig, startCheckd } from '../../agent/net/faucet/docker-io.js';
 import { cfg, docker, labUp, stack, waitFor } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 const TWO = `
 dovelab: 1
@@ -35,7 +36,7 @@ async function oneShot(file: string): Promise<{ ok: boolean; output: string }> {
   return { ok: r.code === 0, output: r.stdout + r.stderr };
 }
 
-test.before(async () => { await stack(); await labUp(TWO); });
+test.before(loud(async () => { await stack(); await labUp(TWO); }));
 test.after(() => { for (const f of written) rmSync(f, { force: true }); });
 
 test('the resident check answers as check_faucet_config does, on good and bad configs', async () => {

@@ -7,11 +7,12 @@ import { teardown } from '../../agent/lab/engine.js';
 import { infraUp } from '../../agent/lab/infra.js';
 import { cfg, docker, run, stack } from './_stack.js';
 import { dovelab, LESSONS } from './_cli.js';
+import { loud } from '../loud-hook.js';
 
 const labLinks = async () => (await run(['ip', '-o', 'link', 'show'])).stdout.match(/\bdl\d+(?=[@:])/g) ?? [];
 const labContainers = async () => (await docker.listContainers({ all: true, filters: { label: ['dovelab.lab'] } })).length;
 
-test.before(async () => { await teardown(await stack()); });
+test.before(loud(async () => { await teardown(await stack()); }));
 test.after(async () => { await infraUp(cfg, docker); });
 
 test('dockerd not answering: infra up names it and the next step, exit 1', async () => {

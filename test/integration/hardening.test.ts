@@ -10,6 +10,7 @@ import { faucetStatus } from '../../agent/net/faucet/status.js';
 import { scrape } from '../../agent/metrics/prometheus.js';
 import { cfg, docker, inHost, run, stack } from './_stack.js';
 import { dovelab } from './_cli.js';
+import { loud } from '../loud-hook.js';
 
 const work = mkdtempSync(join(tmpdir(), 'dovelab-harden-'));
 
@@ -39,7 +40,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
   }
 }
 
-test.before(async () => { await stack(); });
+test.before(loud(async () => { await stack(); }));
 test.after(async () => {
   await dovelab(['down']);
   await run(['ip', 'link', 'del', 'mgmt9'], { allowFail: true });

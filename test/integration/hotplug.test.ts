@@ -15,6 +15,7 @@ import { cfg, docker, pingLoss, pingOk, run, stack, startAgent, startCapture, wa
 import { removeTrainingHost, trainingHost } from '../../agent/hardware/sim/world.js';
 import { vsctlVia } from '../../agent/net/ovs-exec.js';
 import { dovelab } from './_cli.js';
+import { loud } from '../loud-hook.js';
 
 const work = mkdtempSync(join(tmpdir(), 'dovelab-hotplug-'));
 const PORT = 18093;
@@ -49,7 +50,7 @@ const linkUp = async (ifname: string) => /[<,]UP[,>]/.test((await run(['ip', '-o
 const since = (n: number) => agent.log().slice(n);
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
-test.before(async () => {
+test.before(loud(async () => {
   const ctx = await stack();
   const dir = join(work, 'hotplug');
   mkdirSync(join(dir, 'files'), { recursive: true });
@@ -63,7 +64,7 @@ test.before(async () => {
   await agent.waitLine('its web UI', /web UI on/, 10_000);
   const lease = await run(['docker', 'exec', PC, 'udhcpc', '-i', 'eth0', '-x', 'hostname:g1-pc', '-n', '-q', '-t', '5'], { allowFail: true });
   assert.is(lease.code, 0, `pc gets a lease from the school network: ${lease.stdout}${lease.stderr}`);
-});
+}));
 test.after(async () => {
   await agent?.stop();
   // The agent's log outlives the run (the work folder goes).

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { simDown, simStatus, simUp } from '../../agent/hardware/sim/world.js';
 import { cfg, docker, hostPidOf, inHost, inNetnsOf, run, stack, startCapture } from './_stack.js';
 import { vsctlVia } from '../../agent/net/ovs-exec.js';
+import { loud } from '../loud-hook.js';
 
 const CLIENT = 'dovelab-simtest';
 
@@ -20,7 +21,7 @@ async function plugClientIntoLan(): Promise<void> {
   await run(['nsenter', '-t', String(pid), '-n', 'ip', 'link', 'set', 'simt0c', 'name', 'eth0', 'up']);
 }
 
-test.before(async () => { await stack(); });
+test.before(loud(async () => { await stack(); }));
 test.after(async () => {
   await docker.getContainer(CLIENT).remove({ force: true }).catch(() => {});
   await simUp(cfg.runDir, undefined, vsctlVia(docker));

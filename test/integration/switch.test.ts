@@ -13,6 +13,7 @@ import { checkFaucetConfig, faucetIo } from '../../agent/net/faucet/docker-io.js
 import { faucetStatus, confirms } from '../../agent/net/faucet/status.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
 import { cfg, docker, inHost, inNetnsOf, labUp, pingLoss, pingOk, run, stack, startCapture, waitFor, waitListening } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 const TWO = `
 dovelab: 1
@@ -24,7 +25,7 @@ hosts:
 const H1 = 'dovelab-g1-h1';
 const H2 = 'dovelab-g1-h2';
 
-test.before(async () => { await stack(); await labUp(TWO); });
+test.before(loud(async () => { await stack(); await labUp(TWO); }));
 
 test('Faucet confirms the live config by hash, dp_status 1', async () => {
   const text = readFileSync(paths(cfg).faucetYaml, 'utf8');

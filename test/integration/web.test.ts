@@ -13,6 +13,7 @@ import { readLabState } from '../../agent/lab/state.js';
 import type { GroupView, KioskView } from '../../agent/web/api-types.js';
 import { dovelab, LESSONS } from './_cli.js';
 import { cfg, docker, inHost, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { loud } from '../loud-hook.js';
 
 const PORT = 18080;
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -37,7 +38,7 @@ function terminal(host: string, withCookie: string = cookie): Term {
 }
 const opened = (t: Term) => new Promise<void>((resolve, reject) => { t.ws.once('open', () => resolve()); t.ws.once('error', reject); });
 
-test.before(async () => {
+test.before(loud(async () => {
   await stack();
   const up = await dovelab(['up', `${LESSONS}/first-switch`, '--groups', '2']);
   assert.is(up.code, 0, up.stdout + up.stderr);
@@ -47,7 +48,7 @@ test.before(async () => {
   process.env.DOVELAB_WEB_PORT = String(PORT);
   agent = startAgent(join(logs, 'agent.log'), 2);
   await agent.waitLine('the web UI to listen', /web UI on .*:18080\//, 60_000);
-});
+}));
 test.after(async () => {
   await agent?.stop();
   delete process.env.DOVELAB_WEB_PORT;
