@@ -7,7 +7,7 @@ import { INFRA, paths } from '../../agent/config.js';
 import { execIn } from '../../agent/docker/client.js';
 import { askCheckd, CHECKD_SOCKET } from '../../agent/net/faucet/checkd.js';
 import { checkFaucetConfig, startCheckd } from '../../agent/net/faucet/docker-io.js';
-import { cfg, docker, labUp, stack, waitFor } from './_stack.js';
+import { cfg, docker, labUp, run, stack, waitFor } from './_stack.js';
 import { loud } from '../loud-hook.js';
 
 const TWO = `
@@ -84,6 +84,22 @@ test('the engine\'s check goes through the daemon, and falls back to the command
   assert.match(again.error, /vid|5000/i);
   assert.ok((await checkFaucetConfig(docker, cfg, good)).ok);
   await waitFor('a new daemon listening', async () => (await askCheckd(sock(), `/etc/faucet/.eq-engine-good.yaml`).catch(() => undefined))?.ok ?? false, 60_000);
+});
+
+test('a short-lived process that starts the daemon still exits (the detached exec holds nothing open)', async () => {
+  await execIn(docker, INFRA.faucet, ['sh', '-c', `kill -9 "$(cat /etc/faucet/${CHECKD_SOCKET}.lock)"`], { allowFail: true });
+  rmSync(sock(), { force: true });
+  const file = candidate('cli', readFileSync(paths(cfg).faucetYaml, 'utf8'));
+  const script = `const m = await import(${JSON.stringify(new URL('../../agent/net/faucet/docker-io.js', import.meta.url).href)});
+const c = await import(${JSON.stringify(new URL('../../agent/config.js', import.meta.url).href)});
+const d = await import(${JSON.stringify(new URL('../../agent/docker/client.js', import.meta.url).href)});
+const v = await m.checkFaucetConfig(d.dockerClient(), c.loadConfig(), ${JSON.stringify(file)});
+console.log(v.ok ? 'verdict ok' : 'verdict bad');`;
+  // Ends on its own (no process.exit) well inside the deadline; killed at the deadline, it fails.
+  const r = await run([process.execPath, '--input-type=module', '-e', script], { allowFail: true, timeoutMs: 60_000 });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /verdict ok/);
+  await waitFor('the daemon it started listening', async () => (await askCheckd(sock(), '/etc/faucet/faucet.yaml').catch(() => undefined))?.ok ?? false, 60_000);
 });
 
 test.run();

@@ -42,7 +42,10 @@ export async function startCheckd(docker: Docker): Promise<void> {
   const exec = await dockerCall('create the Faucet check daemon', (signal) => docker.getContainer(INFRA.faucet).exec({
     Cmd: ['python3', '-c', CHECKD_PY, `/etc/faucet/${CHECKD_SOCKET}`], AttachStdout: false, AttachStderr: false, abortSignal: signal,
   } as Docker.ExecCreateOptions));
-  await dockerCall('start the Faucet check daemon', (signal) => exec.start({ Detach: true, abortSignal: signal } as Docker.ExecStartOptions));
+  const res = await dockerCall('start the Faucet check daemon', (signal) =>
+    exec.start({ Detach: true, abortSignal: signal } as Docker.ExecStartOptions)) as unknown as { destroy?: () => void } | undefined;
+  // Detached: nothing comes back; an open response held a CLI process for minutes (seen).
+  res?.destroy?.();
 }
 
 /**
