@@ -77,6 +77,14 @@ test('stopping FRR withdraws the route: systemctl stop frr on r1', async () => {
   await waitFor('r2 to learn lana again', () => ospfRoute('dovelab-g1-r2', '198.51.100.0/26'), 60_000, 500);
 });
 
+test('Quagga layout: systemctl restart quagga restarts what /etc/quagga/daemons enables; daemons are on PATH', async () => {
+  const r = await out('dovelab-g1-r2', ['systemctl', 'restart', 'quagga']);
+  assert.match(r, /ospfd: stopped[\s\S]*zebra: stopped[\s\S]*zebra: started[\s\S]*ospfd: started/);
+  assert.not.match(r, /bgpd|ripd/, 'daemons set to no are left alone');
+  await waitFor('r1 to learn lanb again after the restart', () => ospfRoute('dovelab-g1-r1', '198.51.100.128/26'), 60_000, 500);
+  assert.is((await out('dovelab-g1-r2', ['sh', '-c', 'command -v zebra'])).trim(), '/usr/local/sbin/zebra');
+});
+
 test.after(async () => { await labDown(await stack()); });
 
 test.run();
