@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { paths, type Config } from './config.js';
 import { labContext } from './context.js';
-import { dockerClient, execIn } from './docker/client.js';
+import { dockerCall, dockerClient, execIn } from './docker/client.js';
 import { runAgent } from './lab/agent.js';
 import { diagramDot, renderSvg } from './lab/diagram.js';
 import { containerOf, PlanError } from './lab/desired.js';
@@ -25,6 +25,7 @@ import { findLesson, installPack, listLessons, removeLesson } from './lesson/sto
 import { findUsbLessonDirs } from './lesson/usb.js';
 import { loadPack } from './lesson/pack.js';
 import { openLabLesson } from './lesson/snapshot.js';
+import { missingImageProblems } from './lesson/images.js';
 import { importLab, importSummary, writePack } from './lesson/import/index.js';
 import { InterfaceSchema, topologyJsonSchema } from './lesson/schema.js';
 
@@ -239,6 +240,11 @@ export function registerLabVerbs(program: Command, cfg: () => Config, action: Ac
         }
         // The interfaces it would take: only this appliance's dongles of the right role.
         const problems = lessonInterfaceProblems(t, c.dongles, await readInterfaceFacts(), c.bridge);
+        // The images its hosts name: built (or loaded) on this appliance.
+        const have = await dockerCall('list images', (signal) => dockerClient().listImages({ abortSignal: signal } as object), 10_000)
+          .then((l) => new Set(l.flatMap((i) => i.RepoTags ?? [])), () => undefined);
+        if (have) problems.push(...missingImageProblems(t, c.images.labhost, have));
+        else log(`${path}: images not checked (dockerd does not answer)`);
         if (problems.length) throw new LessonError(lessonFile(dir), problems);
         log(`${path}: valid (${Object.keys(t.hosts).length} hosts, ${t.tasks.length} tasks, ${d.ports.length} ports for ${o.groups} group(s))`);
       } finally { found?.dispose(); }

@@ -11,7 +11,7 @@ import { commandExists, run } from '../sys/run.js';
 import { writeAtomic } from '../sys/files.js';
 import { inspectArchive, retagArchive, sha256File } from './image-archive.js';
 import { dockerArch, manifestText, parsePreloadManifest, upToDate, withImage, type PreloadManifest } from './image-manifest.js';
-import { BASE_TAG, RECIPES, debianMirror, recipeHash, runBaseSetup } from './images.js';
+import { BASE_TAG, RECIPES, debianMirror, recipeHash, recipeParents, runBaseSetup, withParents } from './images.js';
 
 const HASH_LABEL = 'dovelab.recipe';
 /** Bumped when the way these tars are made changes: part of every recipe hash here. */
@@ -192,15 +192,22 @@ export async function buildArchImages(recipes: string, opts: ArchBuildOptions): 
   if (!ARCHES[arch]) throw new Error(`--arch ${arch}: not supported (one of ${Object.keys(ARCHES).join(', ')})`);
   const unknown = (opts.only ?? []).filter((n) => !(RECIPES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown image ${unknown.join(', ')} (one of ${RECIPES.join(', ')})`);
-  const names = RECIPES.filter((r) => !opts.only?.length || opts.only.includes(r));
+  const parents = recipeParents(recipes);
+  const names = withParents(opts.only, parents);
   const workDir = opts.workDir ?? `/var/tmp/dovelab-build/${arch}`;
   mkdirSync(outDir, { recursive: true });
   const manifestFile = join(outDir, 'manifest.json');
   let manifest = readManifest(manifestFile, log);
 
   const baseHash = recipeHash(join(recipes, 'base'), ['bookworm', 'minbase', arch, FORMAT]);
+  // A recipe built FROM another of ours (router FROM labhost) has its parent's hash in its own.
+  const hashes: Record<string, string> = {};
+  for (const name of names) {
+    const parent = parents[name];
+    hashes[name] = recipeHash(join(recipes, name), parent ? [baseHash, arch, FORMAT, hashes[parent]!] : [baseHash, arch, FORMAT]);
+  }
   const plan = await Promise.all(names.map(async (name) => {
-    const hash = recipeHash(join(recipes, name), [baseHash, arch, FORMAT]);
+    const hash = hashes[name]!;
     const entry = manifest?.images.find((i) => i.name === name);
     const tar = entry && existsSync(join(outDir, entry.file))
       ? { size: statSync(join(outDir, entry.file)).size, digest: await sha256File(join(outDir, entry.file)) } : undefined;
@@ -211,12 +218,21 @@ export async function buildArchImages(recipes: string, opts: ArchBuildOptions): 
     log(`${shippedTag(p.name)} (${arch}): up to date (${p.hash}, ${p.entry!.file})`);
     return { name: p.name, tag: shippedTag(p.name), built: false, ms: 0, size: p.entry!.size, why: p.why };
   });
-  const todo = plan.filter((p) => !p.ok);
+  let todo = plan.filter((p) => !p.ok);
   if (!todo.length) return reports;
 
   await checkHost(arch);
   mkdirSync(workDir, { recursive: true });
   const b = buildahIn(workDir);
+  // A child builds FROM its parent in buildah's storage: an up-to-date tar is not enough when
+  // the storage lacks that parent (or holds an older one), so the parent is built again.
+  for (const p of plan) {
+    if (!p.ok || !todo.some((t) => parents[t.name] === p.name)) continue;
+    if ((await b.label(`localhost/${shippedTag(p.name)}`)) === p.hash) continue;
+    p.why = `not in buildah storage, which the recipes built FROM it need`;
+    reports.splice(reports.findIndex((r) => r.name === p.name), 1);
+    todo = plan.filter((q) => !q.ok || q === p || todo.includes(q));
+  }
   const t0 = Date.now();
   if (opts.force || (await b.label(`localhost/${BASE_TAG}`)) !== baseHash) {
     log(`[base] ${BASE_TAG} (${arch}): building`);

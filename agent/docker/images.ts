@@ -8,7 +8,8 @@ import { pack } from 'tar-fs';
 import { run } from '../sys/run.js';
 
 export const BASE_TAG = 'dovelab/base:bookworm';
-export const RECIPES = ['ovs', 'faucet', 'labhost'] as const;
+/** In build order: a recipe built FROM another of ours comes after it. */
+export const RECIPES = ['ovs', 'faucet', 'labhost', 'router', 'services'] as const;
 const HASH_LABEL = 'dovelab.recipe';
 
 export interface BuildReport { image: string; built: boolean; ms: number }
@@ -23,6 +24,35 @@ export function recipeHash(dir: string, extra: string[] = []): string {
   for (const f of walk(dir)) { h.update(relative(dir, f)); h.update('\0'); h.update(readFileSync(f)); h.update('\0'); }
   for (const e of extra) h.update(e);
   return h.digest('hex').slice(0, 20);
+}
+
+/**
+ * The recipe of ours a Dockerfile builds FROM (`FROM dovelab/labhost` -> labhost), or undefined
+ * (FROM dovelab/base:bookworm, which `buildImages` builds itself, or anything else). Only the
+ * last stage's FROM counts. Pure.
+ */
+export function recipeParent(dockerfile: string): string | undefined {
+  const froms = [...dockerfile.matchAll(/^\s*FROM\s+(?:--\S+\s+)*(\S+)/gim)].map((m) => m[1]!);
+  const m = /^dovelab\/([a-z0-9][a-z0-9_-]*)(?::latest)?$/.exec(froms.at(-1) ?? '');
+  return m && m[1] !== 'base' ? m[1] : undefined;
+}
+
+/** The parent (FROM dovelab/<name>) of each recipe in `recipes`, read from its Dockerfile. */
+export function recipeParents(recipes: string): Record<string, string | undefined> {
+  return Object.fromEntries(RECIPES.map((r) => {
+    const f = join(recipes, r, 'Dockerfile');
+    return [r, existsSync(f) ? recipeParent(readFileSync(f, 'utf8')) : undefined];
+  }));
+}
+
+/** The recipes to build for `only` (all when empty), with the recipes they build FROM, in RECIPES order. Pure. */
+export function withParents(only: readonly string[] | undefined, parents: Record<string, string | undefined>): string[] {
+  const want = new Set<string>(only?.length ? only : RECIPES);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const n of [...want]) { const p = parents[n]; if (p && !want.has(p)) { want.add(p); grew = true; } }
+  }
+  return RECIPES.filter((r) => want.has(r));
 }
 
 async function labelOf(docker: Docker, ref: string): Promise<string | undefined> {
@@ -119,11 +149,12 @@ function followProgress(docker: Docker, stream: NodeJS.ReadableStream, onEvent: 
 }
 
 async function buildRecipe(docker: Docker, recipes: string, name: string, baseHash: string, workDir: string, force: boolean,
-  log: (s: string) => void): Promise<BuildReport> {
+  log: (s: string) => void, parentHash?: string): Promise<BuildReport> {
   const t0 = Date.now();
   const image = `dovelab/${name}`;
   const dir = join(recipes, name);
-  const hash = recipeHash(dir, [baseHash]);
+  // Built FROM another of ours: its hash is part of this one's, so a new parent rebuilds the child.
+  const hash = recipeHash(dir, parentHash === undefined ? [baseHash] : [baseHash, parentHash]);
   if (!force && (await labelOf(docker, image)) === hash) {
     log(`${image}: up to date (${hash})`);
     return { image, built: false, ms: Date.now() - t0 };
@@ -149,13 +180,18 @@ export async function buildImages(docker: Docker, recipes: string, opts: { force
   const log = opts.log ?? (() => {});
   const workDir = '/var/tmp/dovelab-build';
   mkdirSync(workDir, { recursive: true });
-  const names = RECIPES.filter((r) => !opts.only?.length || opts.only.includes(r));
+  const unknown = (opts.only ?? []).filter((n) => !(RECIPES as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`unknown image ${unknown.join(', ')} (one of ${RECIPES.join(', ')})`);
+  const parents = recipeParents(recipes);
+  const names = withParents(opts.only, parents);
   log(`[1/${names.length + 1}] ${BASE_TAG}`);
   const reports = [await buildBase(docker, recipes, workDir, !!opts.force, log)];
   const baseHash = (await labelOf(docker, BASE_TAG)) ?? '';
   for (const [i, name] of names.entries()) {
     log(`[${i + 2}/${names.length + 1}] dovelab/${name}`);
-    reports.push(await buildRecipe(docker, recipes, name, baseHash, workDir, !!opts.force, log));
+    const parent = parents[name];
+    const parentHash = parent ? (await labelOf(docker, `dovelab/${parent}`)) ?? '' : undefined;
+    reports.push(await buildRecipe(docker, recipes, name, baseHash, workDir, !!opts.force, log, parentHash));
   }
   // Older builds of our recipes, now untagged.
   if (reports.some((r) => r.built)) await docker.pruneImages({ filters: { dangling: ['true'], label: [HASH_LABEL] } });

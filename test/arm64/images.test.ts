@@ -106,4 +106,16 @@ test('labhost: its tools run under emulation', async () => {
   assert.is(await elfMachine('labhost', '/usr/bin/ping'), 'b7 00');
 });
 
+test('router: FRR and the preloaded capability shim are aarch64', async () => {
+  assert.match(await inArm64('router', '/usr/lib/frr/zebra', ['--version']), /zebra version 8\./);
+  assert.is(await elfMachine('router', '/usr/local/lib/libdovelab-frrcaps.so'), 'b7 00');
+  assert.is((await inArm64('router', 'cat', ['/etc/ld.so.preload'])).trim(), '/usr/local/lib/libdovelab-frrcaps.so');
+});
+
+test('services: apache2, named and radvd run under emulation', async () => {
+  assert.match(await inArm64('services', 'apache2ctl', ['-v']), /Apache\/2\.4/);
+  assert.match(await inArm64('services', 'named', ['-v']), /BIND 9\./);
+  assert.is(await elfMachine('services', '/usr/sbin/radvd'), 'b7 00');
+});
+
 test.run();

@@ -29,7 +29,7 @@ test('shippedTag is what config.images expects', () => {
 
 test('unknown image names and architectures are refused before anything runs', async () => {
   await buildArchImages(RECIPES, { arch: 'arm64', outDir: '/nonexistent/out', only: ['ovs', 'openvswitch'] })
-    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, 'unknown image openvswitch (one of ovs, faucet, labhost)'));
+    .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, 'unknown image openvswitch (one of ovs, faucet, labhost, router, services)'));
   await buildArchImages(RECIPES, { arch: 'mips', outDir: '/nonexistent/out' })
     .then(() => assert.unreachable(), (e: Error) => assert.match(e.message, '--arch mips: not supported (one of arm64, amd64)'));
 });

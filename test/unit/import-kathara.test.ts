@@ -62,7 +62,7 @@ test('(b) hub lab: four PCs, renames, shared.startup first, exec last, env expor
   hasWarning(r, /shared\/ is copied into every host at \/shared/);
   // Images: kathara/base is not here.
   assert.is(r.lesson.hosts.pc1!.image, undefined);
-  hasWarning(r, /image "kathara\/base" is not available here: pc1 uses dovelab\/labhost/);
+  hasWarning(r, /image "kathara\/base" is not available here: pc1, pc2, pc3, pc-4 use dovelab\/labhost, the closest of ours \(Kathará's all-in-one image; chosen from what the startup runs/);
   // Not converted, with where.
   assert.equal(nc(r, 'pc1[mem]="256m"')?.where, 'lab.conf:10');
   assert.match(nc(r, 'pc2[bridged]="true"')!.why, /uplink/);
@@ -92,10 +92,10 @@ test('(c) two routers: three networks, sysctl, routes kept in startup, default r
   assert.equal(t.tasks.map((x) => x.id), ['reach-r1-r2', 'reach-r1-pc1', 'reach-r2-pc2']);
 });
 
-test('(c) without the image: the routers fall back to dovelab/labhost, named in a warning', () => {
+test('(c) without the image: the routers get the closest of ours, dovelab/router, named in a warning', () => {
   const r = importLab(fixture('kathara-routers'));
-  assert.is(r.lesson.hosts.r1!.image, undefined);
-  hasWarning(r, /image "kathara\/frr" is not available here: r1, r2 use dovelab\/labhost/);
+  assert.is(r.lesson.hosts.r1!.image, 'dovelab/router');
+  hasWarning(r, /image "kathara\/frr" is not available here: r1, r2 use dovelab\/router, the closest of ours \(labhost \+ FRR/);
 });
 
 test('lab.conf given as a file; --id overrides the lesson id', () => {

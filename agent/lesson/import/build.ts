@@ -1,5 +1,6 @@
 // Helpers both importers use while building hosts: addresses and gateways read from the startup
 // script, environment variables as exports, and images that may not exist on the appliance.
+import { closestImage, OUR_IMAGES } from './images.js';
 import { scanScript } from './script.js';
 import type { DraftHost } from './types.js';
 
@@ -57,17 +58,31 @@ export const DEFAULT_IMAGE = 'dovelab/labhost';
 export const defaultImageAvailable = (name: string) => name.startsWith('dovelab/');
 
 /**
- * Keeps an image only where it can be used; the others fall back to dovelab/labhost (the default,
- * so `image` is left out), one warning per missing image naming its hosts.
+ * Keeps an image only where it can be used; the others become the closest of ours (images.ts:
+ * kathara/frr -> dovelab/router, kathara/base -> by what the startup runs) or, with no close one,
+ * dovelab/labhost (the default, so `image` is left out). One warning per image naming its hosts.
  */
 export function settleImages(hosts: Record<string, DraftHost>, wanted: Record<string, string>, available: (name: string) => boolean): string[] {
   const missing = new Map<string, string[]>();
+  const mapped = new Map<string, string[]>();
+  const add = (m: Map<string, string[]>, k: string, h: string) => m.set(k, [...(m.get(k) ?? []), h]);
   for (const [h, image] of Object.entries(wanted)) {
     const host = hosts[h];
     if (!host) continue;
-    if (available(image)) host.image = image;
-    else missing.set(image, [...(missing.get(image) ?? []), h]);
+    if (available(image)) { host.image = image; continue; }
+    const c = closestImage(image, host.startup, Object.keys(host.files ?? {}));
+    if (!c) { add(missing, image, h); continue; }
+    if (c.image !== DEFAULT_IMAGE) host.image = c.image;
+    if (c.starts) host.startup = `${host.startup ?? ''}${host.startup && !host.startup.endsWith('\n') ? '\n' : ''}# ${image} starts this by itself, ${c.image} does not:\n${c.starts}\n`;
+    const built = available(c.image) ? '' : `; it is not built on this appliance (\`dovelab images build ${c.image.replace('dovelab/', '')}\`)`;
+    add(mapped, `${image}\0${c.image}\0${c.why}${built}${c.starts ? `; "${c.starts}" added to the startup, as ${image} runs it by itself` : ''}`, h);
   }
-  return [...missing].map(([image, hs]) =>
-    `image "${image}" is not available here: ${hs.join(', ')} use${hs.length === 1 ? 's' : ''} ${DEFAULT_IMAGE} instead; software the startup expects from that image may be missing (load the image and set image: ${image} to use it)`);
+  return [
+    ...[...mapped].map(([key, hs]) => {
+      const [image, ours, why] = key.split('\0') as [string, string, string];
+      return `image "${image}" is not available here: ${hs.join(', ')} use${hs.length === 1 ? 's' : ''} ${ours}, the closest of ours (${why})`;
+    }),
+    ...[...missing].map(([image, hs]) =>
+      `image "${image}" is not available here: ${hs.join(', ')} use${hs.length === 1 ? 's' : ''} ${DEFAULT_IMAGE} instead; software the startup expects from that image may be missing (load the image and set image: ${image} to use it; ours: ${Object.keys(OUR_IMAGES).join(', ')})`),
+  ];
 }

@@ -147,7 +147,8 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
         default: nc(UNSUPPORTED[o.key] ?? `"${o.key}" is not a Kathará option the importer knows`);
       }
     }
-    if (!images[h]) noImage.push(h);
+    // No image: Kathará's default, kathara/base, whose closest of ours depends on the startup.
+    if (!images[h]) { noImage.push(h); images[h] = 'kathara/base'; }
   }
   for (const c of conf.cdModes) notConverted.push({ what: `CD_MODE[${c.cd}]="${c.mode}"`, where: at(c.line), why: 'every Dovelab network is a switched VLAN; collision domain modes are not converted' });
 
@@ -228,7 +229,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
   }
 
   warnings.push(...settleImages(hosts, images, opts.imageAvailable ?? defaultImageAvailable));
-  if (noImage.length) warnings.push(`${noImage.join(', ')} ha${noImage.length === 1 ? 's' : 've'} no image in lab.conf (Kathará's default is kathara/base): ${DEFAULT_IMAGE} is used`);
+  if (noImage.length) warnings.push(`${noImage.join(', ')} ha${noImage.length === 1 ? 's' : 've'} no image in lab.conf (Kathará's default is kathara/base): the closest of ours is used (${DEFAULT_IMAGE} unless the startup runs FRR or a server)`);
   const renames = [hostNames.renames('devices'), netNames.renames('collision domains')].filter((w): w is string => !!w);
   warnings.unshift(...renames);
 
