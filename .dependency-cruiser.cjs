@@ -8,7 +8,7 @@ const ADAPTERS = '^agent/(net|docker|hardware|sys)/';
 const NODE_IO = '^(node:)?(fs|fs/promises|child_process)$';
 const TYPE_ONLY = ['type-only'];
 /** Faucet's config language (model, emitter, comparison): pure functions that live beside the Faucet adapter. */
-const FAUCET_FORMAT = '^agent/net/faucet/(model|emit|compare)\\.ts$';
+const FAUCET_FORMAT = '^agent/net/faucet/(model|emit|compare|cookies)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

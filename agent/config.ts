@@ -127,6 +127,11 @@ export const ConfigSchema = z.strictObject({
      */
     instructor_password_hash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
       'scrypt$N$r$p$salt$hash, as `dovelab web password` prints it').optional(),
+    /**
+     * GET /metrics (Prometheus): this machine may always scrape it; another (a Prometheus on the
+     * LAN) sends `Authorization: Bearer <metrics_token>`. Without a token, loopback only.
+     */
+    metrics_token: z.string().regex(/^[A-Za-z0-9._~+/=-]{16,200}$/, 'at least 16 characters: letters, digits, ._~+/=-').optional(),
   }).prefault({}),
   /**
    * The appliance's LEDs (agent/hardware/leds.ts). auto: the Linux LED class when the dovelab-* LEDs

@@ -17,7 +17,8 @@ import { readInterfaceFacts } from './hardware/interfaces.js';
 import { Ovs } from './net/ovs.js';
 import { containerOfEndpoint, containersOn, networkName } from './docker/endpoints.js';
 import { startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
-import { vsctlVia } from './net/ovs-exec.js';
+import { ofctlVia, vsctlVia } from './net/ovs-exec.js';
+import { readAclCounters } from './net/faucet/acl-counters.js';
 import { paths } from './config.js';
 
 export async function labContext(cfg: Config, log: (s: string) => void, docker: Docker = dockerClient()): Promise<LabContext> {
@@ -45,5 +46,6 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       startDhcp: (a) => startEndpointDhcp(a, `${cfg.runDir}/udhcpc.script`),
       stopDhcp: stopEndpointDhcp,
     },
+    aclHits: () => readAclCounters(ofctlVia(docker), cfg.bridge, paths(cfg).faucetYaml),
   };
 }

@@ -1,7 +1,8 @@
 // The engine's imperative shell: every effect the lab engine has goes through one of these,
 // handed in as one set (agent/context.ts wires the real ones; unit tests a recording fake).
 // Planning never does I/O; these never decide.
-import type { FaucetPort } from '../net/faucet/apply.js';
+import type { ApplyResult, FaucetPort } from '../net/faucet/apply.js';
+import type { AclHit } from '../net/faucet/acl-hits.js';
 import type { OvsPort as OvsPortRow } from '../net/ovs.js';
 import type { CaptureAttachment, EndpointVeth, GatewayVeth, VethAttachment } from '../net/links.js';
 import type { GatewayChain } from '../net/gateway-firewall.js';
@@ -108,4 +109,16 @@ export interface LabAdapters {
   firewall: LabFirewall;
   faucet: FaucetPort;
   endpoints: LabEndpoints;
+  /** Per-rule ACL hit counters read from the switch (absent in tests that have no switch). */
+  aclHits?: () => Promise<AclHit[]>;
+  /** Where reconciles, Faucet reloads and checks are counted (the agent's /metrics); absent: nowhere. */
+  metrics?: LabMetrics;
+}
+
+/** What the lab reports to the agent's metrics (see metrics/agent-metrics.ts). */
+export interface LabMetrics {
+  reconciled(seconds: number, outcome: 'ok' | 'failed'): void;
+  /** A Faucet config was applied (result) or failed to apply (undefined). */
+  faucetApplied(r: ApplyResult | undefined): void;
+  checked(kind: string, seconds: number, status: string): void;
 }

@@ -16,6 +16,7 @@ import { servePlugin, type PluginServer } from '../web/plugin.js';
 import { jsonLine } from '../web/request-log.js';
 import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
+import { agentMetrics } from '../metrics/agent-metrics.js';
 import { runChecks } from './check-run.js';
 import { pruneEndpoints } from './networks.js';
 import { readLabState } from './state.js';
@@ -39,6 +40,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   const leds = await startAgentLeds(c, docker, (s) => log(`${new Date().toISOString()} ${s}`));
   const ctx = await labContext(c, (s) => log(`${new Date().toISOString()} ${s}`), docker)
     .catch(async (e: Error) => { await leds?.failed(e.message); throw e; });
+  ctx.metrics = agentMetrics(); // reconciles, Faucet reloads and checks, for GET /metrics
   const pidFile = `${c.runDir}/agent.pid`;
   mkdirSync(c.runDir, { recursive: true }); // a fresh boot has no /run/dovelab yet
   writeFileSync(pidFile, String(process.pid));

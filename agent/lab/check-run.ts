@@ -2,9 +2,10 @@
 // A check that cannot run is an error of that task, never a pass and never a crash of the agent.
 // All I/O goes through a CheckIo, so the runner is tested without Docker.
 import {
-  afterRouteCheck, outcome, planChecks, routeCheckArgv, verdict, wrappedArgv, wrapperSeconds,
-  type CheckResult, type ExecResult, type Outcome, type Probe,
+  afterRouteCheck, judgeCounter, outcome, planChecks, routeCheckArgv, verdict, wrappedArgv, wrapperSeconds,
+  type CheckResult, type CounterProbe, type ExecResult, type Outcome, type Probe,
 } from './checks.js';
+import type { AclHit } from '../net/faucet/acl-hits.js';
 import type { DesiredState } from './desired.js';
 import type { LabContext } from './engine.js';
 import type { LabState } from './state.js';
@@ -22,6 +23,10 @@ export interface CheckIo {
   /** Persists a full run's report (checks.json), under the lab lock and only if sameRun(lab on disk, report). */
   saveResults(report: CheckReport): Promise<void>;
   log(s: string): void;
+  /** The switch's per-rule ACL hit counters (acl_hits checks); absent where none can be read. */
+  aclHits?(): Promise<AclHit[]>;
+  /** Called with each check's result (the agent's metrics: check latency by kind). */
+  checked?(kind: string, r: CheckResult): void;
 }
 
 /** Results of one run; `lab` and `startedAt` say which run of which lab they belong to. */
@@ -91,6 +96,8 @@ export function labCheckIo(ctx: LabContext, save: (report: CheckReport) => Promi
     addresses: async (container) => ctx.links.addressesIn(await ctx.hosts.pid(container)),
     saveResults: save,
     log: (s) => ctx.log(s),
+    ...(ctx.aclHits ? { aclHits: ctx.aclHits } : {}),
+    ...(ctx.metrics ? { checked: (kind: string, r: CheckResult) => ctx.metrics!.checked(kind, r.ms / 1000, r.status) } : {}),
   };
 }
 
@@ -104,12 +111,25 @@ export async function runChecks(cio: CheckIo, st: LabState, d: DesiredState, gro
   const which = groups ?? Array.from({ length: st.groups }, (_, i) => i + 1);
   const planned = which.flatMap((g) => planChecks(st.topology, d, g, learned));
   const results: CheckResult[] = new Array(planned.length);
+  // One read of the switch's counters serves every acl_hits check of this run.
+  let hits: Promise<AclHit[]> | undefined;
+  const counter = async (p: CounterProbe): Promise<CheckResult> => {
+    const t0 = Date.now();
+    if (!cio.aclHits) return { task: p.task, group: p.group, status: 'error', reason: `${p.what}: the switch's counters cannot be read here`, ms: 0 };
+    try {
+      hits ??= cio.aclHits();
+      return judgeCounter(p, await hits, Date.now() - t0);
+    } catch (e) {
+      return { task: p.task, group: p.group, status: 'error', reason: `${p.what}: cannot read the switch's counters: ${(e as Error).message}`, ms: Date.now() - t0 };
+    }
+  };
   let next = 0;
   const worker = async () => {
     while (next < planned.length) {
       const i = next++;
       const item = planned[i]!;
-      results[i] = 'argv' in item ? await runProbe(cio, item, slackMs) : item;
+      results[i] = 'argv' in item ? await runProbe(cio, item, slackMs) : 'kind' in item ? await counter(item) : item;
+      cio.checked?.('kind' in item ? item.kind : 'none', results[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.parallel ?? 6, planned.length) }, worker));

@@ -1,6 +1,7 @@
 // Task checks -> concrete probes per group (which host runs what, what counts as done). Pure.
 import type { Check, Topology } from '../lesson/schema.js';
-import { containerOf, type DesiredState } from './desired.js';
+import { containerOf, faucetAclName, type DesiredState } from './desired.js';
+import type { AclHit } from '../net/faucet/acl-hits.js';
 
 export type ProbeKind = 'ping' | 'tcp' | 'command';
 
@@ -17,6 +18,21 @@ export interface Probe {
   timeoutMs: number;
   /** A "yes" outcome (reached, command exit 0) means done; false for no_reach. */
   passOnSuccess: boolean;
+  what: string;
+}
+
+/**
+ * An acl_hits check: reads the switch's counter of one ACL rule on the group's ports (no exec in
+ * a host). `acl` is the Faucet ACL name; `ports` the Faucet port names counted.
+ */
+export interface CounterProbe {
+  task: string;
+  group: number;
+  kind: 'acl_hits';
+  acl: string;
+  rule: number;
+  ports: string[];
+  min: number;
   what: string;
 }
 
@@ -58,7 +74,7 @@ export function addressOf(d: DesiredState, host: string, group: number, learned:
 
 
 /** One probe per task for a group, or an error result when the task cannot be turned into one. */
-export function planChecks(t: Topology, d: DesiredState, group: number, learned: Record<string, string[]> = {}): (Probe | CheckResult)[] {
+export function planChecks(t: Topology, d: DesiredState, group: number, learned: Record<string, string[]> = {}): (Probe | CounterProbe | CheckResult)[] {
   return t.tasks.map((task) => {
     const c: Check = task.check;
     const fail = (reason: string): CheckResult => ({ task: task.id, group, status: 'error', reason, ms: 0 });
@@ -66,6 +82,15 @@ export function planChecks(t: Topology, d: DesiredState, group: number, learned:
       return { task: task.id, group, container: containerOf(t, c.command.on, group), host: c.command.on, kind: 'command',
         argv: ['sh', '-c', c.command.run], timeoutMs: c.command.timeout * 1000, passOnSuccess: true,
         what: `${c.command.on}: ${c.command.run}` };
+    }
+    if (c.acl_hits) {
+      const h = c.acl_hits;
+      const [host, ifname] = (h.on ?? '').split('.');
+      const ports = d.ports.filter((p) => (p.group === group || p.group === 0) && (h.on === undefined || (p.host === host && p.ifname === ifname)))
+        .map((p) => p.faucetName);
+      if (ports.length === 0) return fail(`${h.on ?? 'the group'} has no port on the switch`);
+      return { task: task.id, group, kind: 'acl_hits', acl: faucetAclName(h.acl), rule: h.rule, ports, min: h.min,
+        what: `ACL ${h.acl} rule ${h.rule}${h.on ? ` on ${h.on}` : ''}: at least ${h.min} packet(s)` } satisfies CounterProbe;
     }
     const r = c.reach ?? c.no_reach;
     if (!r) return fail('the check has no kind');
@@ -196,3 +221,13 @@ export function verdict(p: Probe, o: Outcome, ms: number): CheckResult {
 
 /** verdict(outcome(...)): the whole classification of one run, for callers and tests. */
 export const judge = (p: Probe, r: ExecResult, ms: number): CheckResult => verdict(p, outcome(p, r), ms);
+
+/** An acl_hits check's result from the switch's counters (see readAclCounters). */
+export function judgeCounter(p: CounterProbe, hits: AclHit[], ms: number): CheckResult {
+  const base = { task: p.task, group: p.group, ms };
+  const mine = hits.filter((h) => h.acl === p.acl && p.ports.includes(h.port));
+  const lesson = p.acl.replace(/^lesson-/, '');
+  if (mine.length === 0) return { ...base, status: 'fail', reason: `${p.what}: ${lesson} is not switched on there` };
+  const packets = mine.filter((h) => h.rule === p.rule).reduce((a, h) => a + h.packets, 0);
+  return { ...base, status: packets >= p.min ? 'pass' : 'fail', reason: `${p.what}: ${packets} counted` };
+}

@@ -66,6 +66,15 @@ export class PhaseError extends Error {
 /** Brings the running lab to `desired`; touches only what differs. All Faucet changes: one reload. */
 export async function reconcile(ctx: LabContext, desired: DesiredState, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const t0 = Date.now();
+  try {
+    const r = await reconcileOnce(ctx, desired, opts);
+    ctx.metrics?.reconciled((Date.now() - t0) / 1000, 'ok');
+    return r;
+  } catch (e) { ctx.metrics?.reconciled((Date.now() - t0) / 1000, 'failed'); throw e; }
+}
+
+async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: ReconcileOptions): Promise<ReconcileReport> {
+  const t0 = Date.now();
   await preflight(ctx);
   // Faucet's own check runs before anything changes: a config it rejects changes nothing.
   const faucetText = emitFaucetYaml(desired.faucet);
@@ -274,8 +283,13 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
     }
     case 'warn':
       return;
-    case 'faucet':
-      return ctx.faucet.apply(emitFaucetYaml(a.model), { alreadyChecked: true });
+    case 'faucet': {
+      try {
+        const r = await ctx.faucet.apply(emitFaucetYaml(a.model), { alreadyChecked: true });
+        if (r.changed) ctx.metrics?.faucetApplied(r);
+        return r;
+      } catch (e) { ctx.metrics?.faucetApplied(undefined); throw e; }
+    }
   }
 }
 

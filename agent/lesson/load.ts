@@ -66,7 +66,21 @@ export function crossCheck(t: Topology): Problem[] {
   checkUplinksAndMirrors(t, say);
   checkAcls(t, say);
   checkControls(t, say);
+  checkAclHitTasks(t, say);
   return out;
+}
+
+/** acl_hits checks name a lesson ACL, one of its rules, and a port of the lesson. */
+function checkAclHitTasks(t: Topology, say: Say): void {
+  t.tasks.forEach((task, k) => {
+    const c = task.check.acl_hits;
+    if (!c) return;
+    const at = `tasks.${k}.check.acl_hits`;
+    const rules = Object.hasOwn(t.acls, c.acl) ? t.acls[c.acl]! : undefined;
+    if (!rules) say(`${at}.acl`, `unknown ACL "${c.acl}" (${known(Object.keys(t.acls))})`);
+    else if (c.rule >= rules.length) say(`${at}.rule`, `ACL "${c.acl}" has rules 0..${rules.length - 1}`);
+    if (c.on !== undefined) { const why = badPort(t, c.on, true); if (why) say(`${at}.on`, why); }
+  });
 }
 
 const known = (names: string[]) => `known: ${names.join(', ') || 'none'}`;

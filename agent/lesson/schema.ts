@@ -120,8 +120,15 @@ export const CheckSchema = z.strictObject({
     on: hostRef, run: z.string().min(1).describe('shell; exit 0 = done'),
     timeout: z.number().positive().max(60).default(5).describe('seconds'),
   }).optional().describe('passes when the command exits 0 inside the host'),
-}).refine((c) => [c.reach, c.no_reach, c.command].filter(Boolean).length === 1,
-  'a check has exactly one kind: reach, no_reach or command');
+  acl_hits: z.strictObject({
+    acl: z.string().min(1).describe('a lesson ACL'),
+    rule: z.number().int().min(0).max(63).describe("the rule's index in that ACL (0 = the first)"),
+    on: z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'host.interface').optional()
+      .describe("host.interface the ACL is on (the group's own); all of the group's interfaces when absent"),
+    min: z.number().int().min(1).default(1).describe('packets the rule must have matched'),
+  }).optional().describe("passes when the switch counted at least min packets on that ACL rule since the ACL was switched on"),
+}).refine((c) => [c.reach, c.no_reach, c.command, c.acl_hits].filter(Boolean).length === 1,
+  'a check has exactly one kind: reach, no_reach, command or acl_hits');
 
 export const TaskSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9-]+$/, 'task ids: lowercase letters, digits and dashes'),

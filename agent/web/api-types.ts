@@ -31,6 +31,17 @@ export interface AclControlView { target: string; options: string[]; applied: st
 /** `capture`: the interfaces (host.interface) the group may capture from its page. */
 export interface ControlsView { acls: AclControlView[]; capture: string[] }
 
+/**
+ * One lesson ACL rule's hits on one interface, from the switch's flow counters (they start at 0
+ * each time the ACL is switched on there). `target` is host.interface; group 0: a shared host.
+ */
+export interface AclCounterRow { target: string; group: number; acl: string; rule: number; action: 'allow' | 'drop'; match: string; packets: number; bytes: number }
+/**
+ * GET /api/instructor/acl-counters (every group) and GET /api/controls/acl-counters (a student
+ * session: its own interfaces that have switches). `error`: the switch could not be read (rows empty).
+ */
+export interface AclCountersView { readAt: string; counters: AclCounterRow[]; error?: string }
+
 /** POST /api/controls/acl (student session): the ACLs to apply to `target` (a subset of its options; [] clears). */
 export interface AclControlRequest { target: string; acls: string[] }
 

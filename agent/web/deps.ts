@@ -8,6 +8,7 @@ import type { LabContext } from '../lab/engine.js';
 import type { FaucetStatus } from '../net/faucet/status.js';
 import type { HardwareHealth } from '../hardware/health.js';
 import type { NicScan } from '../hardware/nics.js';
+import type { AgentMetrics } from '../metrics/agent-metrics.js';
 
 export interface WebDeps {
   cfg: Config;
@@ -53,6 +54,8 @@ export interface WebDeps {
   dongleRoles?: DongleRolesDeps;
   /** Counts dongles pulled or plugged (the agent's link monitor): live views are sent again when it moves. */
   dongleChanges?: () => number;
+  /** The agent's Prometheus metrics (GET /metrics); without it there is no /metrics. */
+  metrics?: AgentMetrics;
   /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
   eventPollMs?: number;
 }

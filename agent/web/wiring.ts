@@ -16,6 +16,7 @@ import { loadWebSecret } from './session.js';
 import { UI_DIR } from './static.js';
 import { renameLink } from '../hardware/link-rename.js';
 import { realpathSync } from 'node:fs';
+import { agentMetrics } from '../metrics/agent-metrics.js';
 
 export const webSecretFile = (c: Config) => `${c.dataDir}/web-secret`;
 
@@ -33,6 +34,7 @@ export function agentWebDeps(cfg: Config, lab: LabContext, docker: Docker, log: 
     captures: tcpdumpCaptures,
     infra: async () => { const s = await infraStatus(cfg, docker); return { docker: s.docker, containers: s.containers }; },
     hardware: () => readHardwareHealth({ dataDir: cfg.dataDir }),
+    metrics: agentMetrics(),
     ...(cfg.web.mdns ? { neighbours: watchNeighbours(cfg, log) } : {}),
     // Roles are written where the agent read them; live renames only on the real /sys (never for a fixture tree).
     dongleRoles: {

@@ -69,6 +69,12 @@ const group = () => ({
   checkedAt: new Date().toISOString(),
   controls: { acls: [{ target: 'h1.eth0', options: ['no-ping', 'no-http'], applied: studentAcls }], capture: ['h1.eth0', 'h2.eth0'] },
 });
+/** ACL hit counters (GET /api/.../acl-counters): the mock's two ACLs, counts growing with time. */
+const MOCK_RULES = { 'no-ping': [['drop', 'ip_proto=icmp'], ['allow', 'any']], 'no-http': [['drop', 'ip_proto=tcp tcp_dst=80'], ['allow', 'any']] };
+const counterRows = (target, group, acl) => (MOCK_RULES[acl] ?? []).map(([action, match], rule) => {
+  const packets = Math.floor((Date.now() / 1000) % 100000) % (rule ? 12000 : 37) + group + rule * 1234;
+  return { target, group, acl, rule, action, match, packets, bytes: packets * 98 };
+});
 const qrSvg = (() => { // a fake but QR-looking 25x25 pattern (the agent draws a real one with uqr)
   const n = 25; let d = '';
   const finder = (x, y) => { d += `M${x} ${y}h7v7h-7zM${x + 1} ${y + 1}v5h5v-5zM${x + 2} ${y + 2}h3v3h-3z`; };
@@ -366,6 +372,10 @@ const server = createServer(async (req, res) => {
     req.on('close', () => streams.delete(s));
     return;
   }
+  if (p === '/api/controls/acl-counters') {
+    if (!g) return json(res, 401, { error: 'Join a group first.' });
+    return json(res, 200, { readAt: new Date().toISOString(), counters: studentAcls.flatMap((a) => counterRows('h1.eth0', 1, a)) });
+  }
   if (p === '/api/controls/acl' && req.method === 'POST') {
     if (!g) return json(res, 401, { error: 'Join a group first.' });
     let b = {};
@@ -406,6 +416,10 @@ async function instructorRoute(req, res, p) {
   if (!loggedIn) return json(res, 401, { error: 'log in as the instructor first' });
   if (p === '/api/instructor/logout') { teachers.delete(cookie); return json(res, 200, {}); }
   if (p === '/api/instructor/class') return json(res, 200, classView());
+  if (p === '/api/instructor/acl-counters') {
+    const counters = [...ifState.entries()].flatMap(([key, st]) => { const [grp, target] = key.split(':'); return (st.acls ?? []).flatMap((a) => counterRows(target, Number(grp), a)); });
+    return json(res, 200, { readAt: new Date().toISOString(), counters });
+  }
   if (p === '/api/instructor/lessons') return json(res, 200, lessons());
   if (p === '/api/instructor/diagram') return json(res, 200, { svg: diagramSvg });
   if (p === '/api/instructor/cards') {

@@ -235,6 +235,39 @@ for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['laptop
   await ctx.close();
 }
 
+// 1f. ACL hit counters next to the switches: the console (group 1's h1.eth0 with no-ping on) and the
+// student page (no-ping switched on), at phone, laptop and the 7" display's size.
+for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['laptop', { width: 1366, height: 768 }], ['800x480', { width: 800, height: 480 }]]) {
+  const phone = size === 'phone';
+  const ctx = await context({ viewport, ...(phone ? { deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {}) });
+  const page = await ctx.newPage();
+  watch(page, `acl-hits-${size}`);
+  await page.goto(base + '/instructor');
+  await page.getByLabel('Password').fill('teacher');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForSelector('table.i-sw');
+  const toggle = page.getByRole('button', { name: 'no-ping on h1.eth0', exact: true });
+  if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
+  await page.locator('table.i-sw .acl-hits').first().waitFor();
+  await page.locator('table.i-sw .acl-hits').first().evaluate((e) => e.scrollIntoView({ block: 'center' }));
+  await shot(page, `acl-hits-instructor-${size}.png`);
+  await noSideways(page, `acl-hits-instructor-${size}`);
+  await axe(page, `acl-hits-instructor-${size}`);
+  const student = await ctx.newPage();
+  watch(student, `acl-hits-student-${size}`);
+  await student.goto(base + '/?code=abcdef');
+  await student.waitForSelector('#switches');
+  const sw = student.locator('#switches button.toggle', { hasText: 'no-ping' });
+  if ((await sw.getAttribute('aria-pressed')) !== 'true') await sw.click();
+  await student.locator('#switches .acl-hits').waitFor();
+  await student.locator('#switches').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await shot(student, `acl-hits-student-${size}.png`);
+  await noSideways(student, `acl-hits-student-${size}`);
+  await axe(student, `acl-hits-student-${size}`);
+  console.log(`acl-hits-${size}: console "${(await page.locator('table.i-sw .acl-hits').first().textContent())}", student "${await student.locator('#switches .acl-hits').first().textContent()}"`);
+  await ctx.close();
+}
+
 // 1e. The console's Dongles section at phone, laptop and the 7" display's size: a role changed and saved;
 // the running lesson's mirror dongle locked. (DONGLES=dev in the mock's env: the no-discovery view.)
 for (const [size, viewport] of [['phone', { width: 390, height: 844 }], ['laptop', { width: 1366, height: 768 }], ['800x480', { width: 800, height: 480 }]]) {

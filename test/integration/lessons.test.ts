@@ -42,7 +42,11 @@ const solutions: Record<string, (g: number) => Promise<void>> = {
     assert.ok(word && mac, `the mirror port shows h1's traffic:\n${cap.stdout}${cap.stderr}`);
     await must(`dovelab-g${g}-h2`, ['sh', '-c', `echo ${word} > /root/secret.txt; echo ${mac} > /root/h1-mac.txt`]);
   },
-  'acl-firewall': async (g) => { await setAcls(await stack(), 'web.eth0', ['web-only'], g); },
+  'acl-firewall': async (g) => {
+    await setAcls(await stack(), 'web.eth0', ['web-only'], g);
+    // What the drop-counted task asks for: a ping whose replies web-only drops (the client sees none).
+    assert.is(await pingLoss(`dovelab-g${g}-client`, '198.51.100.80', 2), 100);
+  },
   'school-network': async (g) => {
     await must(`dovelab-g${g}-pc`, ['udhcpc', '-i', 'eth0', '-x', `hostname:g${g}-pc`, '-n', '-q', '-t', '5']);
     await must(`dovelab-g${g}-pc`, ['sh', '-c', 'echo 100.64.0.10 > /root/printer.txt']);

@@ -41,7 +41,10 @@ test('mirror port: output_only, mirror list of port numbers, no VLANs', () => {
 });
 
 test('ACL rules become rule/actions stanzas with allow as 0/1', () => {
-  const acls = parse(emitFaucetYaml(model())).acls;
+  const withCookies = parse(emitFaucetYaml(model())).acls as Record<string, { rule: Record<string, unknown> }[]>;
+  assert.ok(Object.values(withCookies).flat().every((r) => typeof r.rule.cookie === 'number'), 'every rule has its flow cookie');
+  // Cookies themselves: test/unit/acl-counters.test.ts.
+  const acls = Object.fromEntries(Object.entries(withCookies).map(([n, rules]) => [n, rules.map((r) => { const { cookie: _c, ...rule } = r.rule; return { rule }; })]));
   assert.equal(acls['no-ping'], [
     { rule: { dl_type: 0x800, nw_proto: 1, actions: { allow: 0 } } },
     { rule: { actions: { allow: 1 } } },

@@ -1,6 +1,7 @@
 // FaucetModel -> faucet.yaml text. Pure. Keys of interfaces are YAML integers, dp_id is hex.
 import { Document, Scalar } from 'yaml';
 import type { FaucetAclRule, FaucetInterface, FaucetModel } from './model.js';
+import { aclSlots, ruleCookie } from './cookies.js';
 
 export class FaucetModelError extends Error {}
 
@@ -58,12 +59,12 @@ function emitInterface(i: FaucetInterface): Record<string, unknown> {
   return out;
 }
 
-function emitRule(r: FaucetAclRule): Record<string, unknown> {
+function emitRule(r: FaucetAclRule, cookie: number | undefined): Record<string, unknown> {
   const actions: Record<string, unknown> = {};
   if (r.actions.allow !== undefined) actions.allow = r.actions.allow ? 1 : 0;
   if (r.actions.mirror !== undefined) actions.mirror = r.actions.mirror;
   if (r.actions.output) actions.output = { port: r.actions.output.port };
-  return { rule: { ...r.match, actions } };
+  return { rule: { ...r.match, ...(cookie !== undefined ? { cookie } : {}), actions } };
 }
 
 export function emitFaucetYaml(m: FaucetModel): string {
@@ -75,7 +76,11 @@ export function emitFaucetYaml(m: FaucetModel): string {
     vlans[v.name] = v.description ? { vid: v.vid, description: v.description } : { vid: v.vid };
   }
   const acls: Record<string, unknown> = {};
-  for (const [name, rules] of Object.entries(m.acls).sort(([a], [b]) => a.localeCompare(b))) acls[name] = rules.map(emitRule);
+  // Each rule carries its own flow cookie (see cookies.ts): the switch counts its hits.
+  const slots = aclSlots(Object.keys(m.acls));
+  for (const [name, rules] of Object.entries(m.acls).sort(([a], [b]) => a.localeCompare(b))) {
+    acls[name] = rules.map((r, i) => emitRule(r, ruleCookie(slots.get(name)!, i)));
+  }
   const dp: Record<string, unknown> = { dp_id: hex(m.dp.dpId), hardware: 'Open vSwitch' };
   if (m.dp.description) dp.description = m.dp.description;
   dp.interfaces = interfaces;

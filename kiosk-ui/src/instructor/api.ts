@@ -1,7 +1,7 @@
 // Typed calls to the instructor API (agent/web/api-types.ts is the contract). Same-origin fetches:
 // the browser sends Origin on every POST, which the agent requires for anything that changes.
 import type { DongleRoleRequest, DongleRoleResult, HardwareView, DiagramView, CaptureView, InstructorCaptureRequest, DockerNetworksView, NetworkEndpointRequest,
-  AclRequest, ApiError, CardsView, ClassView, InstructorSessionView, LessonListItem, LessonUploadResult, MirrorRequest, OpResult, StartRequest,
+  AclCountersView, AclRequest, ApiError, CardsView, ClassView, InstructorSessionView, LessonListItem, LessonUploadResult, MirrorRequest, OpResult, StartRequest,
 } from '../../../agent/web/api-types.js';
 import { ApiFailure, call } from '../shared/api.js';
 
@@ -18,6 +18,7 @@ export const teacher = {
   stop: () => call<OpResult>('POST', '/api/instructor/stop', {}),
   reset: (group: number) => call<OpResult>('POST', '/api/instructor/reset', { group }),
   acl: (r: AclRequest) => call<OpResult>('POST', '/api/instructor/acl', r),
+  aclCounters: () => call<AclCountersView>('GET', '/api/instructor/acl-counters'),
   mirror: (r: MirrorRequest) => call<OpResult>('POST', '/api/instructor/mirror', r),
   networks: () => call<DockerNetworksView>('GET', '/api/instructor/networks'),
   networksDiagram: () => call<DiagramView>('GET', '/api/instructor/networks/diagram'),

@@ -10,6 +10,7 @@ import './instructor.css';
 import { ApiFailure } from '../shared/api.js';
 import { CAPTURE_SECONDS, CaptureLive } from '../shared/capture.js';
 import { StatusIcon } from '../shared/icons.js';
+import { AclHits, rowsOf, useAclCounters } from '../shared/acl-hits.js';
 import { subscribe, type StreamState } from '../shared/live.js';
 import { teacher, uploadLesson } from './api.js';
 import { DockerNetworks } from './networks.js';
@@ -254,6 +255,7 @@ function Switches({ view, busy, run }: { view: ClassView; busy: boolean; run: (l
   const g = Math.min(group, groups);
   const hosts: ClassHost[] = view.hosts.filter((h) => h.group === g || h.group === 0);
   const recording = capture?.view.state === 'recording';
+  const counters = useAclCounters(teacher.aclCounters, view.acls.length > 0 && view.lab !== null);
 
   const startCapture = async (target: string, grp: number | undefined, label: string) => {
     if (starting) return;
@@ -313,6 +315,7 @@ function Switches({ view, busy, run }: { view: ClassView; busy: boolean; run: (l
                           );
                         })}
                       </div>
+                      {i.acls.map((a) => <AclHits key={a} label={`${a} on ${label}`} rows={rowsOf(counters.rows, target, a, h.group)} />)}
                     </td>
                   )}
                   {view.mirrors.length > 0 && (

@@ -1,5 +1,5 @@
 // Typed calls to the agent's JSON API (agent/web/api-types.ts is the contract).
-import type { AclControlRequest, ApiError, GroupView, JoinRequest, JoinResponse, KioskView, SessionView } from '../../../agent/web/api-types.js';
+import type { AclControlRequest, AclCountersView, ApiError, GroupView, JoinRequest, JoinResponse, KioskView, SessionView } from '../../../agent/web/api-types.js';
 
 /** An API answer that was not 2xx: the HTTP status and the server's message. */
 export class ApiFailure extends Error {
@@ -45,4 +45,5 @@ export const api = {
   group: () => call<GroupView>('GET', '/api/group'),
   kiosk: () => call<KioskView>('GET', '/api/kiosk'),
   setAcls: (target: string, acls: string[]) => call<GroupView>('POST', '/api/controls/acl', { target, acls } satisfies AclControlRequest),
+  aclCounters: () => call<AclCountersView>('GET', '/api/controls/acl-counters'),
 };

@@ -3,10 +3,12 @@
 import { useState } from 'preact/hooks';
 import type { ControlsView, GroupView } from '../../../agent/web/api-types.js';
 import { api, ApiFailure } from '../shared/api.js';
+import { AclHits, rowsOf, useAclCounters } from '../shared/acl-hits.js';
 
 export function Switches(props: { controls: ControlsView; onView: (v: GroupView) => void }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const counters = useAclCounters(api.aclCounters, props.controls.acls.some((c) => c.applied.length > 0));
   if (!props.controls.acls.length) return null;
 
   const toggle = async (target: string, applied: string[], acl: string) => {
@@ -21,7 +23,7 @@ export function Switches(props: { controls: ControlsView; onView: (v: GroupView)
   return (
     <section id="switches" class="card" aria-labelledby="switches-h">
       <h2 id="switches-h" class="section-h">Switches</h2>
-      <p class="help">ACLs in the switch, for what these interfaces send. The lesson lets your group turn them on and off.</p>
+      <p class="help">ACLs in the switch, for what these interfaces send. The lesson lets your group turn them on and off. Under a switch that is on: how many packets each rule matched (#rule, action, match, count).</p>
       <ul class="switches">
         {props.controls.acls.map((c) => (
           <li key={c.target} class="switch-row">
@@ -43,6 +45,7 @@ export function Switches(props: { controls: ControlsView; onView: (v: GroupView)
                 );
               })}
             </span>
+            {c.applied.map((acl) => <AclHits key={acl} label={`${acl} on ${c.target}`} rows={rowsOf(counters.rows, c.target, acl)} />)}
           </li>
         ))}
       </ul>

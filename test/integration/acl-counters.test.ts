@@ -1,0 +1,67 @@
+// ACL rule hit counters on the real switch: each rule's flows carry their own cookie, so a drop
+// moves the drop rule's counter and not the allow rule's (and allowed traffic moves the allow
+// rule's: the positive control). Also: switching the ACL on with cookies is still a warm change,
+// and the lesson's acl_hits task passes only in the group that did the work.
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runChecks } from '../../agent/lab/check-run.js';
+import { checkIo, desiredOf, labDown, labUp, setAcls } from '../../agent/lab/service.js';
+import type { LabState } from '../../agent/lab/state.js';
+import type { AclHit } from '../../agent/net/faucet/acl-hits.js';
+import { cfg, inHost, pingLoss, stack } from './_stack.js';
+import { loud } from '../loud-hook.js';
+
+const LESSON = fileURLToPath(new URL('../../../lessons/acl-firewall', import.meta.url));
+let state: LabState;
+
+const hitsOf = async () => {
+  const ctx = await stack();
+  assert.ok(ctx.aclHits, 'the lab context reads ACL counters');
+  return ctx.aclHits!();
+};
+/** Packets counted by web-only's rule `rule` on group `g`'s web.eth0. */
+const count = (hits: AclHit[], rule: number, g = 1) =>
+  hits.filter((h) => h.acl === 'lesson-web-only' && h.rule === rule && h.port === `g${g}-web-eth0`).reduce((a, h) => a + h.packets, 0);
+
+test.before(loud(async () => {
+  state = (await labUp(await stack(), LESSON, 2)).state;
+}));
+
+test.after(async () => { await labDown(await stack()).catch(() => {}); });
+
+test('switching web-only on (rules with cookies) is a warm change; its flows carry one cookie per rule', async () => {
+  const r = await setAcls(await stack(), 'web.eth0', ['web-only'], 1);
+  assert.ok(r.faucet?.changed, 'Faucet reloaded');
+  assert.is(r.faucet!.after.coldStarts - (r.faucet!.before?.coldStarts ?? 0), 0, 'no cold start');
+  assert.ok(r.faucet!.after.warmStarts - (r.faucet!.before?.warmStarts ?? 0) >= 1, 'a warm start');
+  const hits = await hitsOf();
+  const mine = hits.filter((h) => h.acl === 'lesson-web-only' && h.port === 'g1-web-eth0').map((h) => h.rule);
+  assert.equal(mine, [0, 1, 2], JSON.stringify(hits));
+  assert.not.ok(hits.some((h) => h.acl === 'lesson-web-only' && h.port === 'g2-web-eth0'), 'group 2 has no web-only');
+});
+
+test('a dropped ping moves the drop rule only; allowed web traffic moves the allow rule only', async () => {
+  // Positive control first: the web page loads, its replies (TCP from port 80) hit rule 0 (allow).
+  const h0 = await hitsOf();
+  const page = await inHost('dovelab-g1-client', ['curl', '-s', '-m', '5', 'http://198.51.100.80/']);
+  assert.match(page.stdout, /Dovelab/, `the web page loads: ${page.stdout}${page.stderr}`);
+  const h1 = await hitsOf();
+  assert.ok(count(h1, 0) - count(h0, 0) >= 2, `allow rule counted the page: ${count(h0, 0)} -> ${count(h1, 0)}`);
+  // The ping: the client's requests pass (its port has no ACL), web's 4 replies are dropped by rule 2.
+  assert.is(await pingLoss('dovelab-g1-client', '198.51.100.80', 4), 100);
+  const h2 = await hitsOf();
+  assert.ok(count(h2, 2) - count(h1, 2) >= 4, `drop rule counted the replies: ${count(h1, 2)} -> ${count(h2, 2)}`);
+  assert.is(count(h2, 0) - count(h1, 0), 0, 'the allow rule did not move on the ping');
+  console.log(`    web-only on g1-web-eth0: allow ${count(h0, 0)} -> ${count(h1, 0)} -> ${count(h2, 0)}, drop ${count(h0, 2)} -> ${count(h1, 2)} -> ${count(h2, 2)} packets`);
+});
+
+test('the acl_hits task passes in the group whose drop rule counted, fails in the other', async () => {
+  const results = (await runChecks(checkIo(await stack()), state, desiredOf(cfg, state))).results.filter((r) => r.task === 'drop-counted');
+  const by = Object.fromEntries(results.map((r) => [r.group, r]));
+  assert.is(by[1]?.status, 'pass', JSON.stringify(by[1]));
+  assert.is(by[2]?.status, 'fail', JSON.stringify(by[2]));
+  assert.match(by[2]!.reason, /not switched on/);
+});
+
+test.run();
