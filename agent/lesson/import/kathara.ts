@@ -2,7 +2,8 @@
 // lab.conf is parsed on its own (parseLabConf, pure); importKathara reads the folder around it.
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { addressesFromScript, defaultImageAvailable, DEFAULT_IMAGE, envWarning, exportLines, joinScript, settleImages } from './build.js';
+import { addressesFromScript, defaultImageAvailable, DEFAULT_IMAGE, envWarning, exportLines, joinScript, nonBashShebang, settleImages } from './build.js';
+import { DEFAULTS_WARNING, KATHARA_IPV6_ON, KATHARA_SYSCTL } from './defaults.js';
 import { badHostPath } from '../schema.js';
 import { CopyBudget, PackPaths, realInside, walkFiles } from './files.js';
 import { lessonId, Namer } from './names.js';
@@ -84,7 +85,6 @@ const UNSUPPORTED: Record<string, string> = {
   port: 'no ports are forwarded from the appliance into hosts; students use the browser terminals',
   num_terms: 'terminals open in the browser, as many as students need',
   shell: 'the browser terminals choose the shell',
-  ipv6: "Dovelab does not switch IPv6 per host; the image's default applies",
   ulimit: "Dovelab does not set a host's ulimits",
   privileged: 'lab hosts are unprivileged containers',
 };
@@ -130,6 +130,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
       switch (o.key) {
         case 'image': images[h] = o.value; break;
         case 'exec': execs[h]!.push(o.value); break;
+        case 'ipv6': if (/^(1|true|yes|on|y|t)$/i.test(o.value)) host.sysctl = { ...host.sysctl, ...KATHARA_IPV6_ON }; break;
         case 'bridged': if (/^(1|true|yes|on|y|t)$/i.test(o.value)) nc(BRIDGED_WHY); break;
         case 'env': {
           const m = /^(\w+)=(.*)$/.exec(o.value);
@@ -212,6 +213,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
   if (withEnv.length) warnings.push(envWarning(withEnv));
   if (sharedFiles.length) warnings.push('shared/ is copied into every host at /shared when the lab starts; unlike Kathará, hosts do not see each other\'s changes there');
 
+  const otherShell: string[] = [];
   for (const [dev, h] of deviceByName) {
     const host = hosts[h]!;
     for (const [p, to] of sharedFiles) (host.files ??= {})[p] = to;
@@ -223,10 +225,14 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
     ]);
     if (!script) continue;
     host.startup = script;
+    const other = nonBashShebang(script);
+    if (other) otherShell.push(`${h} (${other})`);
     warnings.push(...addressesFromScript(host, h, script));
     if (script.includes('/hostlab')) warnings.push(`startup of ${h} uses /hostlab, which Dovelab does not mount: the lab's files are copied into the host instead (see files:)`);
   }
 
+  if (otherShell.length) warnings.push(`startups whose first line names another interpreter than bash: Kathará runs them with bash anyway, Dovelab with that interpreter (remove the line to use bash): ${otherShell.join(', ')}`);
+  warnings.push(DEFAULTS_WARNING.kathara);
   warnings.push(...settleImages(hosts, images, opts.imageAvailable ?? defaultImageAvailable));
   if (noImage.length) warnings.push(`${noImage.join(', ')} ha${noImage.length === 1 ? 's' : 've'} no image in lab.conf (Kathará's default is kathara/base): ${DEFAULT_IMAGE} is used`);
   const renames = [hostNames.renames('devices'), netNames.renames('collision domains')].filter((w): w is string => !!w);
@@ -243,6 +249,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
     ...(author ? { authors: [author] } : {}),
     networks,
     hosts,
+    defaults: { sysctl: { ...KATHARA_SYSCTL } },
   };
   return {
     format: 'kathara', source: confFile, lesson, files, warnings, notConverted,
