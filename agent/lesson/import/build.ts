@@ -58,7 +58,7 @@ export function joinScript(parts: { from: string; text: string }[]): string | un
 
 /** The interpreter of a script's `#!` line other than bash (Kathará runs every startup with bash, whatever its first line says). */
 export function nonBashShebang(script: string): string | undefined {
-  const m = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(script);
+  const m = /^#![ \t]*(\S+)(?:[ \t]+(\S+))?/.exec(script);
   if (!m) return undefined;
   const prog = (m[1]!.endsWith('/env') ? m[2] ?? '' : m[1]!).split('/').pop();
   return prog === 'bash' ? undefined : m[0];

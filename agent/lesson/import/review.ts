@@ -140,7 +140,7 @@ export function reviewHosts(lesson: LessonDraft, source: string, format: SourceF
 /** Not-converted entries with the same reason become one line naming them all. */
 export function mergeByReason(items: NotConverted[]): NotConverted[] {
   // The kind of thing: a Kathará option (pc1[mem] -> [mem]), a containerlab setting (ports: … -> ports), else itself.
-  const kind = (what: string) => /^[\w.-]+(\[\w+\])=/.exec(what)?.[1] ?? /^([\w.-]+):\s/.exec(what)?.[1] ?? what;
+  const kind = (what: string) => /^[\w.-]+(\[\w+\])=/.exec(what)?.[1] ?? /^([\w.-]+):\s/.exec(what)?.[1] ?? /^node \S+ (\(kind [^)]+\))$/.exec(what)?.[1] ?? what;
   const byWhy = new Map<string, NotConverted[]>();
   for (const n of items) byWhy.set(`${kind(n.what)}\n${n.why}`, [...(byWhy.get(`${kind(n.what)}\n${n.why}`) ?? []), n]);
   return [...byWhy.values()].map((ns) => (ns.length === 1 ? ns[0]! : {
