@@ -2,7 +2,7 @@
 // by bash (set -euo pipefail, source, a shebang), /etc/resolv.conf from a device folder, an
 // interface sysctl set after wiring, startup sysctl lines lifted, Kathará's defaults (the routers
 // forward), and the generated end-to-end task passes across two routers with static routes.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,25 @@ test('the generated tasks pass, end to end included; the path depends on the rou
     assert.is(await pingLoss('dovelab-g1-pc1', '198.51.100.140', 3), 100);
   } finally { await fwd('1'); }
   assert.is(await pingLoss('dovelab-g1-pc1', '198.51.100.140', 3), 0);
+});
+
+test('our own lessons: a host routes only when its lesson says so (a new netns may copy the appliance\'s ip_forward)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dovelab-noroute-'));
+  try {
+    writeFileSync(join(dir, 'lesson.yaml'), [
+      'dovelab: 1', 'id: no-accidental-routing', 'networks: {left: {}, right: {}}', 'hosts:',
+      '  a: {interfaces: {eth0: {network: left, ip: 198.51.100.10/25, gateway: 198.51.100.1}}}',
+      '  r: {interfaces: {eth0: {network: left, ip: 198.51.100.1/25}, eth1: {network: right, ip: 198.51.100.129/25}}}',
+      '  b: {interfaces: {eth0: {network: right, ip: 198.51.100.140/25, gateway: 198.51.100.129}}}', '',
+    ].join('\n'));
+    await labUp(await stack(), dir, 1);
+    const pid = String(await hostPidOf('dovelab-g1-r'));
+    assert.is((await run(['nsenter', '-t', pid, '-n', 'sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim(), '0');
+    assert.is(await pingLoss('dovelab-g1-a', '198.51.100.1', 2), 0, 'control: a reaches the router');
+    assert.is(await pingLoss('dovelab-g1-a', '198.51.100.140', 3), 100, 'r does not forward');
+    await run(['nsenter', '-t', pid, '-n', 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    assert.is(await pingLoss('dovelab-g1-a', '198.51.100.140', 3), 0, 'control: the same probe passes once r forwards');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test.run();
