@@ -43,7 +43,7 @@ test.after(async () => {
 
 test('the import: the GUI device is left out, the task list checks pc1 -> pc2 across the routers', () => {
   assert.equal(Object.keys(imported.lesson.hosts).sort(), ['pc1', 'pc2', 'r1', 'r2']);
-  assert.ok(imported.notConverted.some((n) => n.what === 'device wireshark' && /mirror/.test(n.why)), JSON.stringify(imported.notConverted));
+  assert.ok(imported.notConverted.some((n) => n.what === 'device wireshark (bridged, port, image, num_terms)' && /mirror/.test(n.why)), JSON.stringify(imported.notConverted));
   assert.ok(imported.lesson.tasks!.some((t) => t.id === 'reach-pc1-pc2'), JSON.stringify(imported.lesson.tasks));
   assert.is(imported.lesson.hosts.pc2!.interfaces.eth0!.ip, '198.51.100.140/26', '${PC2_ADDR:-…} read through the env export');
   assert.equal(imported.lesson.hosts.r1!.sysctl, { 'net.ipv4.conf.all.send_redirects': 0 });

@@ -119,8 +119,11 @@ test('a device with no interfaces and nothing to run (a Wireshark GUI) is left o
   withLab({ 'lab.conf': 'pc[0]="A"\nws[bridged]="true"\nws[port]="3000:3000"\nws[image]="lscr.io/linuxserver/wireshark"\n', 'shared/x.txt': 'x' }, (dir) => {
     const r = importLab(dir);
     assert.equal(Object.keys(r.lesson.hosts), ['pc']);
-    const n = r.notConverted.find((x) => x.what === 'device ws');
+    const n = r.notConverted.find((x) => x.what === 'device ws (bridged, port, image)');
     assert.match(n!.why, /mirror .*capture/);
+    assert.is(n!.where, 'lab.conf:2');
+    assert.ok(!r.notConverted.some((x) => x.what.startsWith('ws[')), 'its dropped options are in that one line');
+    assert.ok(!r.warnings.some((w) => w.includes('wireshark')), 'no warning about the image of a device left out');
   });
   // Control: a device without interfaces that has a startup stays.
   withLab({ 'lab.conf': 'pc[0]="A"\nlone[image]="x"\n', 'lone.startup': 'echo hi\n' }, (dir) => assert.ok(importLab(dir).lesson.hosts.lone));

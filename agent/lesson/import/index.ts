@@ -46,7 +46,7 @@ export function importLab(path: string, opts: ImportOptions = {}): ImportResult 
   if (opts.id !== undefined && !/^[a-z0-9-]+$/.test(opts.id)) throw new ImportError(path, undefined, `lesson id "${opts.id}": lowercase letters, digits and dashes`);
   const { format, file } = detectFormat(path);
   const imported = format === 'kathara' ? importKathara(file, opts) : importContainerlab(file, opts);
-  const review = reviewHosts(imported.lesson, basename(file), format);
+  const review = reviewHosts(imported.lesson);
   if (!Object.keys(imported.lesson.hosts).length) {
     const why = mergeByReason([...imported.notConverted, ...review.notConverted]).map((n) => `  ${n.what}: ${n.why}`).join('\n');
     throw new ImportError(file, undefined, `nothing in it can run in Dovelab (lab hosts are Linux containers):${why ? `\n${why}` : ' it has no devices'}`);

@@ -231,6 +231,22 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
     if (script.includes('/hostlab')) warnings.push(`startup of ${h} uses /hostlab, which Dovelab does not mount: the lab's files are copied into the host instead (see files:)`);
   }
 
+  // A device with nothing of its own (no interface, startup or file but shared/'s): a GUI such as
+  // Wireshark, reached through Kathará's bridged and port. Left out, in one line with its options.
+  for (const d of conf.devices) {
+    const h = deviceByName.get(d.name)!; const host = hosts[h]!;
+    if (d.interfaces.length || host.startup || Object.keys(host.files ?? {}).some((p) => !p.startsWith('/shared/'))) continue;
+    delete hosts[h]; delete images[h];
+    if (noImage.includes(h)) noImage.splice(noImage.indexOf(h), 1);
+    const opts = notConverted.filter((n) => n.what.startsWith(`${d.name}[`));
+    for (const o of opts) notConverted.splice(notConverted.indexOf(o), 1);
+    const lines = d.options.map((o) => o.line);
+    notConverted.push({
+      what: `device ${d.name}${d.options.length ? ` (${d.options.map((o) => o.key).join(', ')})` : ''}`,
+      where: lines.length ? at(Math.min(...lines)) : 'lab.conf',
+      why: 'no interfaces and nothing to run (e.g. a Wireshark or other GUI device): left out. To watch the lab\'s traffic, give the lesson a mirror (mirrors:) or let groups capture in the browser (controls: capture:)',
+    });
+  }
   if (otherShell.length) warnings.push(`startups whose first line names another interpreter than bash: Kathará runs them with bash anyway, Dovelab with that interpreter (remove the line to use bash): ${otherShell.join(', ')}`);
   warnings.push(DEFAULTS_WARNING.kathara);
   warnings.push(...settleImages(hosts, images, opts.imageAvailable ?? defaultImageAvailable));

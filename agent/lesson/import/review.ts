@@ -1,14 +1,14 @@
 // The import report's look at what the lesson's hosts will run, for both formats: sysctl lines
 // lifted out of startups, interfaces the startups configure that the lab does not give, IPv6
-// addresses, addresses hidden in variables, tools the chosen image lacks, and hosts with nothing to
-// run. One report line per kind of finding, naming the hosts. Pure.
+// addresses, addresses hidden in variables and tools the chosen image lacks. One report line per
+// kind of finding, naming the hosts. Pure.
 import { sysctlInterface } from '../sysctl.js';
 import { DEFAULT_IMAGE } from './build.js';
 import { KATHARA_IPV6_ON } from './defaults.js';
 import { missingTools } from './image-tools.js';
 import { liftSysctls } from './lift.js';
 import { commands } from './script.js';
-import type { LessonDraft, NotConverted, SourceFormat } from './types.js';
+import type { LessonDraft, NotConverted } from './types.js';
 import { expandVars, unresolvedVars } from './vars.js';
 
 export interface Review { warnings: string[]; notConverted: NotConverted[] }
@@ -66,17 +66,15 @@ export function scriptInterfaces(script: string): { configured: string[]; made: 
 }
 
 /** Reviews (and for lifted sysctls, changes) the hosts of `lesson`. */
-export function reviewHosts(lesson: LessonDraft, source: string, format: SourceFormat): Review {
+export function reviewHosts(lesson: LessonDraft): Review {
   const warnings: string[] = []; const notConverted: NotConverted[] = [];
   const lifted: string[] = []; const kept: string[] = []; const foreign: string[] = [];
   const v6: string[] = []; const v6On: string[] = []; const hidden: string[] = [];
   const missing = new Map<string, { cmds: Map<string, string[]>; services: Map<string, string[]> }>();
-  const empty: string[] = []; const errexit: string[] = [];
+  const errexit: string[] = [];
   const ipv6Off = String(lesson.defaults?.sysctl?.['net.ipv6.conf.all.disable_ipv6'] ?? '0') === '1';
   for (const [h, host] of Object.entries(lesson.hosts)) {
     const ifaces = Object.keys(host.interfaces);
-    // A Kathará device with nothing of its own: no interface, no startup, no file but what every host gets (Kathará's shared/).
-    if (format === 'kathara' && !ifaces.length && !host.startup && !Object.keys(host.files ?? {}).some((p) => !p.startsWith('/shared/'))) { empty.push(h); continue; }
     if (!host.startup) continue;
     // Sysctl lines -> sysctl: (an interface one only for an interface the lesson wires).
     const l = liftSysctls(host.startup, (k) => { const i = sysctlInterface(k); return i && !ifaces.includes(i) ? `${i} is not an interface the lab gives ${h}` : undefined; });
@@ -112,11 +110,6 @@ export function reviewHosts(lesson: LessonDraft, source: string, format: SourceF
       for (const s of lacks.services) m.services.set(s, [...(m.services.get(s) ?? []), h]);
       missing.set(image, m);
     }
-  }
-  for (const h of empty) delete lesson.hosts[h];
-  if (empty.length) {
-    notConverted.push({ what: `device${empty.length > 1 ? 's' : ''} ${list(empty)}`, where: source,
-      why: 'no interfaces and nothing to run (e.g. a Wireshark or GUI device): left out. To watch the lab\'s traffic, give the lesson a mirror (mirrors:) or let groups capture in the browser (controls: capture:)' });
   }
   if (lifted.length) {
     warnings.push(`startup lines that set sysctls became the hosts' sysctl: (set when the lab starts; the lines are comments now): ${list(lifted)}. `
