@@ -152,6 +152,15 @@ test('one report line per kind of drop: the same option on several devices is on
   });
 });
 
+test('per-host warnings of one kind are one line; a single host keeps its own sentence', () => {
+  withLab({ 'lab.conf': 'a[0]="A"\nb[0]="A"\nc[0]="A"\n', 'a.startup': 'brctl addbr br0\n. /hostlab/x.sh\n', 'b.startup': 'ip link add br1 type bridge\n. /hostlab/y.sh\n', 'c.startup': 'echo hi\n' }, (dir) => {
+    const r = importLab(dir);
+    hasWarning(r, /^hosts a, b build bridges inside their containers; consider making those networks$/);
+    hasWarning(r, /^startups of a, b use \/hostlab, which Dovelab does not mount/);
+    assert.is(r.warnings.filter((w) => /bridge/.test(w)).length, 1);
+  });
+});
+
 test('set -e startups: ip address add / ip route add default become replace (Dovelab set them already); others untouched', () => {
   withLab({ 'lab.conf': 'a[0]="A"\nb[0]="A"\n', 'a.startup': 'set -euo pipefail\nip address add 198.51.100.1/24 dev eth0\nip route add default via 198.51.100.254\nip route add 10.0.0.0/8 via 198.51.100.9\n', 'b.startup': 'ip address add 198.51.100.2/24 dev eth0\n' }, (dir) => {
     const r = importLab(dir);

@@ -7,7 +7,7 @@ import { importContainerlab } from './containerlab.js';
 import { dropClashes, lessonYaml, reachTasks, validate } from './finish.js';
 import { importKathara } from './kathara.js';
 import { renderReadme } from './readme.js';
-import { mergeByReason, reviewHosts } from './review.js';
+import { mergeByReason, mergeWarnings, reviewHosts } from './review.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted, type PackFile, type SourceFormat } from './types.js';
 
 export { ImportError } from './types.js';
@@ -57,7 +57,7 @@ export function importLab(path: string, opts: ImportOptions = {}): ImportResult 
   delete lesson.tasks;
   const tasks = reachTasks(lesson);
   if (tasks.length) lesson.tasks = tasks;
-  const warnings = [...imported.warnings, ...review.warnings];
+  const warnings = mergeWarnings([...imported.warnings, ...review.warnings]);
   if (Object.values(lesson.hosts).some((h) => h.startup && Object.values(h.interfaces).some((i) => i.ip))) {
     warnings.push('addresses set by the startup scripts are the interfaces\' ip: in the lesson, so Dovelab sets them before the startup runs; '
       + 'the scripts still set them too and may print "File exists", which is harmless');

@@ -142,3 +142,23 @@ export function mergeByReason(items: NotConverted[]): NotConverted[] {
     why: ns[0]!.why,
   }));
 }
+
+/** Per-host warnings of one kind become one line naming the hosts (a single host keeps its sentence). */
+export function mergeWarnings(warnings: string[]): string[] {
+  const kinds: [RegExp, (hosts: string[], rest: string) => string][] = [
+    [/^host (\S+) builds a bridge inside its container; consider making it a network$/, (hs) => `hosts ${list(hs)} build bridges inside their containers; consider making those networks`],
+    [/^startup of (\S+) uses \/hostlab, (.*)$/, (hs, rest) => `startups of ${list(hs)} use /hostlab, ${rest}`],
+  ];
+  const out: string[] = [];
+  const groups = new Map<number, { at: number; hosts: string[]; rest: string; first: string }>();
+  for (const w of warnings) {
+    const k = kinds.findIndex(([re]) => re.test(w));
+    if (k < 0) { out.push(w); continue; }
+    const m = kinds[k]![0].exec(w)!;
+    const g = groups.get(k);
+    if (g) g.hosts.push(m[1]!);
+    else { groups.set(k, { at: out.length, hosts: [m[1]!], rest: m[2] ?? '', first: w }); out.push(w); }
+  }
+  for (const [k, g] of groups) if (g.hosts.length > 1) out[g.at] = kinds[k]![1](g.hosts, g.rest);
+  return out;
+}
