@@ -19,6 +19,23 @@ export const HOST_CAP_DROP = ['MKNOD', 'SETFCAP', 'SETPCAP'];
 
 const MiB = 1024 * 1024;
 
+/** Files Docker bind-mounts into every container: replacing them fails ("device or resource busy"), so they are written in place. */
+export const BIND_MOUNTED_FILES = new Set(['/etc/resolv.conf', '/etc/hosts', '/etc/hostname']);
+
+/**
+ * The shell line that runs a startup script (as `sh -c LINE dovelab-startup SCRIPT`): its output to
+ * `log`, the script written to `file` and run as Kathará runs startups: by bash, or by the
+ * interpreter its `#!` line names. An image without bash runs it with sh, and the log says so.
+ */
+export function startupCommand(log: string, file = '/tmp/dovelab-startup', bash = '/bin/bash'): string {
+  return `mkdir -p "$(dirname ${log})"; exec >${log} 2>&1 </dev/null; `
+    + `printf '%s\n' "$1" > ${file} && chmod 700 ${file} || { echo "dovelab: cannot write ${file}"; exit 126; }; `
+    + `if [ "$(head -c 2 ${file})" = '#!' ]; then ${file}; `
+    + `elif [ -x ${bash} ]; then ${bash} ${file}; `
+    + `else echo "dovelab: this image has no ${bash}: the startup runs with sh (bash features such as set -o pipefail or source may fail)"; sh ${file}; fi; `
+    + 'rc=$?; echo "dovelab: startup exited $rc"; exit $rc';
+}
+
 /** The container spec of a lab host (pure: tested without Docker). */
 export function hostContainerSpec(h: HostCreate): Docker.ContainerCreateOptions {
   return {
@@ -72,8 +89,15 @@ export function dockerLabHosts(docker: Docker, opts: { label: string }): LabHost
     },
 
     async copyFiles(container, files) {
+      const all = Object.entries(files);
+      // Docker's own bind mounts are written in place (their content), the rest as one archive.
+      for (const [dest, src] of all.filter(([d]) => BIND_MOUNTED_FILES.has(d))) {
+        await execIn(docker, container, ['sh', '-c', 'cat > "$1"', 'dovelab-write', dest], { input: readFileSync(src, 'utf8'), timeoutMs: 10_000 });
+      }
+      const rest = all.filter(([d]) => !BIND_MOUNTED_FILES.has(d));
+      if (!rest.length) return;
       const tar = tarPack();
-      for (const [dest, src] of Object.entries(files)) {
+      for (const [dest, src] of rest) {
         const mode = statSync(src).mode & 0o777;
         tar.entry({ name: dest.replace(/^\/+/, ''), mode }, readFileSync(src));
       }
@@ -86,9 +110,7 @@ export function dockerLabHosts(docker: Docker, opts: { label: string }): LabHost
 
     async startup(container, script, budgetMs): Promise<StartupOutcome> {
       // The script's output goes to a log inside the host, so it survives our leaving early.
-      const argv = ['sh', '-c',
-        `mkdir -p /var/log; exec >${STARTUP_LOG} 2>&1 </dev/null; sh -c "$1"; rc=$?; echo "dovelab: startup exited $rc"; exit $rc`,
-        'dovelab-startup', script];
+      const argv = ['sh', '-c', startupCommand(STARTUP_LOG), 'dovelab-startup', script];
       const t0 = Date.now();
       try {
         const r = await execIn(docker, container, argv, { allowFail: true, timeoutMs: budgetMs, keepOnTimeout: true });

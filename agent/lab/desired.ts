@@ -5,6 +5,7 @@ import type { Topology } from '../lesson/schema.js';
 import type { HostLimits } from './adapters.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetAclRule, type FaucetInterface, type FaucetModel } from '../net/faucet/model.js';
 import { compileAcl } from './acl.js';
+import { effectiveSysctls, splitSysctls } from '../lesson/sysctl.js';
 
 /** Live changes on top of the lesson, kept with the lab's state on disk. */
 export interface LabOverrides {
@@ -45,7 +46,10 @@ export interface DesiredHost {
   host: string;
   image: string;
   hostname: string;
+  /** Set when the container is made (namespace-wide: net.ipv4.ip_forward, net.ipv4.conf.all.*, …). */
   sysctl: Record<string, string>;
+  /** Interface name -> its sysctls (net.ipv6.conf.eth0.*), set once that interface is wired. */
+  ifaceSysctl?: Record<string, Record<string, string>>;
   startup: string | undefined;
   /** Path inside the host -> absolute path of the file in the lab's pack. */
   files: Record<string, string>;
@@ -180,6 +184,12 @@ export function stableMac(lab: string, group: number, host: string, ifname: stri
   return ['0e', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
+/** The host's sysctls over the lesson's defaults (ip_forward 0 unless set), split into those set at creation and per interface. */
+function hostSysctls(t: Topology, own: Record<string, number | string> | undefined): Pick<DesiredHost, 'sysctl' | 'ifaceSysctl'> {
+  const { atCreate, byInterface } = splitSysctls(effectiveSysctls(t.defaults?.sysctl, own));
+  return { sysctl: atCreate, ...(Object.keys(byInterface).length ? { ifaceSysctl: byInterface } : {}) };
+}
+
 const perGroupNetworks = (t: Topology) => Object.entries(t.networks).filter(([, n]) => !n.shared).map(([name]) => name);
 
 /** A host whose interfaces are all on shared networks exists once (group 0); others per group. */
@@ -215,7 +225,7 @@ function planHostsAndPorts(t: Topology, s: PlanSettings): { hosts: DesiredHost[]
       const container = containerName(key);
       hosts.push({
         key, container, group: g, host: h, image: spec.image ?? s.defaultImage, hostname: key,
-        sysctl: Object.fromEntries(Object.entries(spec.sysctl ?? {}).map(([k, v]) => [k, String(v)])),
+        ...hostSysctls(t, spec.sysctl),
         startup: spec.startup,
         files: Object.fromEntries(Object.entries(spec.files ?? {}).map(([dest, src]) => [dest, `${s.packDir ?? '.'}/${src}`])),
         limits: hostLimits(h, spec.resources, s.limits ?? DEFAULT_LIMITS),

@@ -40,7 +40,7 @@ export type Action =
 export const LABEL = { lab: 'dovelab.lab', group: 'dovelab.group', host: 'dovelab.host', spec: 'dovelab.spec' } as const;
 
 export const hostSpecHash = (h: DesiredHost) =>
-  createHash('sha256').update(JSON.stringify([h.image, h.hostname, h.sysctl, h.startup ?? '', Object.keys(h.files).sort(), h.limits])).digest('hex').slice(0, 16);
+  createHash('sha256').update(JSON.stringify([h.image, h.hostname, h.sysctl, h.startup ?? '', Object.keys(h.files).sort(), h.limits, ...(h.ifaceSysctl ? [h.ifaceSysctl] : [])])).digest('hex').slice(0, 16);
 
 export function hostLabels(lab: string, h: DesiredHost): Record<string, string> {
   return { [LABEL.lab]: lab, [LABEL.group]: String(h.group), [LABEL.host]: h.host, [LABEL.spec]: hostSpecHash(h) };

@@ -212,7 +212,9 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
       await doing(`attach ${p.container}:${p.ifname}`, async () => {
         const pid = await ctx.hosts.pid(p.container);
         await ctx.ovs.deletePort(bridge, p.hostEnd);
-        await ctx.links.attachVeth({ hostEnd: p.hostEnd, pid, ifname: p.ifname, mac: p.mac, address: p.address, gateway: p.gateway, txOff: ctx.datapath === 'netdev' });
+        // Interface sysctls (net.ipv6.conf.eth0.*) exist only once the interface does: set with it.
+        const sysctl = desired.hosts.find((h) => h.container === p.container)?.ifaceSysctl?.[p.ifname];
+        await ctx.links.attachVeth({ hostEnd: p.hostEnd, pid, ifname: p.ifname, mac: p.mac, address: p.address, gateway: p.gateway, txOff: ctx.datapath === 'netdev', ...(sysctl ? { sysctl } : {}) });
         try {
           await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, portExternalIds(desired.lab, p));
         } catch (e) {

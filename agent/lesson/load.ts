@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { aclProblems } from '../lab/acl.js';
 import { TopologySchema, type Topology } from './schema.js';
+import { sysctlInterface } from './sysctl.js';
 
 /** One thing wrong: a dotted path inside the document and what is wrong and expected there. */
 export type Problem = { path: string; message: string };
@@ -67,6 +68,7 @@ export function crossCheck(t: Topology): Problem[] {
   checkAcls(t, say);
   checkControls(t, say);
   checkAclHitTasks(t, say);
+  checkInterfaceSysctls(t, say);
   return out;
 }
 
@@ -81,6 +83,20 @@ function checkAclHitTasks(t: Topology, say: Say): void {
     else if (c.rule >= rules.length) say(`${at}.rule`, `ACL "${c.acl}" has rules 0..${rules.length - 1}`);
     if (c.on !== undefined) { const why = badPort(t, c.on, true); if (why) say(`${at}.on`, why); }
   });
+}
+
+/** Interface sysctls are set once the interface is wired: it must be one the lesson wires. */
+function checkInterfaceSysctls(t: Topology, say: Say): void {
+  for (const [h, host] of Object.entries(t.hosts)) {
+    for (const k of Object.keys(host.sysctl ?? {})) {
+      const i = sysctlInterface(k);
+      if (i && !Object.hasOwn(host.interfaces, i)) say(`hosts.${h}.sysctl.${k}`, `host "${h}" has no interface "${i}" (it has: ${Object.keys(host.interfaces).join(', ') || 'none'}); interface sysctls are set once the lesson wires that interface`);
+    }
+  }
+  for (const k of Object.keys(t.defaults?.sysctl ?? {})) {
+    const i = sysctlInterface(k);
+    if (i) say(`defaults.sysctl.${k}`, `an interface sysctl (${i}) belongs in the sysctl of a host that has it`);
+  }
 }
 
 const known = (names: string[]) => `known: ${names.join(', ') || 'none'}`;

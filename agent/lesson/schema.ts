@@ -58,11 +58,13 @@ export const InterfaceSchema = z.strictObject({
     .describe('default route via this address (static addresses only)'),
 });
 
+const sysctlMap = z.record(z.string().regex(/^net\.[a-z0-9_.-]+$/, 'only net.* sysctls (they are per network namespace)'),
+  z.union([z.number(), z.string()]));
+
 export const HostSchema = z.strictObject({
   image: z.string().optional().describe('container image; default dovelab/labhost'),
   interfaces: z.record(ifname, InterfaceSchema).describe('interface name -> its network'),
-  sysctl: z.record(z.string().regex(/^net\.[a-z0-9_.-]+$/, 'only net.* sysctls (they are per network namespace)'),
-    z.union([z.number(), z.string()])).optional().describe('network sysctls inside the host'),
+  sysctl: sysctlMap.optional().describe('network sysctls inside the host (over defaults.sysctl; net.ipv4.ip_forward is 0 unless set); interface ones (net.ipv6.conf.eth0.*) are set once it is wired'),
   startup: z.string().optional().describe('shell run once after the interfaces are wired (like Kathará .startup)'),
   per_group: z.boolean().optional()
     .describe('one copy per group even when all its networks are shared (default: only hosts on a per-group network are copied)'),
@@ -155,6 +157,9 @@ export const TopologySchema = z.strictObject({
   uplinks: z.record(name('uplink'), UplinkSchema).default({}),
   mirrors: z.record(name('mirror'), MirrorSchema).default({}),
   hosts: z.record(name('host'), HostSchema),
+  defaults: z.strictObject({
+    sysctl: sysctlMap.optional().describe('network sysctls of every host (a host\'s own sysctl wins)'),
+  }).optional().describe('settings every host gets unless it sets its own'),
   acls: z.record(name('acl'), z.array(AclRuleSchema).min(1)).default({})
     .describe('ordered rules, first match wins; a packet no rule matches is allowed'),
   apply: z.record(z.string(), z.array(z.string())).default({})

@@ -16,6 +16,8 @@ export interface VethAttachment {
   gateway?: string;
   /** Turn off TX checksum offload on both ends (needed for TCP under the netdev datapath). */
   txOff: boolean;
+  /** Sysctls of this interface (net.ipv6.conf.eth0.accept_ra …), set in the container's netns once it has its name. */
+  sysctl?: Record<string, string>;
 }
 
 const sysctlPath = (family: 'ipv4' | 'ipv6', ifname: string, key: string) => `/proc/sys/net/${family}/conf/${ifname}/${key}`;
@@ -52,6 +54,9 @@ export async function attachVeth(a: VethAttachment): Promise<void> {
       await runInNetns(a.pid, ['ethtool', '-K', a.ifname, 'tx', 'off']);
       await run(['ethtool', '-K', a.hostEnd, 'tx', 'off']);
     }
+    // From the appliance: inside the container /proc/sys is read-only.
+    const sysctls = Object.entries(a.sysctl ?? {});
+    if (sysctls.length) await runInNetns(a.pid, ['sysctl', '-q', '-w', ...sysctls.map(([k, v]) => `${k}=${v}`)]);
     if (a.address) await runInNetns(a.pid, ['ip', 'addr', 'replace', a.address, 'dev', a.ifname]);
     await runInNetns(a.pid, ['ip', 'link', 'set', a.ifname, 'up']);
     if (a.gateway) await runInNetns(a.pid, ['ip', 'route', 'replace', 'default', 'via', a.gateway, 'dev', a.ifname]);

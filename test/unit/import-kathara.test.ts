@@ -88,8 +88,8 @@ test('(c) two routers: three networks, sysctl, routes kept in startup, default r
   assert.match(t.hosts.r1!.startup!, /^ip route add 198\.51\.100\.128\/26 via 198\.51\.100\.66$/m);
   assert.is(t.hosts.r1!.image, 'kathara/frr', 'an available image is kept');
   assert.ok(!r.warnings.some((w) => w.includes('"kathara/frr" is not available')));
-  // Tasks only between hosts that share a subnet.
-  assert.equal(t.tasks.map((x) => x.id), ['reach-r1-r2', 'reach-r1-pc1', 'reach-r2-pc2']);
+  // Tasks between hosts that share a subnet, then end to end between the hosts with a gateway (issue 11).
+  assert.equal(t.tasks.map((x) => x.id), ['reach-r1-r2', 'reach-r1-pc1', 'reach-r2-pc2', 'reach-pc1-pc2']);
 });
 
 test('(c) without the image: the routers get the closest of ours, dovelab/router, named in a warning', () => {
@@ -155,10 +155,11 @@ test('options: non-net sysctl, ipv6, cpus, unknown options, env without =, bridg
   });
   try {
     const r = importLab(lab.dir);
-    assert.equal(r.lesson.hosts.pc1!.sysctl, { 'net.ipv4.conf.all.rp_filter': 0 });
+    // ipv6=true turns IPv6 on as Kathará does (issue 11: no longer "not converted").
+    assert.equal(r.lesson.hosts.pc1!.sysctl, { 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv6.conf.all.disable_ipv6': 0, 'net.ipv6.conf.default.disable_ipv6': 0, 'net.ipv6.conf.all.forwarding': 1, 'net.ipv6.conf.all.accept_ra': 0, 'net.ipv6.icmp.ratelimit': 0 });
     assert.match(nc(r, 'pc1[sysctl]="kernel.shmmax=1000"')!.why, /only net\.\* sysctls/);
     assert.is(nc(r, 'pc1[sysctl]="kernel.shmmax=1000"')!.where, 'lab.conf:2');
-    assert.ok(nc(r, 'pc1[ipv6]="true"'));
+    assert.is(nc(r, 'pc1[ipv6]="true"'), undefined);
     assert.ok(nc(r, 'pc1[cpus]="0.5"'));
     assert.match(nc(r, 'pc1[colour]="red"')!.why, /not a Kathará option/);
     assert.match(nc(r, 'pc1[0x]="oops"')!.why, /not a Kathará option/);

@@ -2,6 +2,7 @@
 // script, environment variables as exports, and images that may not exist on the appliance.
 import { closestImage, OUR_IMAGES } from './images.js';
 import { scanScript } from './script.js';
+import { expandVars } from './vars.js';
 import type { DraftHost } from './types.js';
 
 const ipNum = (ip: string) => ip.split('.').reduce((v, o) => v * 256 + Number(o), 0);
@@ -13,7 +14,7 @@ const sameSubnet = (a: string, b: string, prefix: number) => Math.floor(ipNum(a)
  * kept as it is. Returns warnings (bridges built inside the host, extra addresses).
  */
 export function addressesFromScript(host: DraftHost, name: string, script: string): string[] {
-  const facts = scanScript(script);
+  const facts = scanScript(expandVars(script));
   const warnings: string[] = [];
   const seen = new Set<string>();
   for (const { iface, cidr } of facts.addresses) {
@@ -50,7 +51,18 @@ export function joinScript(parts: { from: string; text: string }[]): string | un
   const real = parts.filter((p) => p.text.trim() !== '');
   if (!real.length) return undefined;
   if (real.length === 1) return ensureNewline(real[0]!.text);
-  return real.map((p) => `# --- ${p.from} ---\n${ensureNewline(p.text)}`).join('');
+  // A `#!` line stays the first line (the startup runs with that interpreter); the others' go.
+  const shebang = real.map((p) => /^#!.*/.exec(p.text)?.[0]).find(Boolean);
+  const body = real.map((p) => `# --- ${p.from} ---\n${ensureNewline(shebang ? p.text.replace(/^#!.*\n?/, '') : p.text)}`).join('');
+  return shebang ? `${shebang}\n${body}` : body;
+}
+
+/** The interpreter of a script's `#!` line other than bash (Kathará runs every startup with bash, whatever its first line says). */
+export function nonBashShebang(script: string): string | undefined {
+  const m = /^#![ \t]*(\S+)(?:[ \t]+(\S+))?/.exec(script);
+  if (!m) return undefined;
+  const prog = (m[1]!.endsWith('/env') ? m[2] ?? '' : m[1]!).split('/').pop();
+  return prog === 'bash' ? undefined : m[0];
 }
 const ensureNewline = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
 

@@ -5,6 +5,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { addressesFromScript, defaultImageAvailable, envWarning, exportLines, joinScript, settleImages } from './build.js';
 import { BoundFiles } from './binds.js';
+import { CONTAINERLAB_SYSCTL, DEFAULTS_WARNING } from './defaults.js';
 import { CopyBudget } from './files.js';
 import { lessonId, Namer, pairName } from './names.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted } from './types.js';
@@ -42,6 +43,12 @@ interface End { node: string; iface: string; mac?: string }
 export function importContainerlab(file: string, opts: ImportOptions = {}): Imported {
   let text: string;
   try { text = readFileSync(file, 'utf8'); } catch (e) { throw new ImportError(file, undefined, `cannot read: ${(e as Error).message}`); }
+  // containerlab renders topologies written as Go templates; the importer reads plain topologies only.
+  const tmpl = /\{\{[^}]*\}\}/.exec(text);
+  if (tmpl || /\.gotmpl$/.test(file)) {
+    throw new ImportError(file, tmpl ? text.slice(0, tmpl.index).split('\n').length : undefined,
+      `a templated topology (Go template ${tmpl ? tmpl[0] : 'file'}): the importer reads plain topologies; deploy it once with containerlab and import the topology it renders, or write the values in`);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true });
   if (doc.errors.length) {
@@ -71,9 +78,17 @@ export function importContainerlab(file: string, opts: ImportOptions = {}): Impo
   const section = (k: string): Obj => (isObj(topo[k]) ? topo[k] as Obj : {});
   const defaults = section('defaults'); const kinds = section('kinds'); const groups = section('groups');
   const nodeDefs = Object.entries(topo.nodes).map(([n, d]) => [n, isObj(d) ? d : {}] as const);
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const levelsOf = (n: string, def: Obj): { kind: string | undefined; levels: Level[] } => {
-    const group = typeof def.group === 'string' ? def.group : undefined;
+    // The group: the node's, else its kind's, else defaults.group (as containerlab inherits it).
+    const early = str(def.group) ?? str(defaults.group);
+    const kind0 = [def.kind, early !== undefined && isObj(groups[early]) ? (groups[early] as Obj).kind : undefined, defaults.kind].find((k): k is string => typeof k === 'string');
+    const group = str(def.group) ?? (kind0 !== undefined && isObj(kinds[kind0]) ? str((kinds[kind0] as Obj).group) : undefined) ?? str(defaults.group);
     const g = group !== undefined && isObj(groups[group]) ? groups[group] as Obj : undefined;
+    if (group !== undefined && !g && !reported.has(`group ${group}`)) {
+      reported.add(`group ${group}`);
+      nc(`group: ${group}`, 'topology', "a label for containerlab's graph and inventory (no topology.groups entry of that name): nothing to convert");
+    }
     const kind = [def.kind, g?.kind, defaults.kind].find((k): k is string => typeof k === 'string');
     const k = kind !== undefined && isObj(kinds[kind]) ? kinds[kind] as Obj : undefined;
     const levels: Level[] = [{ where: 'topology.defaults', def: defaults }];
@@ -83,6 +98,7 @@ export function importContainerlab(file: string, opts: ImportOptions = {}): Impo
     return { kind, levels };
   };
 
+  const reported = new Set<string>();
   const hostNames = new Namer('h'); const netNames = new Namer('net');
   const hosts: Record<string, DraftHost> = {};
   const networks: LessonDraft['networks'] = {};
@@ -148,7 +164,6 @@ export function importContainerlab(file: string, opts: ImportOptions = {}): Impo
   // Hosts: image, env, exec, binds, sysctls, and whatever else their levels say.
   const bound = new BoundFiles(labDir, new CopyBudget(opts.limits), opts.allowHostFiles);
   const images: Record<string, string> = {};
-  const reported = new Set<string>();
   const withEnv: string[] = [];
   for (const [n, h] of hostOf) {
     const host = hosts[h]!;
@@ -174,7 +189,7 @@ export function importContainerlab(file: string, opts: ImportOptions = {}): Impo
       const v = l.def.exec;
       if (v === undefined || v === null) continue;
       const list = typeof v === 'string' ? [v] : Array.isArray(v) && v.every((c) => typeof c === 'string') ? v as string[] : fail([...l.where.split('.'), 'exec'], `${l.where}.exec: expected a list of commands`);
-      exec.push(...list.map((c) => c.replace(/\$\$/g, '$')));
+      exec.push(...list.map((c) => c.replace(/\$\$/g, '$').replace(/__clabNodeName__/g, n)));
     }
     const env = new Map<string, string>();
     for (const l of levels) {
@@ -230,7 +245,9 @@ export function importContainerlab(file: string, opts: ImportOptions = {}): Impo
     summary: `Imported from the containerlab topology ${fileName}`,
     networks,
     hosts,
+    defaults: { sysctl: { ...CONTAINERLAB_SYSCTL } },
   };
+  warnings.push(DEFAULTS_WARNING.containerlab);
   return { format: 'containerlab', source: file, lesson, files: bound.files, warnings, notConverted, names: { hosts: Object.fromEntries(hostOf), networks: netNames.mapping() } };
 }
 

@@ -42,10 +42,35 @@ function sameSubnet(a: string, b: string): boolean {
 }
 
 /**
- * One task per pair of hosts that share a network with static addresses in one subnet:
- * `reach-a-b` ("a reaches b"), in host order, at most MAX_TASKS.
+ * Tasks that check the lab works as its author meant: one per pair of hosts that share a network
+ * with static addresses in one subnet (`reach-a-b`, "a reaches b"), and one per pair of hosts
+ * with a gateway and no subnet in common (end to end, across the routers). In host order, at most
+ * MAX_TASKS, of which up to half are end to end when there are any.
  */
 export function reachTasks(lesson: LessonDraft): TaskDraft[] {
+  const neighbours = neighbourTasks(lesson);
+  const ends = endToEndTasks(lesson);
+  const e2e = Math.min(ends.length, Math.max(MAX_TASKS - neighbours.length, MAX_TASKS / 2));
+  return [...neighbours.slice(0, MAX_TASKS - e2e), ...ends.slice(0, e2e)];
+}
+
+/** Pairs of hosts that each have a default gateway and share no subnet: client -> server across routers. */
+function endToEndTasks(lesson: LessonDraft): TaskDraft[] {
+  const routed = Object.entries(lesson.hosts).filter(([, h]) => Object.values(h.interfaces).some((i) => i.ip && i.gateway));
+  const tasks: TaskDraft[] = [];
+  for (let x = 0; x < routed.length; x++) {
+    for (let y = x + 1; y < routed.length; y++) {
+      const [a, ha] = routed[x]!; const [b, hb] = routed[y]!;
+      const near = Object.values(ha.interfaces).some((ia) => ia.ip && Object.values(hb.interfaces).some((ib) => ib.ip && sameSubnet(ia.ip!, ib.ip)));
+      if (near) continue;
+      tasks.push({ id: `reach-${a}-${b}`, title: `${a} reaches ${b} across the routers`, check: { reach: { from: a, to: b } } });
+      if (tasks.length === MAX_TASKS) return tasks;
+    }
+  }
+  return tasks;
+}
+
+function neighbourTasks(lesson: LessonDraft): TaskDraft[] {
   const hosts = Object.entries(lesson.hosts);
   const tasks: TaskDraft[] = [];
   for (let x = 0; x < hosts.length; x++) {

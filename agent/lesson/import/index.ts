@@ -7,6 +7,7 @@ import { importContainerlab } from './containerlab.js';
 import { dropClashes, lessonYaml, reachTasks, validate } from './finish.js';
 import { importKathara } from './kathara.js';
 import { renderReadme } from './readme.js';
+import { mergeByReason, mergeWarnings, reviewHosts } from './review.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted, type PackFile, type SourceFormat } from './types.js';
 
 export { ImportError } from './types.js';
@@ -45,13 +46,18 @@ export function importLab(path: string, opts: ImportOptions = {}): ImportResult 
   if (opts.id !== undefined && !/^[a-z0-9-]+$/.test(opts.id)) throw new ImportError(path, undefined, `lesson id "${opts.id}": lowercase letters, digits and dashes`);
   const { format, file } = detectFormat(path);
   const imported = format === 'kathara' ? importKathara(file, opts) : importContainerlab(file, opts);
-  const notConverted = [...imported.notConverted, ...dropClashes(imported.lesson, basename(file))];
-  const { networks, hosts, ...head } = imported.lesson;
-  const lesson: LessonDraft = { ...head, networks, hosts: tidyHosts(hosts) };
+  const review = reviewHosts(imported.lesson);
+  if (!Object.keys(imported.lesson.hosts).length) {
+    const why = mergeByReason([...imported.notConverted, ...review.notConverted]).map((n) => `  ${n.what}: ${n.why}`).join('\n');
+    throw new ImportError(file, undefined, `nothing in it can run in Dovelab (lab hosts are Linux containers):${why ? `\n${why}` : ' it has no devices'}`);
+  }
+  const notConverted = mergeByReason([...imported.notConverted, ...review.notConverted, ...dropClashes(imported.lesson, basename(file))]);
+  const { networks, hosts, defaults, ...head } = imported.lesson;
+  const lesson: LessonDraft = { ...head, networks, hosts: tidyHosts(hosts), ...(defaults ? { defaults } : {}) };
   delete lesson.tasks;
   const tasks = reachTasks(lesson);
   if (tasks.length) lesson.tasks = tasks;
-  const warnings = [...imported.warnings];
+  const warnings = mergeWarnings([...imported.warnings, ...review.warnings]);
   if (Object.values(lesson.hosts).some((h) => h.startup && Object.values(h.interfaces).some((i) => i.ip))) {
     warnings.push('addresses set by the startup scripts are the interfaces\' ip: in the lesson, so Dovelab sets them before the startup runs; '
       + 'the scripts still set them too and may print "File exists", which is harmless');

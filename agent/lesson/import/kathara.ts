@@ -2,7 +2,8 @@
 // lab.conf is parsed on its own (parseLabConf, pure); importKathara reads the folder around it.
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { addressesFromScript, defaultImageAvailable, DEFAULT_IMAGE, envWarning, exportLines, joinScript, settleImages } from './build.js';
+import { addressesFromScript, defaultImageAvailable, DEFAULT_IMAGE, envWarning, exportLines, joinScript, nonBashShebang, settleImages } from './build.js';
+import { DEFAULTS_WARNING, KATHARA_IPV6_ON, KATHARA_SYSCTL } from './defaults.js';
 import { badHostPath } from '../schema.js';
 import { CopyBudget, PackPaths, realInside, walkFiles } from './files.js';
 import { lessonId, Namer } from './names.js';
@@ -84,7 +85,6 @@ const UNSUPPORTED: Record<string, string> = {
   port: 'no ports are forwarded from the appliance into hosts; students use the browser terminals',
   num_terms: 'terminals open in the browser, as many as students need',
   shell: 'the browser terminals choose the shell',
-  ipv6: "Dovelab does not switch IPv6 per host; the image's default applies",
   ulimit: "Dovelab does not set a host's ulimits",
   privileged: 'lab hosts are unprivileged containers',
 };
@@ -130,6 +130,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
       switch (o.key) {
         case 'image': images[h] = o.value; break;
         case 'exec': execs[h]!.push(o.value); break;
+        case 'ipv6': if (/^(1|true|yes|on|y|t)$/i.test(o.value)) host.sysctl = { ...host.sysctl, ...KATHARA_IPV6_ON }; break;
         case 'bridged': if (/^(1|true|yes|on|y|t)$/i.test(o.value)) nc(BRIDGED_WHY); break;
         case 'env': {
           const m = /^(\w+)=(.*)$/.exec(o.value);
@@ -213,6 +214,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
   if (withEnv.length) warnings.push(envWarning(withEnv));
   if (sharedFiles.length) warnings.push('shared/ is copied into every host at /shared when the lab starts; unlike Kathará, hosts do not see each other\'s changes there');
 
+  const otherShell: string[] = [];
   for (const [dev, h] of deviceByName) {
     const host = hosts[h]!;
     for (const [p, to] of sharedFiles) (host.files ??= {})[p] = to;
@@ -224,10 +226,30 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
     ]);
     if (!script) continue;
     host.startup = script;
+    const other = nonBashShebang(script);
+    if (other) otherShell.push(`${h} (${other})`);
     warnings.push(...addressesFromScript(host, h, script));
     if (script.includes('/hostlab')) warnings.push(`startup of ${h} uses /hostlab, which Dovelab does not mount: the lab's files are copied into the host instead (see files:)`);
   }
 
+  // A device with nothing of its own (no interface, startup or file but shared/'s): a GUI such as
+  // Wireshark, reached through Kathará's bridged and port. Left out, in one line with its options.
+  for (const d of conf.devices) {
+    const h = deviceByName.get(d.name)!; const host = hosts[h]!;
+    if (d.interfaces.length || host.startup || Object.keys(host.files ?? {}).some((p) => !p.startsWith('/shared/'))) continue;
+    delete hosts[h]; delete images[h];
+    if (noImage.includes(h)) noImage.splice(noImage.indexOf(h), 1);
+    const opts = notConverted.filter((n) => n.what.startsWith(`${d.name}[`));
+    for (const o of opts) notConverted.splice(notConverted.indexOf(o), 1);
+    const lines = d.options.map((o) => o.line);
+    notConverted.push({
+      what: `device ${d.name}${d.options.length ? ` (${d.options.map((o) => o.key).join(', ')})` : ''}`,
+      where: lines.length ? at(Math.min(...lines)) : 'lab.conf',
+      why: 'no interfaces and nothing to run (e.g. a Wireshark or other GUI device): left out. To watch the lab\'s traffic, give the lesson a mirror (mirrors:) or let groups capture in the browser (controls: capture:)',
+    });
+  }
+  if (otherShell.length) warnings.push(`startups whose first line names another interpreter than bash: Kathará runs them with bash anyway, Dovelab with that interpreter (remove the line to use bash): ${otherShell.join(', ')}`);
+  warnings.push(DEFAULTS_WARNING.kathara);
   warnings.push(...settleImages(hosts, images, opts.imageAvailable ?? defaultImageAvailable));
   if (noImage.length) warnings.push(`${noImage.join(', ')} ha${noImage.length === 1 ? 's' : 've'} no image in lab.conf (Kathará's default is kathara/base): the closest of ours is used (${DEFAULT_IMAGE} unless the startup runs FRR or a server)`);
   const renames = [hostNames.renames('devices'), netNames.renames('collision domains')].filter((w): w is string => !!w);
@@ -244,6 +266,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
     ...(author ? { authors: [author] } : {}),
     networks,
     hosts,
+    defaults: { sysctl: { ...KATHARA_SYSCTL } },
   };
   return {
     format: 'kathara', source: confFile, lesson, files, warnings, notConverted,

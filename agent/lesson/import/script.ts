@@ -34,7 +34,7 @@ function cidrOf(tok: string, defaultPrefix: number): string | undefined {
 }
 
 /** Simple commands of a script: comments dropped, split at ; && || | and newlines, quotes stripped from words. */
-function commands(script: string): string[][] {
+export function commands(script: string): string[][] {
   const out: string[][] = [];
   for (const line of script.split('\n')) {
     const code = line.replace(/(^|\s)#.*$/, '');

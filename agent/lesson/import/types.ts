@@ -34,6 +34,8 @@ export interface LessonDraft {
   tasks?: TaskDraft[];
   networks: Record<string, { description?: string }>;
   hosts: Record<string, DraftHost>;
+  /** Settings every host gets (Kathará's per-device sysctls). */
+  defaults?: { sysctl: Record<string, number | string> };
 }
 
 export type SourceFormat = 'kathara' | 'containerlab';
