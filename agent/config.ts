@@ -103,6 +103,12 @@ export const ConfigSchema = z.strictObject({
   hardware: HardwareSchema.optional(),
   /** ACLs for Docker networks of the driver (lesson or Faucet rule syntax), beside the built-in ones. */
   aclFile: z.string().default('/etc/dovelab/acls.yaml'),
+  /**
+   * Storm limit of a lab host's interface, Mbit/s (0: none): a token bucket (tc tbf) on the
+   * host-side veth end bounds what the switch sends into it, so a student's loop cycles at most
+   * this fast (both datapaths send through the end's qdisc). See test/integration/loop.test.ts.
+   */
+  stormLimitMbit: z.number().min(0).max(100_000).default(10),
   /** Per lab host: what it gets by default, and the most a lesson may ask for. */
   limits: z.strictObject({
     default: HostLimitsSchema.prefault({}),

@@ -10,7 +10,7 @@ import { chooseDatapath } from './lab/infra.js';
 import { faucetIo } from './net/faucet/docker-io.js';
 import { faucetPort } from './net/faucet/apply.js';
 import { ensureLabFirewall } from './net/firewall.js';
-import { addressesIn, attachCapture, attachVeth, createEndpointVeth, createGatewayVeth, deleteLink, linksInNetns, removeNetns, setLinkUp } from './net/links.js';
+import { addressesIn, attachCapture, attachVeth, limitHostEnd, createEndpointVeth, createGatewayVeth, deleteLink, linksInNetns, removeNetns, setLinkUp } from './net/links.js';
 import { ensureGatewayFirewall } from './net/gateway-firewall.js';
 import { hardenDongle, heldDongles, isHardened, releaseDongle } from './net/dongle.js';
 import { readInterfaceFacts } from './hardware/interfaces.js';
@@ -28,7 +28,7 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
     cfg, log, datapath: await chooseDatapath(cfg, ovs),
     hosts: dockerLabHosts(docker, { label: LABEL.lab }),
     ovs,
-    links: { attachVeth, attachCapture, createEndpointVeth, createGateway: createGatewayVeth, removeNetns, deleteLink, setLinkUp, linksInNetns, addressesIn },
+    links: { attachVeth, limitHostEnd, attachCapture, createEndpointVeth, createGateway: createGatewayVeth, removeNetns, deleteLink, setLinkUp, linksInNetns, addressesIn },
     dongles: {
       present: async () => readdirSync('/sys/class/net'),
       facts: readInterfaceFacts,

@@ -51,6 +51,8 @@ export interface LabOvs {
 /** veth pairs and the netns view of a host. */
 export interface LabLinks {
   attachVeth(a: VethAttachment): Promise<void>;
+  /** Storm limit: a token bucket (Mbit/s) on what the switch sends into a host's end (after add-port). */
+  limitHostEnd(hostEnd: string, mbit: number): Promise<void>;
   /** A veth from the root netns into the agent's own (named) netns, made if missing. */
   attachCapture(a: CaptureAttachment): Promise<void>;
   /** A veth pair in the root netns for a Docker endpoint: Docker moves `peer` into the container. */

@@ -6,6 +6,7 @@ import type { HostLimits } from './adapters.js';
 import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetAclRule, type FaucetInterface, type FaucetModel } from '../net/faucet/model.js';
 import { compileAcl } from './acl.js';
 import { effectiveSysctls, splitSysctls } from '../lesson/sysctl.js';
+import { planHubs } from './plan-hubs.js';
 
 /** Live changes on top of the lesson, kept with the lab's state on disk. */
 export interface LabOverrides {
@@ -336,6 +337,14 @@ function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks:
     if (!rules) throw new PlanError(`ACL "${name}" is not defined in the lesson (known: ${Object.keys(t.acls).join(', ') || 'none'})`);
     acls[faucetAclName(name)] = compileAcl(rules);
   }
+  // Hub networks: their ports' lists end in the hub's output rule instead (lab/plan-hubs.ts).
+  const hubVlans = new Set(Object.keys(t.networks).filter((n) => t.networks[n]!.kind === 'hub').flatMap((n) => vlansOfNetwork(t, n, s.groups).map((v) => v.vlan)));
+  for (const u of uplinks) {
+    const on = [u.native, ...u.tagged].find((v) => v !== undefined && hubVlans.has(v));
+    if (on) throw new PlanError(`uplinks.${u.name}: ${on} is a hub network (kind: hub), which an uplink cannot carry yet: make it a switch network`);
+  }
+  const hubs = planHubs(hubVlans, ports, [...uplinks.filter((u) => u.role === 'mirror'), ...captures], t.acls, faucetAclName);
+  Object.assign(acls, hubs.acls);
   // Every port carries an ACL list ending in allow, so applying or removing ACLs is a warm swap.
   const interfaces: FaucetInterface[] = [
     ...uplinks.map((u): FaucetInterface => u.role === 'mirror'
@@ -343,7 +352,7 @@ function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks:
       : { number: u.ofport, name: u.iface, description: `uplink ${u.name}`, native_vlan: u.native, tagged_vlans: u.tagged, acls_in: [ALLOW_ALL] }),
     ...ports.map((p): FaucetInterface => ({
       number: p.ofport, name: p.faucetName, description: `${p.host} ${p.ifname}${p.group ? ` (group ${p.group})` : ''}`,
-      native_vlan: p.vlan, acls_in: [...p.acls.map(faucetAclName), ALLOW_ALL],
+      native_vlan: p.vlan, acls_in: hubs.aclsIn.get(p.ofport) ?? [...p.acls.map(faucetAclName), ALLOW_ALL],
     })),
     ...captures.map((c): FaucetInterface => ({
       number: c.ofport, name: c.faucetName, description: `capture${c.group ? ` (group ${c.group})` : ' (shared hosts)'}`, output_only: true, mirror: c.mirrors,

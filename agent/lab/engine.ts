@@ -217,6 +217,7 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
         await ctx.links.attachVeth({ hostEnd: p.hostEnd, pid, ifname: p.ifname, mac: p.mac, address: p.address, gateway: p.gateway, txOff: ctx.datapath === 'netdev', ...(sysctl ? { sysctl } : {}) });
         try {
           await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, portExternalIds(desired.lab, p));
+          if (ctx.cfg.stormLimitMbit > 0) await ctx.links.limitHostEnd(p.hostEnd, ctx.cfg.stormLimitMbit);
         } catch (e) {
           await ctx.links.deleteLink(p.hostEnd);
           throw e;

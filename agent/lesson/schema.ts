@@ -46,6 +46,8 @@ export const NetworkSchema = z.strictObject({
     .describe('VLAN id of a shared network (1..4093; 4094 is reserved). Per-group networks get N*100+k.'),
   shared: z.boolean().default(false).describe('one network for all groups instead of one per group'),
   description: z.string().optional(),
+  kind: z.enum(['switch', 'hub']).optional()
+    .describe('switch (default): a learning switch. hub: every frame to every other port, 802.1Q tags and STP BPDUs passed (sniffing, bridges and STP in hosts)'),
 });
 
 export const InterfaceSchema = z.strictObject({

@@ -20,6 +20,16 @@ export interface VethAttachment {
   sysctl?: Record<string, string>;
 }
 
+/**
+ * A token bucket on the host end's egress: what the switch sends into the host (a loop's every
+ * cycle) is bounded. 50 ms of queue; a burst of at least one full frame. OVS replaces the root
+ * qdisc of a port it adds (no QoS configured: it clears what it finds), so this goes after add-port.
+ */
+export async function limitHostEnd(hostEnd: string, mbit: number): Promise<void> {
+  const burst = Math.max(15_000, Math.round(mbit * 1e6 / 8 / 100));
+  await run(['tc', 'qdisc', 'replace', 'dev', hostEnd, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(burst), 'latency', '50ms']);
+}
+
 const sysctlPath = (family: 'ipv4' | 'ipv6', ifname: string, key: string) => `/proc/sys/net/${family}/conf/${ifname}/${key}`;
 
 /** The appliance must be invisible from lab ports: no IPv6 chatter, no ARP answers. */

@@ -128,6 +128,7 @@ export class FakeWorld {
           const h = this.byPid(a.pid);
           if (!h.links.includes(a.ifname)) h.links.push(a.ifname);
         },
+        limitHostEnd: async (hostEnd, mbit) => { this.rec(`links.limitHostEnd ${hostEnd} ${mbit}`); },
         attachCapture: async (a) => { this.rec(`links.attachCapture ${a.hostEnd} ${a.netns}:${a.ifname}`); },
         removeNetns: async (name) => { this.rec(`links.removeNetns ${name}`); },
         createEndpointVeth: async (a) => { this.rec(`links.createEndpointVeth ${a.hostEnd} ${a.peer} ${a.mac}`); },

@@ -8,6 +8,7 @@ import { badHostPath } from '../schema.js';
 import { CopyBudget, PackPaths, realInside, walkFiles } from './files.js';
 import { lessonId, Namer } from './names.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted, type PackFile } from './types.js';
+import { chooseHubs } from './hubs.js';
 
 export interface KatharaInterface { index: number; cd: string; mac?: string; rest?: string; line: number }
 export interface KatharaOption { key: string; value: string; line: number }
@@ -250,6 +251,8 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
   }
   if (otherShell.length) warnings.push(`startups whose first line names another interpreter than bash: Kathará runs them with bash anyway, Dovelab with that interpreter (remove the line to use bash): ${otherShell.join(', ')}`);
   warnings.push(DEFAULTS_WARNING.kathara);
+  // Collision domains the lab needs as hubs (sniffing, bridges, VLANs, STP in hosts): import/hubs.ts.
+  warnings.push(...chooseHubs(networks, Object.fromEntries(Object.entries(hosts).map(([h, x]) => [h, { ...x, image: images[h] }]))));
   warnings.push(...settleImages(hosts, images, opts.imageAvailable ?? defaultImageAvailable));
   if (noImage.length) warnings.push(`${noImage.join(', ')} ha${noImage.length === 1 ? 's' : 've'} no image in lab.conf (Kathará's default is kathara/base): the closest of ours is used (${DEFAULT_IMAGE} unless the startup runs FRR or a server)`);
   const renames = [hostNames.renames('devices'), netNames.renames('collision domains')].filter((w): w is string => !!w);

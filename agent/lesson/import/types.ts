@@ -32,7 +32,7 @@ export interface LessonDraft {
   version?: string;
   authors?: string[];
   tasks?: TaskDraft[];
-  networks: Record<string, { description?: string }>;
+  networks: Record<string, { description?: string; kind?: 'hub' }>;
   hosts: Record<string, DraftHost>;
   /** Settings every host gets (Kathará's per-device sysctls). */
   defaults?: { sysctl: Record<string, number | string> };

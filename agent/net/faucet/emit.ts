@@ -38,6 +38,7 @@ export function validateFaucetModel(m: FaucetModel): void {
     if (rules.length === 0) fail(`acl ${name}: no rules`);
     for (const r of rules) {
       if (r.actions.mirror !== undefined && !numbers.has(r.actions.mirror)) fail(`acl ${name}: mirror to unknown port`);
+      for (const p of r.actions.output?.ports ?? []) if (!numbers.has(p)) fail(`acl ${name}: output to unknown port ${p}`);
     }
   }
 }
@@ -63,7 +64,8 @@ function emitRule(r: FaucetAclRule, cookie: number | undefined): Record<string, 
   const actions: Record<string, unknown> = {};
   if (r.actions.allow !== undefined) actions.allow = r.actions.allow ? 1 : 0;
   if (r.actions.mirror !== undefined) actions.mirror = r.actions.mirror;
-  if (r.actions.output) actions.output = { port: r.actions.output.port };
+  if (r.actions.output?.port !== undefined) actions.output = { port: r.actions.output.port };
+  if (r.actions.output?.ports) actions.output = { ports: r.actions.output.ports };
   return { rule: { ...r.match, ...(cookie !== undefined ? { cookie } : {}), actions } };
 }
 

@@ -18,7 +18,7 @@ export interface FaucetInterface {
 /** Match fields use Faucet's (OpenFlow) names. */
 export interface FaucetAclRule {
   match: Record<string, number | string>;
-  actions: { allow?: boolean; mirror?: number; output?: { port: number } };
+  actions: { allow?: boolean; mirror?: number; output?: { port?: number; ports?: number[] } };
 }
 
 export interface FaucetModel {
