@@ -129,6 +129,19 @@ export const ConfigSchema = z.strictObject({
       'scrypt$N$r$p$salt$hash, as `dovelab web password` prints it').optional(),
   }).prefault({}),
   /**
+   * Traffic history of the switch's ports (agent/metrics/history-*.ts): Gauge's port counters read
+   * every intervalS, the last hour in memory, minute rollups appended to <dataDir>/history every
+   * flushS (fsynced), segments of segmentKB, the oldest deleted past maxMB.
+   */
+  history: z.strictObject({
+    enabled: z.boolean().default(true),
+    intervalS: z.number().min(1).max(300).default(5),
+    flushS: z.number().min(5).max(3600).default(60),
+    maxMB: z.number().min(1).max(65536).default(64),
+    segmentKB: z.number().min(16).max(65536).default(1024),
+    scrapeTimeoutMs: z.number().int().min(100).max(60_000).default(2000),
+  }).prefault({}),
+  /**
    * The appliance's LEDs (agent/hardware/leds.ts). auto: the Linux LED class when the dovelab-* LEDs
    * exist under classDir (the image's dtoverlay=gpio-led lines), else none; GPIO pins are never
    * guessed: driver gpio needs `gpio` (BCM numbers). fake records each change to fakeFile.
@@ -202,6 +215,8 @@ export const paths = (c: Config) => ({
   dongleState: `${c.runDir}/dongles`,
   /** Docker networks of the driver and their endpoints (survives reboots, like lab.json). */
   networks: `${c.dataDir}/networks.json`,
+  /** Traffic history segments (agent/metrics/history-store.ts). */
+  history: `${c.dataDir}/history`,
   /** The driver's sockets: Docker finds a network driver by the socket's name. */
   pluginSockets: ['/run/docker/plugins/dovelab.sock', '/run/docker/plugins/dovesnap.sock'],
 });
