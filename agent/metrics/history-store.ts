@@ -26,9 +26,15 @@ export interface SeriesSummary extends SeriesInfo { label?: string; lastSeen: nu
 
 export interface SeriesData { info: SeriesInfo; lastSeen: number; points: RatePoint[]; resolution: { rawFrom?: number } }
 
+/** What the read side needs (the web routes and the CLI). */
+export interface HistoryReader {
+  list(): SeriesSummary[];
+  series(ids: readonly string[], since: number, until?: number): Promise<SeriesData[]>;
+}
+
 export interface StoreFacts { segments: number; bytes: number; batches: number; bytesWritten: number; droppedLines: number }
 
-export class HistoryStore {
+export class HistoryStore implements HistoryReader {
   private tracks = new Map<string, Track>();
   private catalog = new Map<string, SeriesInfo>();
   private lastSeen = new Map<string, number>();
@@ -167,7 +173,8 @@ export class HistoryStore {
 
   /** Every series known (on disk or running), newest first. */
   list(): SeriesSummary[] {
-    const current = new Set([...this.tracks.values()].map((tr) => tr.info.id));
+    // Seen at the last scrape: still on the switch.
+    const current = new Set([...this.tracks.values()].filter((tr) => tr.t === this.prevT).map((tr) => tr.info.id));
     return [...this.catalog.values()]
       .map((info) => ({ ...info, lastSeen: this.lastSeen.get(info.id) ?? info.since, current: current.has(info.id) }))
       .sort((a, b) => b.lastSeen - a.lastSeen || (a.id < b.id ? -1 : 1));

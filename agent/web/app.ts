@@ -24,6 +24,7 @@ import { readSession, SESSION_COOKIE, sessionValid, signSession, type Session } 
 import { serveUi } from './static.js';
 import { TerminalRegistry, terminalRoute } from './terminal.js';
 import { CaptureRegistry, captureRoutes } from './capture.js';
+import { historyRoutes } from './history.js';
 
 /** Wrong join codes: 10 at once per client address, then one more every 6 s. */
 const JOIN_BURST = 10;
@@ -188,6 +189,12 @@ export function createApp(deps: WebDeps): WebApp {
     app.all('/api/capture*', (c) => apiError(c, 503, 'captures are not available here'));
     app.post('/api/instructor/capture', (c) => apiError(c, 503, 'captures are not available here'));
   }
+
+  historyRoutes(app, {
+    history: deps.history, now: deps.now,
+    student: (c) => { const s = studentOf(getCookie(c, SESSION_COOKIE)); return s && { group: s.session.group, st: s.st }; },
+    instructor: (c) => instructor.loggedIn(getCookie(c, INSTRUCTOR_COOKIE)),
+  });
 
   app.all('/api/*', (c) => apiError(c, 404, 'no such API'));
   app.get('*', (c) => serveUi(c, deps.uiDir));

@@ -8,6 +8,7 @@ import type { LabContext } from '../lab/engine.js';
 import type { FaucetStatus } from '../net/faucet/status.js';
 import type { HardwareHealth } from '../hardware/health.js';
 import type { NicScan } from '../hardware/nics.js';
+import type { HistoryReader } from '../metrics/history-store.js';
 
 export interface WebDeps {
   cfg: Config;
@@ -53,6 +54,8 @@ export interface WebDeps {
   dongleRoles?: DongleRolesDeps;
   /** Counts dongles pulled or plugged (the agent's link monitor): live views are sent again when it moves. */
   dongleChanges?: () => number;
+  /** Traffic history of the switch's ports (the agent's store); without it the history routes answer 503. */
+  history?: HistoryReader;
   /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
   eventPollMs?: number;
 }
