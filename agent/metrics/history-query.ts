@@ -51,7 +51,7 @@ export const ofGroup = (o: PortOwner, group: number, lab: string) => o.kind === 
 
 export interface ServedSeries { info: SeriesInfo; lastSeen: number; points: RatePoint[] }
 
-const CSV_HEAD = 'series,lab,group,host,interface,time,rx_packets_per_s,tx_packets_per_s,rx_bytes_per_s,tx_bytes_per_s';
+const CSV_HEAD = 'series,lab,group,host,interface,time,seconds,rx_packets_per_s,tx_packets_per_s,rx_bytes_per_s,tx_bytes_per_s';
 const cell = (v: string | number) => (typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /** CSV: one row per point, from the interface's side (rx: what it received). */
@@ -60,7 +60,7 @@ export function toCsv(list: readonly ServedSeries[]): string {
   for (const s of list) {
     const o = s.info.owner;
     const [lab, group, host, iface] = o.kind === 'host' ? [o.lab, o.group, o.host, o.iface] : o.kind === 'container' ? [o.network, '', o.container, o.iface] : ['', '', 'uplink', o.iface];
-    for (const p of s.points) rows.push([s.info.id, lab, group, host, iface, new Date(p.t).toISOString(), p.rxPps, p.txPps, p.rxBps, p.txBps].map(cell).join(','));
+    for (const p of s.points) rows.push([s.info.id, lab, group, host, iface, new Date(p.t).toISOString(), p.dt, p.rxPps, p.txPps, p.rxBps, p.txBps].map(cell).join(','));
   }
   return `${rows.join('\n')}\n`;
 }

@@ -121,14 +121,14 @@ export function rollUp(into: Rollups, deltas: readonly Delta[]): Rollups {
 }
 
 /** One point of a graph, from the INTERFACE's side (what `ip -s link` in the host shows): rx is what it received. */
-export interface RatePoint { t: number; rxPps: number; txPps: number; rxBps: number; txBps: number }
+export interface RatePoint { t: number; dt: number; rxPps: number; txPps: number; rxBps: number; txBps: number }
 
 /**
  * The switch counts from its port's side (its rx is what the host sent): a point turns that around.
- * `t` is the interval's end; rates are per second over the interval.
+ * `t` is the interval's end, `dt` its length in seconds; rates are per second over it.
  */
 export function ratePoint(t0: number, t1: number, d: PortCounters): RatePoint {
   const s = Math.max(t1 - t0, 1) / 1000;
   const r = (v: number) => Math.round((v / s) * 1000) / 1000;
-  return { t: t1, rxPps: r(d.txPackets), txPps: r(d.rxPackets), rxBps: r(d.txBytes), txBps: r(d.rxBytes) };
+  return { t: t1, dt: s, rxPps: r(d.txPackets), txPps: r(d.rxPackets), rxBps: r(d.txBytes), txBps: r(d.rxBytes) };
 }

@@ -340,9 +340,9 @@ export interface HistorySeriesList { series: HistorySeriesView[] }
 
 /**
  * One point, from the INTERFACE's side (as `ip -s link` in the host counts): rx is what it received,
- * tx what it sent; per second over the interval that ends at `t`.
+ * tx what it sent; per second over the `dt` seconds that end at `t`.
  */
-export interface HistoryPoint { t: number; rxPps: number; txPps: number; rxBps: number; txBps: number }
+export interface HistoryPoint { t: number; dt: number; rxPps: number; txPps: number; rxBps: number; txBps: number }
 
 /**
  * GET /api/history?host=h2&iface=eth0&group=3&since=2h[&series=<id>][&format=csv]: each matching

@@ -43,9 +43,9 @@ test('a group owns only its lesson hosts of the running lab', () => {
 
 test('CSV: a header, one row per point, from the interface\'s side', () => {
   const csv = toCsv([{ info: { id: 'host/demo/1/h1/eth0@1', key: 'host/demo/1/h1/eth0', owner: h(1, 'h1'), since: 1, ofport: 101, token: 't' }, lastSeen: 2,
-    points: [{ t: NOW, rxPps: 1, txPps: 2, rxBps: 100, txBps: 200 }] }]);
-  assert.is(csv, 'series,lab,group,host,interface,time,rx_packets_per_s,tx_packets_per_s,rx_bytes_per_s,tx_bytes_per_s\n' +
-    'host/demo/1/h1/eth0@1,demo,1,h1,eth0,2026-12-07T15:00:00.000Z,1,2,100,200\n');
+    points: [{ t: NOW, dt: 5, rxPps: 1, txPps: 2, rxBps: 100, txBps: 200 }] }]);
+  assert.is(csv, 'series,lab,group,host,interface,time,seconds,rx_packets_per_s,tx_packets_per_s,rx_bytes_per_s,tx_bytes_per_s\n' +
+    'host/demo/1/h1/eth0@1,demo,1,h1,eth0,2026-12-07T15:00:00.000Z,5,1,2,100,200\n');
 });
 
 test.run();

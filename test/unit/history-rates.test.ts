@@ -74,7 +74,7 @@ test('rollUp: minutes of a series add up; zero deltas write nothing', () => {
 });
 
 test('ratePoint: per second, from the interface\'s side (the switch\'s rx is what the host sent: tx)', () => {
-  assert.equal(ratePoint(0, 5000, { rxPackets: 50, txPackets: 10, rxBytes: 5000, txBytes: 1000 }), { t: 5000, rxPps: 2, txPps: 10, rxBps: 200, txBps: 1000 });
+  assert.equal(ratePoint(0, 5000, { rxPackets: 50, txPackets: 10, rxBytes: 5000, txBytes: 1000 }), { t: 5000, dt: 5, rxPps: 2, txPps: 10, rxBps: 200, txBps: 1000 });
 });
 
 test.run();
