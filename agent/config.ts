@@ -224,7 +224,7 @@ export const paths = (c: Config) => ({
   /** Docker networks of the driver and their endpoints (survives reboots, like lab.json). */
   networks: `${c.dataDir}/networks.json`,
   /** Traffic history segments (agent/metrics/history-store.ts). */
-  history: c.history.dir ?? `${c.dataDir}/history`,
+  history: c.history?.dir ?? `${c.dataDir}/history`, // ?.: configs built by hand (tests) may lack the section
   /** The driver's sockets: Docker finds a network driver by the socket's name. */
   pluginSockets: ['/run/docker/plugins/dovelab.sock', '/run/docker/plugins/dovesnap.sock'],
 });

@@ -46,6 +46,15 @@ test('counter reset (host recreated): a NEW series counted from zero; the old on
   assert.is(scrapes([{ counters: c(1, 1) }, { counters: c(2, 2) }, { counters: c(3, 3) }]).started.length, 1);
 });
 
+test('counters fall to zero (the device went, as when a lab is removed): no new series until they move', () => {
+  const gone = scrapes([{ counters: c(100, 10_000) }, { counters: c(0, 0) }, { counters: c(0, 0) }]);
+  assert.is(gone.started.length, 1, 'a removed port starts nothing');
+  const back = scrapes([{ counters: c(100, 10_000) }, { counters: c(0, 0) }, { counters: c(0, 0) }, { counters: c(2, 84) }, { counters: c(3, 126) }]);
+  assert.equal(back.started, ['host/demo/1/h1/eth0@1000000', 'host/demo/1/h1/eth0@1015000']);
+  assert.equal(back.deltas.filter((d) => d.series.endsWith('@1015000')).map((d) => d.d), [c(2, 84), c(1, 42)]);
+  assert.ok(back.deltas.filter((d) => d.series.endsWith('@1000000')).every((d) => d.d.rxBytes === 0), 'the old series gets none of it');
+});
+
 test('a new lab run (token) or another ofport at the same key starts a new series even if counters grew', () => {
   const run2 = { ...H1, token: 'demo@run2' };
   const moved = { ...H1, ofport: 105 };
