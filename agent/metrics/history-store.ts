@@ -38,7 +38,8 @@ export class HistoryStore implements HistoryReader {
   private tracks = new Map<string, Track>();
   private catalog = new Map<string, SeriesInfo>();
   private lastSeen = new Map<string, number>();
-  private recent = new Map<string, Delta[]>();
+  /** Per series, the last hour's deltas packed flat (t0, t1, rxP, txP, rxB, txB, …): doubles, no object per point. */
+  private recent = new Map<string, number[]>();
   private pending: Rollups = new Map();
   private checkpointed = new Map<string, PortCounters>();
   private segment: string | undefined;
@@ -83,7 +84,7 @@ export class HistoryStore implements HistoryReader {
     for (const d of r.deltas) {
       let list = this.recent.get(d.series);
       if (!list) this.recent.set(d.series, (list = []));
-      list.push(d);
+      list.push(d.t0, d.t1, d.d.rxPackets, d.d.txPackets, d.d.rxBytes, d.d.txBytes);
     }
     rollUp(this.pending, r.deltas);
     this.prune(t);
@@ -93,8 +94,8 @@ export class HistoryStore implements HistoryReader {
   private prune(t: number): void {
     for (const [id, list] of this.recent) {
       let k = 0;
-      while (k < list.length && list[k]!.t1 < t - this.recentMs) k++;
-      if (k === list.length) this.recent.delete(id); else if (k) list.splice(0, k);
+      while (k < list.length && list[k + 1]! < t - this.recentMs) k += REC;
+      if (k >= list.length) this.recent.delete(id); else if (k) list.splice(0, k);
     }
   }
 
@@ -202,7 +203,7 @@ export class HistoryStore implements HistoryReader {
     for (const id of want) {
       const minutes = new Map(d.minutes.get(id) ?? []);
       for (const [m, c] of this.pending.get(id) ?? []) minutes.set(m, plus(minutes.get(m) ?? ZERO, c));
-      const raw = (this.recent.get(id) ?? []).filter((x) => x.t1 > since && x.t0 < until);
+      const raw = unpack(this.recent.get(id) ?? []).filter((x) => x.t1 > since && x.t0 < until);
       const rawFrom = raw.length ? raw[0]!.t0 : undefined;
       const points: RatePoint[] = [];
       for (const [m, c] of [...minutes].sort((a, b) => a[0] - b[0])) {
@@ -218,3 +219,12 @@ export class HistoryStore implements HistoryReader {
   }
 }
 
+/** Numbers per delta in the packed recent lists. */
+const REC = 6;
+function unpack(list: readonly number[]): Omit<Delta, 'series'>[] {
+  const out: Omit<Delta, 'series'>[] = [];
+  for (let k = 0; k + REC <= list.length; k += REC) {
+    out.push({ t0: list[k]!, t1: list[k + 1]!, d: { rxPackets: list[k + 2]!, txPackets: list[k + 3]!, rxBytes: list[k + 4]!, txBytes: list[k + 5]! } });
+  }
+  return out;
+}
