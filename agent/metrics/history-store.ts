@@ -120,11 +120,18 @@ export class HistoryStore implements HistoryReader {
     for (const [id, minutes] of this.pending) for (const [minute, d] of minutes) batch.minutes.push({ n: numberOf(id), minute, d });
     for (const tr of changed) batch.checkpoints.push({ n: numberOf(tr.info.id), t: tr.t, c: tr.last });
     const buf = Buffer.from(encodeBatch(batch));
-    const fd = openSync(join(this.o.dir, this.segment!), 'a');
     try {
-      for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
-      fsyncSync(fd);
-    } finally { closeSync(fd); }
+      const fd = openSync(join(this.o.dir, this.segment!), 'a');
+      try {
+        for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+        fsyncSync(fd);
+      } finally { closeSync(fd); }
+    } catch (e) {
+      // Half a batch may be in that file (a full disk): the next batch goes to a new segment, so the
+      // half stays last in this one and is dropped on reading. What was pending is kept for it.
+      this.segment = undefined;
+      throw e;
+    }
     this.segmentSize += buf.length;
     this.facts.batches++;
     this.facts.bytesWritten += buf.length;
