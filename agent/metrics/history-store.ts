@@ -42,6 +42,7 @@ export class HistoryStore implements HistoryReader {
   private recent = new Map<string, number[]>();
   private pending: Rollups = new Map();
   private checkpointed = new Map<string, PortCounters>();
+  private retired: Track[] = [];
   private segment: string | undefined;
   private segmentSize = 0;
   private numbers = new Map<string, number>();
@@ -77,6 +78,8 @@ export class HistoryStore implements HistoryReader {
   /** One scrape's counters at time t. */
   record(seen: readonly OwnedCounters[], t: number = this.now()): Delta[] {
     const r = step(this.tracks, seen, t, this.prevT);
+    // An incarnation that ended gets a last checkpoint with the next batch (when it was last seen).
+    for (const info of r.started) { const old = this.tracks.get(info.key); if (old) this.retired.push(old); }
     this.prevT = t;
     this.tracks = r.tracks;
     for (const info of r.started) this.catalog.set(info.id, info);
@@ -101,7 +104,7 @@ export class HistoryStore implements HistoryReader {
 
   /** Appends what is new since the last batch (minutes and changed counters), fsynced; expires old segments. */
   flush(t: number = this.now()): number {
-    const changed = [...this.tracks.values()].filter((tr) => {
+    const changed = [...this.retired, ...this.tracks.values()].filter((tr) => {
       const c = this.checkpointed.get(tr.info.id);
       return !c || c.rxPackets !== tr.last.rxPackets || c.txPackets !== tr.last.txPackets || c.rxBytes !== tr.last.rxBytes || c.txBytes !== tr.last.txBytes;
     });
@@ -136,6 +139,7 @@ export class HistoryStore implements HistoryReader {
     this.facts.batches++;
     this.facts.bytesWritten += buf.length;
     this.pending = new Map();
+    this.retired = [];
     for (const tr of changed) this.checkpointed.set(tr.info.id, tr.last);
     this.expire();
     return buf.length;

@@ -65,6 +65,20 @@ test('a removed host keeps its series; a reused ofport (another owner) is a new 
   assert.is(Math.round(await sent(b, `host/demo/1/h2/eth0@${T0}`)), 100, 'the removed host is still served after a restart');
 });
 
+test('a series that ended (a reset) keeps when it was last seen across a restart', () => {
+  const a = store();
+  a.record(seen([H1, c(0, 0)]), T0);
+  a.record(seen([H1, c(10, 1000)]), T0 + 5000);
+  a.record(seen([H1, c(1, 60)]), T0 + 10_000); // reset: a new series
+  a.flush(T0 + 11_000);
+  const b = store();
+  b.load();
+  const old = b.list().find((s) => s.id === `host/demo/1/h1/eth0@${T0}`)!;
+  assert.is(old.lastSeen, T0 + 5000);
+  assert.is(old.current, false);
+  assert.is(b.list().length, 2);
+});
+
 test('the size cap deletes the oldest segments; their series are forgotten', () => {
   const a = store({ maxBytes: 3000, segmentBytes: 500 });
   let n = 0;
