@@ -16,13 +16,13 @@ import { servePlugin, type PluginServer } from '../web/plugin.js';
 import { jsonLine } from '../web/request-log.js';
 import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
+import { startHistory, type HistoryCollector } from '../metrics/history-collect.js';
 import { runChecks } from './check-run.js';
 import { pruneEndpoints } from './networks.js';
 import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
 import { startAgentLeds } from './agent-leds.js';
-import { startHistory, type HistoryCollector } from '../metrics/history-collect.js';
 
 /** The initial /events call gets this long to answer before it counts as failed. */
 const EVENTS_DEADLINE_MS = 5_000;
