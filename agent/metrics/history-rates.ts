@@ -19,11 +19,7 @@ export interface SeriesInfo {
 }
 
 /** The last counters of an incarnation (what the next scrape is compared against). */
-export interface Track {
-  info: SeriesInfo; last: PortCounters; t: number;
-  /** Counters fell to zero at this time: a device that went (a lab being removed) or a new one not used yet. */
-  zeroedAt?: number;
-}
+export interface Track { info: SeriesInfo; last: PortCounters; t: number }
 
 /** Traffic of one incarnation between two scrapes (t0, t1]. */
 export interface Delta { series: string; t0: number; t1: number; d: PortCounters }
@@ -53,7 +49,7 @@ export interface StepResult {
  * One scrape at time `t` (`prevT`: the scrape before, if any). A key seen for the first time is
  * a baseline (its counters may hold traffic from before we looked: no delta). A key we know whose
  * counters went back, or whose port changed hands, starts a new incarnation whose counters counted
- * from zero since the last scrape; counters that fell to all zeros start one only once they move.
+ * from zero since the last scrape; all-zero counters of a known port are no news (skipped).
  * Tracks of ports not seen now are kept (the port may come back).
  */
 export function step(tracks: ReadonlyMap<string, Track>, seen: readonly OwnedCounters[], t: number, prevT?: number): StepResult {
@@ -72,21 +68,10 @@ export function step(tracks: ReadonlyMap<string, Track>, seen: readonly OwnedCou
     }
     if (old.t >= t) continue; // the same (or an older) scrape again
     const changedHands = old.info.token !== entry.token || old.info.ofport !== entry.ofport;
-    // Back to all zeros: the port's device is gone, or is new and silent. Whose traffic comes next
-    // is known only when it moves: a new series starts then (a removed host starts none).
-    if (!changedHands && wentBack(old.last, counters) && isZero(counters)) {
-      next.set(key, { info: old.info, last: counters, t, zeroedAt: old.zeroedAt ?? t });
-      continue;
-    }
-    if (!changedHands && old.zeroedAt !== undefined) {
-      const d = minus(counters, old.last);
-      if (isZero(d)) { next.set(key, { ...old, t }); continue; }
-      const info = fresh();
-      started.push(info);
-      next.set(key, { info, last: counters, t });
-      deltas.push({ series: info.id, t0: old.t, t1: t, d });
-      continue;
-    }
+    // All zeros tell nothing: a Gauge that just started shows zeros until its first poll (seen: the
+    // counters then carry on), and a removed port's last word can be zeros. A recreated host is
+    // seen once its counters move (below the old ones): a new series starts then.
+    if (!changedHands && isZero(counters)) continue;
     if (changedHands || wentBack(old.last, counters)) {
       const info = fresh();
       started.push(info);

@@ -46,7 +46,10 @@ test('counter reset (host recreated): a NEW series counted from zero; the old on
   assert.is(scrapes([{ counters: c(1, 1) }, { counters: c(2, 2) }, { counters: c(3, 3) }]).started.length, 1);
 });
 
-test('counters fall to zero (the device went, as when a lab is removed): no new series until they move', () => {
+test('all-zero counters are no news: a Gauge restart (zeros, then the counters carry on) keeps the series; a removed port starts none; a recreated one starts one when it moves', () => {
+  const restart = scrapes([{ counters: c(100, 10_000) }, { counters: c(0, 0) }, { counters: c(150, 15_000) }]);
+  assert.equal(restart.started, ['host/demo/1/h1/eth0@1000000'], 'a Gauge restart is not a reset');
+  assert.equal(restart.deltas.map((d) => d.d), [c(50, 5000)]);
   const gone = scrapes([{ counters: c(100, 10_000) }, { counters: c(0, 0) }, { counters: c(0, 0) }]);
   assert.is(gone.started.length, 1, 'a removed port starts nothing');
   const back = scrapes([{ counters: c(100, 10_000) }, { counters: c(0, 0) }, { counters: c(0, 0) }, { counters: c(2, 84) }, { counters: c(3, 126) }]);
