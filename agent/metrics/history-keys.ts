@@ -86,21 +86,28 @@ export interface OwnedCounters { entry: PortEntry; counters: PortCounters }
  * owns are skipped. A port missing one of the four counters is skipped (half a scrape).
  */
 export function ownedCounters(samples: readonly Sample[], dir: PortDirectory, dpName: string): OwnedCounters[] {
-  const found = new Map<PortEntry, Partial<PortCounters>>();
+  // A port may show under both labels (its number from before Gauge read its name, frozen, beside
+  // its name): the name's counters win.
+  const byName = new Map<PortEntry, Partial<PortCounters>>();
+  const byNumber = new Map<PortEntry, Partial<PortCounters>>();
   for (const s of samples) {
     const field = FIELD[s.name as keyof typeof FIELD];
     if (!field || s.labels.dp_name !== dpName || !Number.isFinite(s.value)) continue;
     const label = s.labels.port ?? '';
-    const entry = dir.byName.get(label) ?? (/^\d+$/.test(label) ? dir.byOfport.get(Number(label)) : undefined);
+    const named = dir.byName.get(label);
+    const entry = named ?? (/^\d+$/.test(label) ? dir.byOfport.get(Number(label)) : undefined);
     if (!entry) continue;
-    const c = found.get(entry) ?? {};
+    const into = named ? byName : byNumber;
+    const c = into.get(entry) ?? {};
     c[field] = s.value;
-    found.set(entry, c);
+    into.set(entry, c);
   }
+  const found = new Map(byNumber);
+  for (const [entry, c] of byName) found.set(entry, c);
   const out: OwnedCounters[] = [];
   for (const [entry, c] of found) {
     if (c.rxPackets === undefined || c.txPackets === undefined || c.rxBytes === undefined || c.txBytes === undefined) continue;
     out.push({ entry, counters: c as PortCounters });
   }
-  return out;
+  return out.sort((a, b) => a.entry.ofport - b.entry.ofport);
 }

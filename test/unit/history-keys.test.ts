@@ -67,6 +67,13 @@ test('Gauge labels: names and bare ofports both map; LOCAL, unknown ports, other
   ]);
 });
 
+test('a port under both labels (a frozen number beside its name): the name\'s counters win', () => {
+  const got = ownedCounters(gauge([['101', 5, 5, 5, 5], ['g1-h1-eth0', 9, 9, 900, 900], ['101', 5, 5, 5, 5]]), dir, 'dovelab0');
+  assert.equal(got.map((o) => o.counters), [{ rxPackets: 9, txPackets: 9, rxBytes: 900, txBytes: 900 }]);
+  // Control: the number alone is used.
+  assert.equal(ownedCounters(gauge([['101', 5, 5, 5, 5]]), dir, 'dovelab0').map((o) => o.counters.rxBytes), [5]);
+});
+
 test('an ofport reused by another lesson maps to the new owner (a different key)', () => {
   const other = planDesired(TOPO, { lab: 'other-lesson', groups: 1, bridge: 'dovelab0', dpId: 1, defaultImage: 'x' });
   const d2 = portDirectory({ desired: other, labRun: 'r2' });
