@@ -17,7 +17,9 @@ import { jsonLine } from '../web/request-log.js';
 import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
 import { runChecks } from './check-run.js';
-import { pruneEndpoints } from './networks.js';
+import { pruneEndpoints, refillNetworks } from './networks.js';
+import { readNetworkState } from './network-state.js';
+import { sparesMissing } from './plan-networks.js';
 import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
@@ -102,6 +104,10 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
       const r = await labRepair(ctx);
       const changes = r?.actions.filter((a) => a.kind !== 'faucet' && a.kind !== 'warn') ?? [];
       ctx.log(`repair done (${why}): ${changes.length} change(s)${r?.faucet?.changed ? ', Faucet reloaded' : ''}`);
+      // Spare ports a refill never made (the agent stopped first): from networks.json, one reload.
+      if (sparesMissing(readNetworkState(paths(c).networks)).size) {
+        await refillNetworks(ctx).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
+      }
     } catch (e) {
       ctx.log(`repair failed (${why}): ${(e as Error).message.split('\n')[0]}`);
     }

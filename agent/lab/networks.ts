@@ -5,7 +5,7 @@
 // wait for the lock meanwhile go together in one reconcile (group commit: one Faucet reload).
 import { createHash } from 'node:crypto';
 import { paths, type Config } from '../config.js';
-import { idleDesired, reconcile, type LabContext } from './engine.js';
+import { idleDesired, inParallel, reconcile, type LabContext } from './engine.js';
 import { notADongle } from './interfaces.js';
 import { readNetworkState, writeNetworkState } from './network-state.js';
 import { applyMacPrefix, NetworkOptionError, parseEndpointLabels, parseNetworkOptions, type EndpointLabels } from './plan-network-options.js';
@@ -86,18 +86,17 @@ async function portsOnly(ctx: LabContext, prev: PluginState, desired: DesiredSta
   const had = new Set((before.pluginPorts ?? []).map(key));
   const want = new Set((desired.pluginPorts ?? []).map(key));
   const bridge = ctx.cfg.bridge;
-  for (const p of before.pluginPorts ?? []) {
-    if (want.has(key(p))) continue;
+  // A batch (containers removed together) goes a few ports at a time, like the reconcile's phases.
+  await inParallel((before.pluginPorts ?? []).filter((p) => !want.has(key(p))), 4, async (p) => {
     ctx.log(`remove-port ${p.hostEnd} (its container left the network; spare port, no Faucet reload)`);
     await ctx.ovs.deletePort(bridge, p.hostEnd);
     await ctx.links.deleteLink(p.hostEnd);
-  }
-  for (const p of desired.pluginPorts ?? []) {
-    if (had.has(key(p))) continue;
+  });
+  await inParallel((desired.pluginPorts ?? []).filter((p) => !had.has(key(p))), 4, async (p) => {
     ctx.log(`add-plugin-port ${p.hostEnd} (ofport ${p.ofport}, vlan ${p.vid}) for endpoint ${p.endpoint.slice(0, 12)} (spare port, no Faucet reload)`);
     await ctx.ovs.deletePort(bridge, p.hostEnd);
     await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, pluginPortExternalIds(p));
-  }
+  });
   // Faucet still runs the live config (already checked when it went live): confirmed, not reloaded.
   await ctx.faucet.apply(live, { alreadyChecked: true });
   return true;
@@ -621,8 +620,13 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
     if (!before) return;
     await ctx.endpoints.stopDhcp(before.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
     let c: ReturnType<typeof change>;
-    // A spare's endpoint keeps its Faucet port until Delete gives it back (the same text unless its ACLs were changed).
-    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: c.ep.joined || (remove && !!c.ep.slot) }; });
+    // A spare's endpoint keeps its Faucet port until Delete gives it back: the same text (no
+    // reconcile) unless its ACLs or mirror were changed meanwhile.
+    const changesFaucet = (ep: PluginEndpoint, st: PluginState) => {
+      const n = st.networks.find((x) => x.id === ep.network);
+      return remove && !!ep.slot && (!n || !fitsSpare(n, ep.acls, ep.mirror));
+    };
+    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: c.ep.joined || changesFaucet(c.ep, prev) }; });
     if (!c) return;
     if (c.ep.dhcpPid !== undefined && c.ep.dhcpPid !== before.ep.dhcpPid) await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
     await done(c.ep);
