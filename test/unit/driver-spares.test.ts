@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readNetworkState } from '../../agent/lab/network-state.js';
-import { endpointCreate, endpointDelete, endpointJoin, endpointLeave, networkDelete, pendingRefills, pruneEndpoints, refillNetworks } from '../../agent/lab/networks.js';
+import { endpointCreate, endpointDelete, endpointJoin, endpointLeave, networkDelete, pendingRefills, pruneEndpoints, refillNetworks, setEndpointPolicy } from '../../agent/lab/networks.js';
 import { formatDockerNetworks, slotName } from '../../agent/lab/plan-networks.js';
 import { labRepair } from '../../agent/lab/service.js';
 import { doc, iface, NET_A, NET_B, withDriver, type Ctx } from './_driver.js';
@@ -102,6 +102,28 @@ test('a container with ACL labels of its own takes no spare (its port is a chang
     await endpointJoin(ctx, NET_A, ep(1));
     assert.is.not(w.faucetLive, live, 'the labelled one reloaded');
     assert.equal(iface(w.faucetLive!, 4005)!.acls_in, ['appliance-no-ping', 'dovelab-allow']);
+  }, { spares: SPARES });
+});
+
+test('a taken spare whose ACLs the console changed: a reload for the change, and Delete puts the spare back as it was (reloaded again)', async () => {
+  await withDriver(async ({ w, ctx, create, netJson }) => {
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    const pristine = w.faucetLive!;
+    await endpointCreate(ctx, { network: NET_A, endpoint: ep(1) });
+    await endpointJoin(ctx, NET_A, ep(1));
+    // The container's labels follow Join (the fake's Docker names it then): before the console's change.
+    for (const until = Date.now() + 5_000; !readNetworkState(netJson).endpoints[0]!.container; await new Promise((r) => setTimeout(r, 5))) {
+      if (Date.now() > until) assert.unreachable('the labels did not follow');
+    }
+    await setEndpointPolicy(ctx, ep(1), { acls: ['no-ping'] });
+    assert.equal(iface(w.faucetLive!, 4001)!.acls_in, ['appliance-no-ping', 'dovelab-allow'], 'the change is live');
+    await endpointLeave(ctx, NET_A, ep(1));
+    assert.equal(iface(w.faucetLive!, 4001)!.acls_in, ['appliance-no-ping', 'dovelab-allow'], 'Leave keeps the port as it is');
+    const mark = w.calls.length;
+    await endpointDelete(ctx, NET_A, ep(1));
+    assert.ok(count(w, 'faucet.apply', mark) >= 1, 'Delete reloaded');
+    assert.is(w.faucetLive, pristine, 'the spare is as it was made');
+    assert.equal(readNetworkState(netJson).networks[0]!.spares, [4001, 4002, 4003, 4004]);
   }, { spares: SPARES });
 });
 
