@@ -24,6 +24,8 @@ import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
 import { startAgentLeds } from './agent-leds.js';
+import { containersToRestore } from './plan-restore.js';
+import { driverNetworkIds, startContainer, stoppedOnNetworks } from '../docker/restore.js';
 
 /** The initial /events call gets this long to answer before it counts as failed. */
 const EVENTS_DEADLINE_MS = 5_000;
@@ -104,6 +106,9 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
       const r = await labRepair(ctx);
       const changes = r?.actions.filter((a) => a.kind !== 'faucet' && a.kind !== 'warn') ?? [];
       ctx.log(`repair done (${why}): ${changes.length} change(s)${r?.faucet?.changed ? ', Faucet reloaded' : ''}`);
+      // dockerd (re)started without the driver: its containers are ours to start (not awaited: a
+      // start calls our own Join).
+      if (reasons.some((x) => x === 'start' || x === 'docker events reconnected')) void restoreDriverContainers();
       // Spare ports a refill never made (the agent stopped first): from networks.json, one reload.
       if (sparesMissing(readNetworkState(paths(c).networks)).size) {
         await refillNetworks(ctx).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
@@ -113,6 +118,18 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     }
     void leds?.update(web !== undefined);
   });
+
+  const restoreDriverContainers = async () => {
+    try {
+      const nets = await driverNetworkIds(docker);
+      const names = containersToRestore(await stoppedOnNetworks(docker, nets), nets);
+      for (const name of names) {
+        await startContainer(docker, name).then(
+          () => ctx.log(`network driver: started ${name} (dockerd could not restore it without the driver)`),
+          (e: Error) => ctx.log(`network driver: ${name} did not start: ${e.message.split('\n')[0]}`));
+      }
+    } catch (e) { ctx.log(`network driver: restoring containers failed: ${(e as Error).message.split('\n')[0]}`); }
+  };
 
   // Our containers coming and going (an OVS or Faucet restart, a lab host that died): the events of
   // one short window make one trigger.

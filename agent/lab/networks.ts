@@ -4,6 +4,7 @@
 // once Faucet has confirmed, and a change Faucet refuses puts the previous state back. Verbs that
 // wait for the lock meanwhile go together in one reconcile (group commit: one Faucet reload).
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { paths, type Config } from '../config.js';
 import { idleDesired, inParallel, reconcile, type LabContext } from './engine.js';
 import { notADongle } from './interfaces.js';
@@ -649,19 +650,36 @@ export const endpointDelete = (ctx: LabContext, network: string, endpoint: strin
  * the next repair takes their ports off the switch; Docker makes new endpoints when it starts the
  * container again. Returns how many went.
  */
-export async function pruneEndpoints(ctx: LabContext): Promise<number> {
+/** Since when a joined endpoint has looked out of its sandbox (memory only: a restart just starts the wait again). */
+const outOfSandboxSince = new Map<string, number>();
+const ORPHAN_MS = 30_000;
+
+export async function pruneEndpoints(ctx: LabContext, now = Date.now()): Promise<number> {
   return withNetworksFile(async () => {
     const file = paths(ctx.cfg).networks;
     const prev = readNetworkState(file);
     if (!prev.endpoints.length) return 0;
     // Read in turn: an endpoint being made now has its veth before it is in the file.
     const present = new Set(await ctx.dongles.present());
-    const kept = prev.endpoints.filter((e) => present.has(e.hostEnd));
+    // Docker tore the sandbox down without a Leave or Delete that reached us (dockerd stopped while
+    // it restored, a call that timed out): the container's end is back beside ours, its netns gone.
+    // Right after a Join it looks the same (Docker makes the netns and moves the end in after Join
+    // answers), so only what still looks so ORPHAN_MS later goes.
+    const orphan = (e: PluginEndpoint) => {
+      const looks = e.joined && present.has(e.peer) && e.sandbox !== undefined && !existsSync(e.sandbox);
+      if (!looks) { outOfSandboxSince.delete(e.id); return false; }
+      const since = outOfSandboxSince.get(e.id) ?? now;
+      outOfSandboxSince.set(e.id, since);
+      return now - since >= ORPHAN_MS;
+    };
+    const kept = prev.endpoints.filter((e) => present.has(e.hostEnd) && !orphan(e));
     if (kept.length === prev.endpoints.length) return 0;
     let next: PluginState = { ...prev, endpoints: kept };
     for (const e of prev.endpoints) {
-      if (present.has(e.hostEnd)) continue;
+      if (kept.includes(e)) continue;
+      outOfSandboxSince.delete(e.id);
       await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
+      if (present.has(e.hostEnd)) await ctx.links.deleteLink(e.hostEnd);
       // Its spare goes back to the network (no container holds it now).
       if (e.slot) next = returnSpare(next, e.network, e.ofport);
     }

@@ -4,7 +4,7 @@
 // world's capture netns); --mac-address is honoured and mac_prefix rewrites the MAC; Dovesnap's
 // DHCP test with its command lines (add_ports with a port number, portacl and mirror labels,
 // udhcpd on the far end of the veth, a lease again after `docker restart`).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -40,6 +40,14 @@ const macOf = async (name: string, ifname = 'eth0') => /link\/ether ([0-9a-f:]{1
 /** A TCP connect from `from` to ip:port within 3 s: 0 = connected. */
 const tcp = async (from: string, ip: string, port: number) => (await exec(from, ['bash', '-c', `timeout 3 bash -c 'exec 3<>/dev/tcp/${ip}/${port}'`])).code;
 const ping = async (from: string, ip: string) => (await exec(from, ['ping', '-c', '2', '-i', '0.3', '-W', '1', ip])).code;
+/** What a missing lease needs to be understood: the agent's driver/dongle lines, udhcpc's logs, OVS's view of the port. */
+async function dhcpDiagnosis(): Promise<string> {
+  const agentLines = agent.log().split('\n').filter((l) => /DHCP|dongle|repair|odsaddport|testcon|Faucet|refus/i.test(l)).slice(-40);
+  const recent = Date.now() - 120_000;
+  const clients = readdirSync(cfg.logDir).filter((f) => f.startsWith('dhcp-') && statSync(join(cfg.logDir, f)).mtimeMs > recent).map((f) => `--- ${f}\n${readFileSync(join(cfg.logDir, f), 'utf8').split('\n').slice(-15).join('\n')}`);
+  const port = await vsctlVia(dockerApi)(['--columns=name,ofport,link_state,admin_state', 'list', 'interface', 'odsaddport1']).then((r) => r.stdout, (e: Error) => e.message);
+  return ['agent log (driver, dongle, repair lines):', ...agentLines, 'udhcpc logs:', ...clients, 'odsaddport1 in OVS:', port].join('\n');
+}
 
 test.before(loud(async () => {
   await stack();
@@ -131,7 +139,8 @@ test('Dovesnap\'s DHCP test: add_ports=odsaddport1/101, dhcp, portacl and mirror
   made.containers.add('testcon');
   assert.is(r.code, 0, r.stderr);
   const lease = async () => waitFor('testcon to get a lease from udhcpd', async () =>
-    /inet (100\.64\.7\.\d+)\/24/.exec((await exec('testcon', ['ip', '-4', 'addr', 'show', 'eth0'])).stdout)?.[1], 30_000, 500);
+    /inet (100\.64\.7\.\d+)\/24/.exec((await exec('testcon', ['ip', '-4', 'addr', 'show', 'eth0'])).stdout)?.[1], 30_000, 500)
+    .catch(async (e: Error) => { throw new Error(`${e.message}\n${await dhcpDiagnosis().catch((d: Error) => `(no diagnosis: ${d.message})`)}`); });
   const first = await lease();
   const st = await dovelab(['status']);
   assert.match(st.stdout, new RegExp(`testcon .*lease ${first.replace(/\./g, '\\.')} \\(testcon\\)`), st.stdout);

@@ -1,7 +1,8 @@
 // The network driver across restarts (Dovesnap lost connectivity here): the agent killed with -9
 // while a 10/s ping runs between two containers of a dovelab network (the ping loses nothing; the
 // agent comes back and a new container joins), then dockerd restarted under containers with
-// `--restart always` (they come back on the network and reach each other again).
+// `--restart always` (they come back on the network and reach each other again), and the boot
+// order: dockerd started while no agent runs gives up on the driver's containers; the agent starts them.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,17 @@ async function runOn(name: string, ip: string, restart = 'no') {
   assert.is(r.code, 0, `docker run ${name}: ${r.stderr}`);
 }
 const driverUp = (a: AgentProc) => a.waitLine('the network driver', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
+/** SIGTERM to dockerd, then `dovelab engine start` (which waits until it answers). */
+async function restartDockerd() {
+  const pid = (await run(['pidof', 'dockerd'])).stdout.trim().split(/\s+/)[0]!;
+  try {
+    process.kill(Number(pid), 'SIGTERM');
+    await waitFor(`dockerd ${pid} to exit`, async () => (await run(['kill', '-0', pid], { allowFail: true })).code !== 0, 90_000, 200);
+  } finally {
+    const r = await run([process.execPath, CLI, 'engine', 'start'], { allowFail: true, timeoutMs: 180_000 });
+    assert.is(r.code, 0, r.stdout + r.stderr);
+  }
+}
 
 test.before(loud(async () => {
   await stack();
@@ -70,14 +82,7 @@ test('dockerd restarts under `--restart always` containers: they come back on th
   await runOn('rs-a', '198.51.100.31', 'always');
   await runOn('rs-b', '198.51.100.32', 'always');
   assert.is((await exec('rs-a', ['ping', '-c', '1', '-W', '1', '198.51.100.32'])).code, 0, 'control: before the restart');
-  const pid = (await run(['pidof', 'dockerd'])).stdout.trim().split(/\s+/)[0]!;
-  try {
-    process.kill(Number(pid), 'SIGTERM');
-    await waitFor(`dockerd ${pid} to exit`, async () => (await run(['kill', '-0', pid], { allowFail: true })).code !== 0, 90_000, 200);
-  } finally {
-    const r = await run([process.execPath, CLI, 'engine', 'start'], { allowFail: true, timeoutMs: 120_000 });
-    assert.is(r.code, 0, r.stdout + r.stderr);
-  }
+  await restartDockerd();
   await waitFor('rs-a and rs-b to run again', async () => {
     const st = await Promise.all(['rs-a', 'rs-b'].map(async (c) => (await dockerApi.getContainer(c).inspect()).State.Running));
     return st.every(Boolean) || undefined;
@@ -92,6 +97,33 @@ test('dockerd restarts under `--restart always` containers: they come back on th
     return (eps.length === 2 && eps.every((e) => e.joined)) || undefined;
   }, 60_000, 500).catch((e: Error) => { throw new Error(`${e.message}: ${JSON.stringify(eps.map((x) => [x.id.slice(0, 12), x.joined, x.hostEnd]))}\n${agent.log().split('\n').slice(-15).join('\n')}`); });
   await ensureDockerd(dockerApi, cfg.logDir).catch(() => {});
+});
+
+test('boot order: dockerd starts while no agent runs; the agent then starts the `--restart always` / `unless-stopped` containers dockerd gave up on, not one a person stopped', async () => {
+  for (const c of containers) await docker(['rm', '-f', c]);
+  await runOn('rs-a', '198.51.100.31', 'always');
+  await runOn('rs-b', '198.51.100.32', 'unless-stopped');
+  await runOn('rs-c', '198.51.100.33', 'unless-stopped');
+  assert.is((await docker(['stop', '-t', '1', 'rs-c'])).code, 0, 'stopped by hand');
+  assert.is(await agent.stop(), 0, 'the agent stops');
+  await restartDockerd();
+  // What a boot does without the driver: dockerd waited for it, then gave up on both.
+  for (const c of ['rs-a', 'rs-b']) {
+    const st = (await dockerApi.getContainer(c).inspect()).State;
+    assert.is(st.Running, false, `${c} is not running before the agent starts`);
+    assert.match(st.Error, /plugin "dovelab" not found/, `${c}: ${st.Error}`);
+  }
+  agent = startAgent(join(dir, 'agent-3.log'), 5);
+  await driverUp(agent);
+  await waitFor('rs-a and rs-b started by the agent', async () => {
+    const st = await Promise.all(['rs-a', 'rs-b'].map(async (c) => (await dockerApi.getContainer(c).inspect()).State.Running));
+    return st.every(Boolean) || undefined;
+  }, 120_000, 500).catch((e: Error) => { throw new Error(`${e.message}\nagent log:\n${agent.log().split('\n').slice(-30).join('\n')}`); });
+  await waitFor('rs-a to reach rs-b', async () => (await exec('rs-a', ['ping', '-c', '1', '-W', '1', '198.51.100.32'])).code === 0 || undefined, 60_000, 500);
+  assert.match(agent.log(), /network driver: started rs-a/);
+  // rs-c was stopped by a person: it stays stopped (rs-a and rs-b above show the agent did look).
+  assert.is((await dockerApi.getContainer('rs-c').inspect()).State.Running, false, 'rs-c stays stopped');
+  assert.not.match(agent.log(), /network driver: started rs-c/);
 });
 
 test.run();
