@@ -93,6 +93,11 @@ export const ConfigSchema = z.strictObject({
   /** auto: kernel datapath when the openvswitch module is loaded, else netdev. */
   datapath: z.enum(['auto', 'system', 'netdev']).default('auto'),
   /**
+   * Spare Faucet ports a Docker network keeps when `docker network create` gives no
+   * ovs.bridge.preallocate_ports: containers take them and join without a Faucet reload.
+   */
+  driverSparePorts: z.number().int().min(0).max(4096).default(24),
+  /**
    * The appliance's dongles and their roles: the only interfaces a lesson may use (uplinks need
    * role uplink, mirrors role mirror). The sim world's three are the default on a dev machine;
    * on the Pi, NIC discovery fills this map.

@@ -19,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { paths } from '../agent/config.js';
+import { scrape } from '../agent/metrics/prometheus.js';
+import { faucetStatus } from '../agent/net/faucet/status.js';
 import { cfg, hostPidOf, run, stack, startAgent, waitFor, type AgentProc } from '../test/integration/_stack.js';
 
 const CONTAINERS = 20;
@@ -168,6 +170,14 @@ function freeVid(): number {
 interface KindResult {
   create_ms: number; usable_ms: number; usable_parts: { create: number; two_runs: number; reply_after_run: number };
   run_ms: number; firstPacket: number[]; afterStart: number[]; firstReply: number[]; noReply: number; teardown_ms: number;
+  /** Faucet's warm and cold starts during the timed runs (its counters). */
+  reloads: { warm: number; cold: number };
+}
+
+/** Faucet's reload counters now. */
+async function faucetStarts(): Promise<{ warm: number; cold: number }> {
+  const st = faucetStatus(await scrape(`http://127.0.0.1:${cfg.faucetPromPort}/metrics`, 5_000));
+  return { warm: st.warmStarts, cold: st.coldStarts };
 }
 
 async function one(kind: Kind, rep: number): Promise<KindResult> {
@@ -195,7 +205,9 @@ async function one(kind: Kind, rep: number): Promise<KindResult> {
   const names: string[] = []; const returned: number[] = [];
   const probes: Awaited<ReturnType<typeof probeResult>>[] = [];
   let run_ms: number;
+  let reloads = { warm: 0, cold: 0 };
   try {
+    const s0 = await faucetStarts();
     const tr = Date.now();
     for (let i = 0; i < CONTAINERS; i++) {
       checkpoint();
@@ -204,6 +216,8 @@ async function one(kind: Kind, rep: number): Promise<KindResult> {
       returned.push(await runContainer(name, net, `${sub}.${11 + i}`, probe(`${sub}.2`, mac)));
     }
     run_ms = Date.now() - tr;
+    const s1 = await faucetStarts();
+    reloads = { warm: s1.warm - s0.warm, cold: s1.cold - s0.cold };
     // Read only after the last run: the timed loop is docker runs alone.
     for (const n of names) probes.push(await probeResult(n));
   } finally { await cap.stop(); }
@@ -220,7 +234,7 @@ async function one(kind: Kind, rep: number): Promise<KindResult> {
   }
   const td = Date.now();
   await cleanUp();
-  return { create_ms, usable_ms, usable_parts, run_ms, firstPacket, afterStart, firstReply, noReply, teardown_ms: Date.now() - td };
+  return { create_ms, usable_ms, usable_parts, run_ms, firstPacket, afterStart, firstReply, noReply, teardown_ms: Date.now() - td, reloads };
 }
 
 /** Times after `docker run` returned: one that came before counts as 0 (and is counted). */
@@ -294,6 +308,7 @@ try {
     }])),
     teardown_s: Object.fromEntries(KINDS.map((k) => [k, r2(mean(res[k].map((r) => r.teardown_ms / 1000)))])),
     driver_calls_ms: driverCalls(agent!.log()),
+    faucet_reloads_during_runs: { dovelab: dl.map((r) => r.reloads), bridge: br.map((r) => r.reloads) },
     goals: {
       ratio_max: 1.05, ratio_met: ratio <= 1.05,
       first_packet_p95_max_ms: 100, first_packet_met: fp.p95 <= 100,
@@ -306,6 +321,7 @@ try {
       network_create_ms: '`docker network create` alone (dovelab: returns once Faucet confirmed the VLAN)',
       teardown_s: `one \`docker rm -f\` naming the network's ${CONTAINERS + 2} containers (the CLI removes them concurrently; dovelab: each Leave waits for the earlier ones), then \`docker network rm\``,
       driver_calls_ms: 'the driver\'s own time per call, from the agent\'s log, over the whole run (dovelab networks only)',
+      faucet_reloads_during_runs: `per repetition: Faucet's warm and cold starts (faucet_config_reload_{warm,cold}_total) from before the first to after the last of the ${CONTAINERS} timed \`docker run\` (bridge: the same window, as a control)`,
       network_create_to_usable_ms: 'start of `docker network create` -> first echo reply received by a second container from a first one on the network (two `docker run -d`, ARP, one round trip); mean over repetitions',
     },
     total_s: Math.round((Date.now() - t00) / 1000),

@@ -19,7 +19,9 @@ import { agentWebDeps } from '../web/wiring.js';
 import { agentMetrics, registerHistoryStoreBytes } from '../metrics/agent-metrics.js';
 import { startHistory, type HistoryCollector } from '../metrics/history-collect.js';
 import { runChecks } from './check-run.js';
-import { pruneEndpoints } from './networks.js';
+import { pruneEndpoints, refillNetworks } from './networks.js';
+import { readNetworkState } from './network-state.js';
+import { sparesMissing } from './plan-networks.js';
 import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
@@ -118,6 +120,10 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
       // dockerd (re)started without the driver: its containers are ours to start (not awaited: a
       // start calls our own Join).
       if (reasons.some((x) => x === 'start' || x === 'docker events reconnected')) void restoreDriverContainers();
+      // Spare ports a refill never made (the agent stopped first): from networks.json, one reload.
+      if (sparesMissing(readNetworkState(paths(c).networks)).size) {
+        await refillNetworks(ctx).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
+      }
     } catch (e) {
       ctx.log(`repair failed (${why}): ${(e as Error).message.split('\n')[0]}`);
     }

@@ -16,11 +16,12 @@ const Schema = z.object({
     uplinks: z.array(Uplink), defaultAcls: z.array(z.string()), gateway: z.string().optional(),
     natAcls: z.array(z.string()).optional(), gatewayMac: z.string().optional(),
     options: z.record(z.string(), z.string()), createdAt: z.string(),
+    spares: z.array(z.number().int()).optional(), pool: z.number().int().min(0).optional(),
   })),
   endpoints: z.array(z.object({
     id: z.string().min(1), network: z.string(), ofport: z.number().int(), hostEnd: z.string(), peer: z.string(), mac: z.string(),
     address: z.string().optional(), acls: z.array(z.string()), mirror: z.union([z.literal(true), z.string()]).optional(),
-    policy: z.enum(['labels', 'console']).optional(), joined: z.boolean(), container: z.string().optional(),
+    policy: z.enum(['labels', 'console']).optional(), joined: z.boolean(), slot: z.boolean().optional(), container: z.string().optional(),
     sandbox: z.string().optional(), ifname: z.string().optional(), dhcpPid: z.number().int().optional(),
     published: z.array(z.object({ proto: z.enum(['tcp', 'udp']), hostIp: z.string().optional(), hostPort: z.number().int(), port: z.number().int() })).optional(),
   })),

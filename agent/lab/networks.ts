@@ -6,11 +6,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { paths, type Config } from '../config.js';
-import { idleDesired, reconcile, type LabContext } from './engine.js';
+import { idleDesired, inParallel, reconcile, type LabContext } from './engine.js';
 import { notADongle } from './interfaces.js';
 import { readNetworkState, writeNetworkState } from './network-state.js';
 import { applyMacPrefix, NetworkOptionError, parseEndpointLabels, parseNetworkOptions, type EndpointLabels } from './plan-network-options.js';
-import { chooseVid, endpointLinks, freeOfport, usedVids, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
+import { chooseVid, endpointLinks, fitsSpare, freeOfport, freeOfports, refillSpares, returnSpare, sparesMissing, takeSpare, usedVids, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
+import { emitFaucetYaml } from '../net/faucet/emit.js';
+import { pluginPortExternalIds } from './diff.js';
 import { PlanError, type DesiredState } from './desired.js';
 import { lessonDesired, networkEnv, withApplianceNetworks, withLabLock } from './service.js';
 import { cidrsOverlap, parseCidr, parsePortMap, PortMapError, type PublishedPort } from './plan-gateways.js';
@@ -59,12 +61,97 @@ async function apply(ctx: LabContext, prev: PluginState, next: PluginState): Pro
   const file = paths(ctx.cfg).networks;
   writeNetworkState(file, next);
   try {
-    await reconcile(ctx, desired);
+    if (!(await portsOnly(ctx, prev, desired))) await reconcile(ctx, desired);
   } catch (e) {
     writeNetworkState(file, prev);
     await reconcile(ctx, planWith(ctx.cfg, prev)).catch((e2) => ctx.log(`warning: could not restore the Docker networks: ${(e2 as Error).message}`));
     throw e;
   }
+}
+
+/**
+ * The fast way for a change Faucet does not see (a container taking a spare port, leaving one):
+ * when Faucet's live (checked) config is already the one `desired` wants, and nothing but driver
+ * ports differs from `prev`'s plan, only those OVS ports change, and Faucet is asked to confirm it
+ * still runs that config (no check, no reload). False, doing nothing, when the change needs more.
+ */
+async function portsOnly(ctx: LabContext, prev: PluginState, desired: DesiredState): Promise<boolean> {
+  const live = ctx.faucet.liveConfig();
+  const text = emitFaucetYaml(desired.faucet);
+  if (live === undefined || text !== live) return false;
+  let before: DesiredState;
+  try { before = planWith(ctx.cfg, prev); } catch { return false; }
+  const rest = (d: DesiredState) => JSON.stringify([d.uplinks, d.gateways ?? [], d.ports, d.hosts, d.captures ?? []]);
+  if (emitFaucetYaml(before.faucet) !== live || rest(before) !== rest(desired)) return false;
+  const key = (p: NonNullable<DesiredState['pluginPorts']>[number]) => JSON.stringify(p);
+  const had = new Set((before.pluginPorts ?? []).map(key));
+  const want = new Set((desired.pluginPorts ?? []).map(key));
+  const bridge = ctx.cfg.bridge;
+  // A batch (containers removed together) goes a few ports at a time, like the reconcile's phases.
+  await inParallel((before.pluginPorts ?? []).filter((p) => !want.has(key(p))), 4, async (p) => {
+    ctx.log(`remove-port ${p.hostEnd} (its container left the network; spare port, no Faucet reload)`);
+    await ctx.ovs.deletePort(bridge, p.hostEnd);
+    await ctx.links.deleteLink(p.hostEnd);
+  });
+  await inParallel((desired.pluginPorts ?? []).filter((p) => !had.has(key(p))), 4, async (p) => {
+    ctx.log(`add-plugin-port ${p.hostEnd} (ofport ${p.ofport}, vlan ${p.vid}) for endpoint ${p.endpoint.slice(0, 12)} (spare port, no Faucet reload)`);
+    await ctx.ovs.deletePort(bridge, p.hostEnd);
+    await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, pluginPortExternalIds(p));
+  });
+  // Faucet still runs the live config (already checked when it went live): confirmed, not reloaded.
+  await ctx.faucet.apply(live, { alreadyChecked: true });
+  return true;
+}
+
+/** How long the driver is left quiet before spares taken are made again (one reload for them all). */
+export const REFILL_QUIET_MS = 1_500;
+const refillTimers = new Map<string, NodeJS.Timeout>();
+
+/**
+ * Makes the spares containers took again: at once when a network has none left (its next join
+ * reloads anyway), else once the driver has been quiet for a moment, so a burst of `docker run`
+ * is not held up by a reload. Only a timer lives in memory: what is missing is read from networks.json.
+ */
+function scheduleRefill(ctx: LabContext, now: boolean): void {
+  const file = paths(ctx.cfg).networks;
+  clearTimeout(refillTimers.get(file));
+  refillTimers.delete(file);
+  const go = () => {
+    refillTimers.delete(file);
+    void refillNetworks(ctx).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
+  };
+  if (now) { go(); return; }
+  const t = setTimeout(go, REFILL_QUIET_MS);
+  t.unref();
+  refillTimers.set(file, t);
+}
+
+/** A refill waiting for quiet is made at once (the agent's repair, tests), or dropped (`drop`). */
+export function pendingRefills(drop = false): string[] {
+  const files = [...refillTimers.keys()];
+  for (const t of refillTimers.values()) clearTimeout(t);
+  refillTimers.clear();
+  return drop ? [] : files;
+}
+
+/** Tops up every network's spares (one Faucet reload for all); answers once Faucet confirmed. */
+export async function refillNetworks(ctx: LabContext): Promise<void> {
+  await changeNetworks(ctx, (prev) => {
+    if (!sparesMissing(prev).size) return undefined;
+    let next: PluginState | undefined;
+    try { next = refillSpares(prev, planWith(ctx.cfg, prev)); } catch (e) {
+      if (e instanceof PlanError) throw new NetworkError(e.message);
+      throw e;
+    }
+    return next && { state: next, reconcile: true };
+  });
+}
+
+/** After a verb: spares to make again, at once or once quiet. */
+function afterVerb(ctx: LabContext, now = false): void {
+  let st: PluginState;
+  try { st = readNetworkState(paths(ctx.cfg).networks); } catch { return; }
+  if (sparesMissing(st).size) scheduleRefill(ctx, now);
 }
 
 /** A verb's change to the Docker networks' state (it may throw a NetworkError, its caller's alone). */
@@ -148,8 +235,15 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
     if ('error' in checked) throw checked.error;
     const { o, facts, gateway } = checked;
     let vid: number;
+    let spares: number[];
     const vlanOption = 'dovelab.vlan' in req.generic ? 'dovelab.vlan' : 'ovs.bridge.vlan';
-    try { vid = chooseVid(o.vlan, usedVids(planWith(ctx.cfg, prev)), vlanOption); } catch (e) {
+    // Spare ports from the start: the first containers join without a reload too.
+    const pool = 'ovs.bridge.preallocate_ports' in req.generic ? o.preallocatePorts : ctx.cfg.driverSparePorts;
+    try {
+      const desired = planWith(ctx.cfg, prev);
+      vid = chooseVid(o.vlan, usedVids(desired), vlanOption);
+      spares = pool ? freeOfports(prev, desired, pool) : [];
+    } catch (e) {
       if (e instanceof PlanError) throw new NetworkError(e.message);
       throw e;
     }
@@ -158,6 +252,7 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
       defaultAcls: o.defaultAcls, ...(gateway ? { gateway } : {}),
       ...(o.mode !== 'flat' ? { natAcls: o.natAcls, ...(o.macForGateway ? { gatewayMac: o.macForGateway } : {}) } : {}),
       options: Object.fromEntries(Object.entries(req.generic).map(([k, v]) => [k, String(v)])), createdAt: new Date().toISOString(),
+      spares, pool,
     };
     if (o.mode !== 'flat') checkGatewaySubnet(o.mode, 'dovelab.mode' in req.generic ? 'dovelab.mode' : 'ovs.bridge.mode', gateway, facts);
     out = { warnings: o.warnings, vid };
@@ -231,6 +326,7 @@ export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest
   // Which container: asked of Docker outside the file lock (a Docker call may take its time).
   const who = await joiningContainer(ctx, req.network);
   // No switch change (the port goes on at Join): the networks file is all it needs.
+  let starved = false;
   return withNetworksFile(async () => {
     const prev = readNetworkState(paths(ctx.cfg).networks);
     const n = prev.networks.find((x) => x.id === req.network);
@@ -243,21 +339,28 @@ export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest
     if (labels?.macPrefix && req.mac) throw new NetworkError(`dovelab.mac_prefix ${labels.macPrefix} and --mac-address ${req.mac}: give one of them`);
     const mac = (req.mac || prefixed(endpointMac(req.endpoint), labels?.macPrefix)).toLowerCase();
     if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1)) throw new NetworkError(`MAC address ${mac}: not a unicast MAC`);
-    const ofport = freeOfport(prev, planWith(ctx.cfg, prev));
+    const acls = labels?.acls ?? [...n.defaultAcls];
+    // A container with the network's own ACLs and no mirror takes a spare port: its Join is no change for Faucet.
+    const spare = fitsSpare(n, acls, labels?.mirror) ? takeSpare(prev, n.id) : undefined;
+    const base = spare?.state ?? prev;
+    // It wanted a spare and the network had none left: spares are made again now, not once quiet.
+    starved = !spare && fitsSpare(n, acls, labels?.mirror) && (n.pool ?? 0) > 0;
+    const ofport = spare?.ofport ?? freeOfport(prev, planWith(ctx.cfg, prev));
     const links = endpointLinks(ofport);
     const ep: PluginEndpoint = {
-      id: req.endpoint, network: n.id, ofport, ...links, mac, ...(req.address ? { address: req.address } : {}), acls: labels?.acls ?? [...n.defaultAcls], joined: false,
+      id: req.endpoint, network: n.id, ofport, ...links, mac, ...(req.address ? { address: req.address } : {}), acls, joined: false,
+      ...(spare ? { slot: true } : {}),
       ...(labels?.mirror ? { mirror: labels.mirror } : {}), ...(who.container ? { container: who.container.name, policy: 'labels' as const } : {}),
     };
     await ctx.links.createEndpointVeth({ ...links, mac, mtu: n.mtu, txOff: ctx.datapath === 'netdev' });
     try {
-      writeNetworkState(paths(ctx.cfg).networks, { networks: prev.networks.map((x) => (x === n ? named : x)), endpoints: [...prev.endpoints, ep] });
+      writeNetworkState(paths(ctx.cfg).networks, { networks: base.networks.map((x) => (x.id === n.id ? { ...x, ...(named.name ? { name: named.name } : {}) } : x)), endpoints: [...base.endpoints, ep] });
     } catch (e) {
       await ctx.links.deleteLink(links.hostEnd);
       throw e;
     }
     return req.mac ? {} : { mac };
-  });
+  }).finally(() => afterVerb(ctx, starved));
 }
 
 /** How long DHCP waits for Docker to move the interface in and list the container. */
@@ -368,6 +471,7 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
   // of a container not known yet follow once Docker lists it.
   const known = r.ep.policy === 'labels' ? r.ep.container : undefined;
   if (!known || (r.dhcp && sandbox)) void afterJoin(ctx, network, endpoint, r.dhcp ? sandbox : undefined, r.ep.mac, known);
+  afterVerb(ctx);
   // nat/routed: Docker sets the default route via the gateway (and adds no docker_gwbridge).
   return { srcName: r.ep.peer, ...(r.gateway ? { gateway: r.gateway } : {}) };
 }
@@ -506,9 +610,10 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
     if (!ep || (!remove && !ep.joined)) return undefined;
     const { dhcpPid: _p, published: _q, ...left } = ep;
     const next: PluginState = { ...prev, endpoints: remove ? prev.endpoints.filter((e) => e !== ep) : prev.endpoints.map((e) => (e === ep ? { ...left, joined: false } : e)) };
-    return { ep, next };
+    // A spare it took goes back to its network (the same port for Faucet: no reload).
+    return { ep, next: remove && ep.slot ? returnSpare(next, network, ep.ofport) : next };
   };
-  const done = async (ep: PluginEndpoint) => { if (remove) await ctx.links.deleteLink(ep.hostEnd); };
+  const done = async (ep: PluginEndpoint) => { if (remove) await ctx.links.deleteLink(ep.hostEnd); afterVerb(ctx); };
   if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
     // DHCP stops while the port is still on (its release can reach the server); a client that
     // started meanwhile is stopped once the change is in.
@@ -516,7 +621,13 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
     if (!before) return;
     await ctx.endpoints.stopDhcp(before.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
     let c: ReturnType<typeof change>;
-    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: c.ep.joined }; });
+    // A spare's endpoint keeps its Faucet port until Delete gives it back: the same text (no
+    // reconcile) unless its ACLs or mirror were changed meanwhile.
+    const changesFaucet = (ep: PluginEndpoint, st: PluginState) => {
+      const n = st.networks.find((x) => x.id === ep.network);
+      return remove && !!ep.slot && (!n || !fitsSpare(n, ep.acls, ep.mirror));
+    };
+    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: c.ep.joined || changesFaucet(c.ep, prev) }; });
     if (!c) return;
     if (c.ep.dhcpPid !== undefined && c.ep.dhcpPid !== before.ep.dhcpPid) await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
     await done(c.ep);
@@ -563,13 +674,16 @@ export async function pruneEndpoints(ctx: LabContext, now = Date.now()): Promise
     };
     const kept = prev.endpoints.filter((e) => present.has(e.hostEnd) && !orphan(e));
     if (kept.length === prev.endpoints.length) return 0;
+    let next: PluginState = { ...prev, endpoints: kept };
     for (const e of prev.endpoints) {
       if (kept.includes(e)) continue;
       outOfSandboxSince.delete(e.id);
       await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
       if (present.has(e.hostEnd)) await ctx.links.deleteLink(e.hostEnd);
+      // Its spare goes back to the network (no container holds it now).
+      if (e.slot) next = returnSpare(next, e.network, e.ofport);
     }
-    writeNetworkState(file, { ...prev, endpoints: kept });
+    writeNetworkState(file, next);
     return prev.endpoints.length - kept.length;
   });
 }

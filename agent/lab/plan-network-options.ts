@@ -275,7 +275,7 @@ const PAIRED = {
 /**
  * Options only one side has. What is done with each of Dovesnap's own:
  * - nat_acl: honoured (the gateway port's ACLs); vlan_out_acl: checked, warning: not applied.
- * - preallocate_ports: accepted, returned; the shared bridge numbers ports itself (warning when > 0).
+ * - preallocate_ports: the network's spare Faucet ports (joins without a reload); the shared bridge numbers them itself (warning when > 0).
  * - ovs_local_mac: honoured as the gateway port's MAC (warning in flat mode: there is none).
  * - userspace: warning when true: the shared bridge keeps the kernel datapath; switching is the same.
  * - lbport: warning: mirrors go to the mirror dongle or the agent's capture port, not a loopback patch.
@@ -378,7 +378,7 @@ export function parseNetworkOptions(generic: Record<string, unknown>, ctx: Netwo
   const preText = opt('ovs.bridge.preallocate_ports');
   const preallocatePorts = preText === undefined ? 0 : parseUintIn('ovs.bridge.preallocate_ports', preText, 'a number of ports', 0, MAX_PREALLOCATE);
   if (preallocatePorts > 0) {
-    warnings.push(`ovs.bridge.preallocate_ports: ${preallocatePorts} accepted, but the shared bridge ${ctx.bridge} numbers its ports itself (not Dovesnap's lowest free port upwards)`);
+    warnings.push(`ovs.bridge.preallocate_ports: ${preallocatePorts} spare ports kept in Faucet's config for containers to join without a reload; the shared bridge ${ctx.bridge} numbers them itself (not Dovesnap's lowest free port upwards)`);
   }
 
   const localMacText = opt('ovs.bridge.ovs_local_mac');

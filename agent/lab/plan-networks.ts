@@ -34,6 +34,14 @@ export interface PluginNetwork {
   /** The options as given (for `docker network inspect`-free restores and for people). */
   options: Record<string, string>;
   createdAt: string;
+  /**
+   * Spare ports: numbers Faucet's config already has as ports of this network (its VLAN, its
+   * default ACLs), with no OVS port and no container. A container without ACL or mirror labels of
+   * its own takes one at CreateEndpoint, so its Join changes nothing in Faucet's config (no reload).
+   */
+  spares?: number[];
+  /** How many spares the network keeps (ovs.bridge.preallocate_ports; absent: none). */
+  pool?: number;
 }
 
 export interface PluginEndpoint {
@@ -52,6 +60,8 @@ export interface PluginEndpoint {
   policy?: 'labels' | 'console';
   /** On the bridge (Join done) or only made (CreateEndpoint). */
   joined: boolean;
+  /** Its port number was one of the network's spares: Faucet knows the port by its number (slotName), not by the endpoint. */
+  slot?: boolean;
   /** Ports published on the appliance's addresses (`-p`, nat/routed), from Join; cleared at Leave. */
   published?: PublishedPort[];
   container?: string;
@@ -93,9 +103,60 @@ export function chooseVid(asked: number | undefined, taken: Set<number>, option 
 
 /** The lowest endpoint port number not in use. */
 export function freeOfport(state: PluginState, desired: DesiredState): number {
-  const used = new Set([...state.endpoints.map((e) => e.ofport), ...desired.faucet.dp.interfaces.map((i) => i.number)]);
-  for (let p = PLUGIN_OFPORT_FIRST; p <= PLUGIN_OFPORT_LAST; p++) if (!used.has(p)) return p;
-  throw new PlanError('no free port numbers left for containers');
+  return freeOfports(state, desired, 1)[0]!;
+}
+
+/** The `count` lowest endpoint port numbers not in use (endpoints, spares, anything in `desired`). */
+export function freeOfports(state: PluginState, desired: DesiredState, count: number): number[] {
+  const used = new Set([...state.endpoints.map((e) => e.ofport), ...state.networks.flatMap((n) => n.spares ?? []),
+    ...desired.faucet.dp.interfaces.map((i) => i.number)]);
+  const out: number[] = [];
+  for (let p = PLUGIN_OFPORT_FIRST; p <= PLUGIN_OFPORT_LAST && out.length < count; p++) if (!used.has(p)) out.push(p);
+  if (out.length < count) throw new PlanError('no free port numbers left for containers');
+  return out;
+}
+
+/** Faucet's name of a spare port, kept when a container takes it (a rename would be a change). */
+export const slotName = (ofport: number) => `docker-port-${ofport}`;
+
+/** Whether an endpoint with these ACLs and mirror may take a spare of `n` (its port is then exactly the spare). */
+export const fitsSpare = (n: PluginNetwork, acls: string[], mirror: unknown) =>
+  !mirror && JSON.stringify(acls) === JSON.stringify(n.defaultAcls);
+
+/** `state` with `n`'s lowest spare taken out, and its number; undefined when it has none. */
+export function takeSpare(state: PluginState, network: string): { state: PluginState; ofport: number } | undefined {
+  const n = state.networks.find((x) => x.id === network);
+  const spares = [...(n?.spares ?? [])].sort((a, b) => a - b);
+  if (!n || !spares.length) return undefined;
+  const [ofport, ...rest] = spares as [number, ...number[]];
+  return { ofport, state: { ...state, networks: state.networks.map((x) => (x === n ? { ...n, spares: rest } : x)) } };
+}
+
+/** `state` with `ofport` (a slot endpoint's number, the endpoint gone) back among its network's spares. */
+export function returnSpare(state: PluginState, network: string, ofport: number): PluginState {
+  return { ...state, networks: state.networks.map((n) => (n.id === network && !(n.spares ?? []).includes(ofport) ? { ...n, spares: [...(n.spares ?? []), ofport].sort((a, b) => a - b) } : n)) };
+}
+
+/** How many spares each network lacks (its pool minus what it has); empty when none lacks any. */
+export function sparesMissing(state: PluginState): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of state.networks) {
+    const lack = (n.pool ?? 0) - (n.spares ?? []).length;
+    if (lack > 0) out.set(n.id, lack);
+  }
+  return out;
+}
+
+/** `state` with every network's spares topped up to its pool (free numbers from `desired`); undefined when none lacks any. */
+export function refillSpares(state: PluginState, desired: DesiredState): PluginState | undefined {
+  const missing = sparesMissing(state);
+  if (!missing.size) return undefined;
+  const total = [...missing.values()].reduce((a, b) => a + b, 0);
+  const free = freeOfports(state, desired, total);
+  return { ...state, networks: state.networks.map((n) => {
+    const k = missing.get(n.id);
+    return k ? { ...n, spares: [...(n.spares ?? []), ...free.splice(0, k)].sort((a, b) => a - b) } : n;
+  }) };
 }
 
 /** What the networks are planned against besides their own state: the appliance's ACLs and mirror dongles. */
@@ -123,7 +184,7 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
     numbers.set(n, who);
   };
   const uplinks: DesiredUplink[] = [...desired.uplinks];
-  const trunks = new Map<string, { iface: string; ofport?: number; native?: string; tagged: string[]; acls: string[]; names: string[] }>();
+  const trunks = new Map<string, { iface: string; ofport?: number; native?: string; tagged: string[]; acls: string[]; names: string[]; ids: string[] }>();
   const ports: DesiredPluginPort[] = [];
   const interfaces: FaucetInterface[] = [];
   const gateways: DesiredGateway[] = [];
@@ -132,12 +193,17 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
     const clash = vids.get(n.vid);
     if (clash !== undefined) throw new PlanError(`network ${n.name ?? n.id}: VLAN ${n.vid} is already used by ${clash}`);
     vids.set(n.vid, `network ${n.name ?? n.id.slice(0, 12)}`);
-    faucet.vlans.push({ name: vlan, vid: n.vid, description: `docker network ${n.name ?? n.id.slice(0, 12)}` });
+    // Faucet's text names networks by id: Docker tells the name only later, and a changed text is a reload.
+    faucet.vlans.push({ name: vlan, vid: n.vid, description: `docker network ${n.id.slice(0, 12)}` });
     const gw = planGateway(n, vlan, state.endpoints);
     if (gw) {
       take(gw.ofport, gw.faucetName);
       gateways.push(gw);
-      interfaces.push(gatewayInterface(gw, pluginAclName, `docker network ${n.name ?? n.id.slice(0, 12)}`));
+      interfaces.push(gatewayInterface(gw, pluginAclName, `docker network ${n.id.slice(0, 12)}`));
+    }
+    for (const p of n.spares ?? []) {
+      take(p, `spare port ${p} of network ${n.name ?? n.id.slice(0, 12)}`);
+      interfaces.push(slotInterface(n, p, n.defaultAcls));
     }
     for (const u of n.uplinks) {
       const other = ifaces.get(u.iface);
@@ -155,7 +221,7 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
       const trunk = trunks.get(u.iface);
       const who = `network ${n.name ?? n.id.slice(0, 12)}`;
       if (!trunk) {
-        trunks.set(u.iface, { iface: u.iface, ofport: u.ofport, native, tagged: native === undefined ? [vlan] : [], acls: [...u.acls], names: [who] });
+        trunks.set(u.iface, { iface: u.iface, ofport: u.ofport, native, tagged: native === undefined ? [vlan] : [], acls: [...u.acls], names: [who], ids: [n.id.slice(0, 12)] });
         continue;
       }
       if (native !== undefined && trunk.native !== undefined) throw new PlanError(`${who}: ${u.iface} already carries ${trunk.names.join(', ')} untagged; only one network may (make them tagged: dovelab.tagged=true)`);
@@ -164,6 +230,7 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
       if (native !== undefined) trunk.native = native; else trunk.tagged.push(vlan);
       trunk.acls.push(...u.acls.filter((a) => !trunk.acls.includes(a)));
       trunk.names.push(who);
+      trunk.ids.push(n.id.slice(0, 12));
     }
   }
   // Numbers asked for first; the others from 49 down, away from the lesson's (1 up), so a lesson
@@ -179,17 +246,19 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
     take(ofport, `uplink ${t.iface}`);
     // Named after the interface, so a network joining or leaving a trunk does not remake the port.
     uplinks.push({ role: 'uplink', name: `docker-${t.iface}`, iface: t.iface, ofport, native: t.native, tagged: t.tagged, mirrors: [], owner: 'docker' });
-    interfaces.push({ number: ofport, name: t.iface, description: `uplink of ${t.names.join(', ')}`, native_vlan: t.native, tagged_vlans: t.tagged, acls_in: [...t.acls.map(pluginAclName), ALLOW_ALL] });
+    interfaces.push({ number: ofport, name: t.iface, description: `uplink of docker network ${t.ids.join(', ')}`, native_vlan: t.native, tagged_vlans: t.tagged, acls_in: [...t.acls.map(pluginAclName), ALLOW_ALL] });
   }
   for (const e of state.endpoints) {
-    if (!e.joined) continue;
     const n = state.networks.find((x) => x.id === e.network);
     if (!n) continue;
+    // A spare taken keeps its Faucet port from CreateEndpoint to DeleteEndpoint, joined or not.
+    if (!e.joined && !e.slot) continue;
     const vlan = networkVlanName(n);
-    const faucetName = `docker-${e.id.slice(0, 12)}`;
+    const faucetName = e.slot ? slotName(e.ofport) : `docker-${e.id.slice(0, 12)}`;
     take(e.ofport, faucetName);
-    ports.push({ ofport: e.ofport, hostEnd: e.hostEnd, faucetName, network: n.id, endpoint: e.id, vid: n.vid, vlan, acls: e.acls, mac: e.mac });
-    interfaces.push({ number: e.ofport, name: faucetName, description: `${e.container ?? 'container'} on ${n.name ?? n.id.slice(0, 12)}`, native_vlan: vlan, acls_in: [...e.acls.map(pluginAclName), ALLOW_ALL] });
+    if (e.joined) ports.push({ ofport: e.ofport, hostEnd: e.hostEnd, faucetName, network: n.id, endpoint: e.id, vid: n.vid, vlan, acls: e.acls, mac: e.mac });
+    interfaces.push(e.slot ? slotInterface(n, e.ofport, e.acls)
+      : { number: e.ofport, name: faucetName, description: `${e.container ?? 'container'} on ${n.name ?? n.id.slice(0, 12)}`, native_vlan: vlan, acls_in: [...e.acls.map(pluginAclName), ALLOW_ALL] });
   }
   faucet.dp.interfaces.push(...interfaces);
   faucet.acls = { ...faucet.acls, ...networkAcls(state, env, interfaces) };
@@ -253,6 +322,12 @@ function mirrorEndpoints(state: PluginState, env: NetworkEnv, ports: DesiredPlug
     if (i) i.mirror = u.mirrors;
   }
 }
+
+/** A spare port (or a container's port that was one): the same text whoever holds it, so taking it is no change for Faucet. */
+const slotInterface = (n: PluginNetwork, ofport: number, acls: string[]): FaucetInterface => ({
+  number: ofport, name: slotName(ofport), description: `port of docker network ${n.id.slice(0, 12)}`,
+  native_vlan: networkVlanName(n), acls_in: [...acls.map(pluginAclName), ALLOW_ALL],
+});
 
 const APPLIANCE_PREFIX = 'appliance-';
 

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { paths, type Config } from '../../agent/config.js';
 import { PlanError } from '../../agent/lab/desired.js';
-import { networkCreate, type CreateNetworkRequest } from '../../agent/lab/networks.js';
+import { networkCreate, pendingRefills, type CreateNetworkRequest } from '../../agent/lab/networks.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
 
 export const NET_A = 'a1'.repeat(32);
@@ -41,8 +41,9 @@ export interface Driver {
 }
 
 /** A fake world with the interfaces odsaddport1/2 (plain, free), eth0 (the appliance's, with an address) and mir0. */
-export async function withDriver(fn: (d: Driver) => Promise<void>): Promise<void> {
-  const t = tempConfig();
+export async function withDriver(fn: (d: Driver) => Promise<void>, opts: { spares?: number } = {}): Promise<void> {
+  // Networks without spare ports unless a test asks: the reload path (driver-spares.test.ts has the spares).
+  const t = tempConfig({ driverSparePorts: opts.spares ?? 0 });
   const w = new FakeWorld();
   for (const i of ['odsaddport1', 'odsaddport2', 'eth0', 'mir0']) w.interfaces.add(i);
   w.facts = {
@@ -61,7 +62,11 @@ export async function withDriver(fn: (d: Driver) => Promise<void>): Promise<void
     networkCreate(ctx, { id, generic, internal: true, ipv4: [{ Pool: '198.51.100.0/24', Gateway: '198.51.100.1/24' }], ...extra });
   try {
     await fn({ w, ctx, cfg: t.cfg, netJson: paths(t.cfg).networks, labJson: paths(t.cfg).labState, create, lesson });
-  } finally { t.done(); }
+  } finally {
+    // A refill waiting for quiet must not outlive the test's world.
+    pendingRefills(true);
+    t.done();
+  }
 }
 
 
