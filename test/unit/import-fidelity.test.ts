@@ -164,7 +164,9 @@ test('per-host warnings of one kind are one line; a single host keeps its own se
     const r = importLab(dir);
     hasWarning(r, /^hosts a, b build bridges inside their containers; consider making those networks$/);
     hasWarning(r, /^startups of a, b use \/hostlab, which Dovelab does not mount/);
-    assert.is(r.warnings.filter((w) => /bridge/.test(w)).length, 1);
+    assert.is(r.warnings.filter((w) => /bridges? inside/.test(w)).length, 1);
+    // Their collision domain becomes a hub (import/hubs.ts), said once too.
+    assert.is(r.warnings.filter((w) => /are hubs|is a hub/.test(w)).length, 1, r.warnings.join('\n'));
   });
 });
 
