@@ -113,7 +113,7 @@ export const ConfigSchema = z.strictObject({
    * host-side veth end bounds what the switch sends into it, so a student's loop cycles at most
    * this fast (both datapaths send through the end's qdisc). See test/integration/loop.test.ts.
    */
-  stormLimitMbit: z.number().min(0).max(100_000).default(10),
+  stormLimitMbit: z.number().min(0).max(100_000).default(0),
   /** Per lab host: what it gets by default, and the most a lesson may ask for. */
   limits: z.strictObject({
     default: HostLimitsSchema.prefault({}),
