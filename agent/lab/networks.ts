@@ -251,6 +251,7 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
       id: req.id, vid, mode: o.mode, dhcp: o.dhcp, mtu: o.mtu, tagged: o.tagged, uplinks: o.uplinks,
       defaultAcls: o.defaultAcls, ...(gateway ? { gateway } : {}),
       ...(o.mode !== 'flat' ? { natAcls: o.natAcls, ...(o.macForGateway ? { gatewayMac: o.macForGateway } : {}) } : {}),
+      ...(o.vlanOutAcls.length ? { vlanOutAcls: o.vlanOutAcls } : {}),
       options: Object.fromEntries(Object.entries(req.generic).map(([k, v]) => [k, String(v)])), createdAt: new Date().toISOString(),
       spares, pool,
     };

@@ -3,7 +3,7 @@
 // ports, its bridged-in interfaces are uplinks. Pure: the networks' state -> additions to the
 // desired state, with every clash (VLAN, port number, interface) a clear error.
 import type { AclRule } from '../lesson/schema.js';
-import { ALLOW_ALL, IDLE_VLAN, type FaucetInterface } from '../net/faucet/model.js';
+import { ALLOW_ALL, IDLE_VLAN, type FaucetInterface, type FaucetVlan } from '../net/faucet/model.js';
 import { BUILTIN_ACLS, compileApplianceAcls } from './appliance-acls.js';
 import { hostEndName, PlanError, type DesiredGateway, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
 import { checkPublished, gatewayInterface, planGateway, type PublishedPort } from './plan-gateways.js';
@@ -31,6 +31,8 @@ export interface PluginNetwork {
   /** nat/routed: the gateway port's ACLs (nat_acl) and MAC (ovs_local_mac; absent: one from the id). */
   natAcls?: string[];
   gatewayMac?: string;
+  /** ovs.bridge.vlan_out_acl: ACLs of frames leaving the network's ports (the VLAN's egress ACLs). */
+  vlanOutAcls?: string[];
   /** The options as given (for `docker network inspect`-free restores and for people). */
   options: Record<string, string>;
   createdAt: string;
@@ -194,7 +196,11 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
     if (clash !== undefined) throw new PlanError(`network ${n.name ?? n.id}: VLAN ${n.vid} is already used by ${clash}`);
     vids.set(n.vid, `network ${n.name ?? n.id.slice(0, 12)}`);
     // Faucet's text names networks by id: Docker tells the name only later, and a changed text is a reload.
-    faucet.vlans.push({ name: vlan, vid: n.vid, description: `docker network ${n.id.slice(0, 12)}` });
+    faucet.vlans.push({
+      name: vlan, vid: n.vid, description: `docker network ${n.id.slice(0, 12)}`,
+      // Ends in allow like every port's list: changing the ACLs before it stays a warm swap.
+      ...(n.vlanOutAcls?.length ? { acls_out: [...n.vlanOutAcls.map(pluginAclName), ALLOW_ALL] } : {}),
+    });
     const gw = planGateway(n, vlan, state.endpoints);
     if (gw) {
       take(gw.ofport, gw.faucetName);
@@ -261,19 +267,21 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
       : { number: e.ofport, name: faucetName, description: `${e.container ?? 'container'} on ${n.name ?? n.id.slice(0, 12)}`, native_vlan: vlan, acls_in: [...e.acls.map(pluginAclName), ALLOW_ALL] });
   }
   faucet.dp.interfaces.push(...interfaces);
-  faucet.acls = { ...faucet.acls, ...networkAcls(state, env, interfaces) };
+  faucet.acls = { ...faucet.acls, ...networkAcls(state, env, interfaces, faucet.vlans) };
   mirrorEndpoints(state, env, ports, uplinks, faucet.dp.interfaces, numbers);
   checkPublished(gateways);
   return { ...desired, uplinks, faucet, pluginPorts: ports, gateways };
 }
 
 /** Faucet definitions of the appliance ACLs the networks' ports use; an unknown one is a PlanError. */
-function networkAcls(state: PluginState, env: NetworkEnv, interfaces: FaucetInterface[]) {
+function networkAcls(state: PluginState, env: NetworkEnv, interfaces: FaucetInterface[], vlans: FaucetVlan[]) {
   const used = new Set<string>();
-  for (const i of interfaces) for (const a of i.acls_in ?? []) if (a.startsWith(APPLIANCE_PREFIX)) used.add(a.slice(APPLIANCE_PREFIX.length));
+  for (const a of [...interfaces.flatMap((i) => i.acls_in ?? []), ...vlans.flatMap((v) => v.acls_out ?? [])]) {
+    if (a.startsWith(APPLIANCE_PREFIX)) used.add(a.slice(APPLIANCE_PREFIX.length));
+  }
   for (const a of used) {
     if (!env.acls[a]) {
-      const who = state.endpoints.find((e) => e.acls.includes(a))?.container ?? state.networks.find((n) => n.defaultAcls.includes(a) || n.uplinks.some((u) => u.acls.includes(a)))?.name;
+      const who = state.endpoints.find((e) => e.acls.includes(a))?.container ?? state.networks.find((n) => n.defaultAcls.includes(a) || (n.vlanOutAcls ?? []).includes(a) || n.uplinks.some((u) => u.acls.includes(a)))?.name;
       throw new PlanError(`ACL ${a}${who ? ` (used by ${who})` : ''} is not one of the appliance's (known: ${Object.keys(env.acls).sort().join(', ')})`);
     }
   }

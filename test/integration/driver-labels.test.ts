@@ -3,7 +3,8 @@
 // message; dovelab.mirror copies a container's traffic to the mirror dongle (seen in the sim
 // world's capture netns); --mac-address is honoured and mac_prefix rewrites the MAC; Dovesnap's
 // DHCP test with its command lines (add_ports with a port number, portacl and mirror labels,
-// udhcpd on the far end of the veth, a lease again after `docker restart`).
+// udhcpd on the far end of the veth, a lease again after `docker restart`); vlan_out_acl as the VLAN's
+// egress ACLs.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,6 +225,23 @@ test('a second DHCP network on a running container (docker network connect): its
   }, 15_000, 500);
   assert.ok(st);
   assert.is(await ping('lbl-two', '100.64.0.10'), 0, 'it reaches the printer on the school network');
+});
+
+test('Dovesnap\'s vlan_out_acl=no-ping: within that network ping is dropped and TCP passes; another network still pings, also after the egress pipeline goes off again', async () => {
+  await network('egress', ['-d', 'dovelab', '-o', 'ovs.bridge.vlan=190', '-o', 'ovs.bridge.vlan_out_acl=no-ping', '--subnet', '203.0.113.0/24']);
+  const r = await runContainer('egr-srv', ['--network', 'egress', '--ip', '203.0.113.10'], ['nc', '-lk', '80']);
+  assert.is(r.code, 0, r.stderr);
+  await started('egr-cli', ['--network', 'egress', '--ip', '203.0.113.11']);
+  // Turning Faucet's egress pipeline on restarts the switch's flows: wait until TCP passes (the positive control).
+  await waitFor('TCP from egr-cli to egr-srv:80', async () => (await tcp('egr-cli', '203.0.113.10', 80)) === 0, 30_000, 500);
+  assert.is.not(await ping('egr-cli', '203.0.113.10'), 0, 'ping within the network is dropped on its way out');
+  assert.is(await ping('lbl-plain', '198.51.100.10'), 0, 'office (no egress ACL) still pings');
+  for (const c of ['egr-srv', 'egr-cli']) { await docker(['rm', '-f', c]); made.containers.delete(c); }
+  const rm = await docker(['network', 'rm', 'egress']);
+  assert.is(rm.code, 0, rm.stderr);
+  made.networks.delete('egress');
+  // The last egress ACL gone: the pipeline goes off (flows restarted again); office pings once more.
+  await waitFor('office pings after the egress network is gone', async () => (await ping('lbl-plain', '198.51.100.10')) === 0, 30_000, 500);
 });
 
 test.run();

@@ -1,6 +1,10 @@
 // Typed model of the part of faucet.yaml that Dovelab generates (one DP).
 
-export interface FaucetVlan { name: string; vid: number; description?: string }
+export interface FaucetVlan {
+  name: string; vid: number; description?: string;
+  /** Egress ACLs of the VLAN (Faucet's egress pipeline: turning it on or off is a cold start). */
+  acls_out?: string[];
+}
 
 export interface FaucetInterface {
   /** OpenFlow port number; also the YAML key (must be an integer). */
