@@ -111,9 +111,10 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
       // dockerd (re)started without the driver: its containers are ours to start (not awaited: a
       // start calls our own Join).
       if (reasons.some((x) => x === 'start' || x === 'docker events reconnected')) void restoreDriverContainers();
-      // Spare ports a refill never made (the agent stopped first): from networks.json, one reload.
+      // Spare ports a refill never made (the agent stopped first): from networks.json, one reload
+      // (giving way to a `docker run` in progress, like the refill after quiet).
       if (sparesMissing(readNetworkState(paths(c).networks)).size) {
-        await refillNetworks(ctx).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
+        await refillNetworks(ctx, { yieldToVerbs: true }).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
       }
     } catch (e) {
       ctx.log(`repair failed (${why}): ${(e as Error).message.split('\n')[0]}`);
