@@ -3,7 +3,7 @@
 // ports, its bridged-in interfaces are uplinks. Pure: the networks' state -> additions to the
 // desired state, with every clash (VLAN, port number, interface) a clear error.
 import type { AclRule } from '../lesson/schema.js';
-import { ALLOW_ALL, IDLE_VLAN, type FaucetInterface, type FaucetVlan } from '../net/faucet/model.js';
+import { ALLOW_ALL, EGRESS_ALLOW, egressAllow, IDLE_VLAN, type FaucetInterface, type FaucetVlan } from '../net/faucet/model.js';
 import { BUILTIN_ACLS, compileApplianceAcls } from './appliance-acls.js';
 import { DOCKER_MIRROR_NETNS, hostEndName, PlanError, type DesiredCapture, type DesiredGateway, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
 import { checkPublished, gatewayInterface, planGateway, type PublishedPort } from './plan-gateways.js';
@@ -199,7 +199,7 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
     faucet.vlans.push({
       name: vlan, vid: n.vid, description: `docker network ${n.id.slice(0, 12)}`,
       // Ends in allow like every port's list: changing the ACLs before it stays a warm swap.
-      ...(n.vlanOutAcls?.length ? { acls_out: [...n.vlanOutAcls.map(pluginAclName), ALLOW_ALL] } : {}),
+      ...(n.vlanOutAcls?.length ? { acls_out: [...n.vlanOutAcls.map(pluginAclName), EGRESS_ALLOW] } : {}),
     });
     const gw = planGateway(n, vlan, state.endpoints);
     if (gw) {
@@ -268,6 +268,7 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
   }
   faucet.dp.interfaces.push(...interfaces);
   faucet.acls = { ...faucet.acls, ...networkAcls(state, env, interfaces, faucet.vlans) };
+  if (faucet.vlans.some((v) => v.acls_out?.length)) faucet.acls[EGRESS_ALLOW] = egressAllow();
   const dockerMirror = mirrorEndpoints(state, env, ports, uplinks, faucet.dp.interfaces, numbers);
   checkPublished(gateways);
   return {

@@ -256,6 +256,9 @@ test('dovelab.mirror=true on an appliance with no mirror dongle: copies go to th
   const mirrored = '0e:99:00:00:00:07';
   const plain = await macOf('lbl-plain');
   assert.ok(plain);
+  // Both ends learnt by the switch first: a frame to an unknown MAC floods, out of the mirrored port too.
+  assert.is(await ping('lbl-plain', '198.51.100.10'), 0);
+  assert.is(await ping('lbl-srv', '198.51.100.12'), 0);
   const cap = await startCapture(['ip', 'netns', 'exec', 'dovelab-mirror'], 'docker-mirror', `tcp and (ether src ${mirrored} or ether src ${plain})`);
   try {
     assert.is(await tcp('lbl-plain', '198.51.100.10', 80), 0, 'control: the unmirrored container\'s TCP passes');

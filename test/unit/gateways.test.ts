@@ -19,7 +19,7 @@ import {
 import { networkVlanName, withNetworks, type PluginEndpoint, type PluginNetwork, type PluginState } from '../../agent/lab/plan-networks.js';
 import { labDown, labRepair } from '../../agent/lab/service.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
-import { ALLOW_ALL, allowAll } from '../../agent/net/faucet/model.js';
+import { ALLOW_ALL, allowAll, EGRESS_ALLOW, egressAllow } from '../../agent/net/faucet/model.js';
 import { restoreText } from '../../agent/net/gateway-firewall.js';
 import { pluginApp } from '../../agent/web/plugin.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
@@ -104,11 +104,12 @@ test('withNetworks: vlan_out_acl becomes the VLAN\'s acls_out (its ACLs, then al
   const st: PluginState = { networks: [net({ name: 'office', mode: 'flat', gateway: undefined, vlanOutAcls: ['no-ping'] }), net({ id: NET_B, vid: 120, mode: 'flat', gateway: undefined })], endpoints: [ep()] };
   const d = withNetworks(idle(), st, { acls: BUILTIN_ACLS, mirrorDongles: [] });
   const vlan = (id: string) => d.faucet.vlans.find((v) => v.name === networkVlanName(st.networks.find((n) => n.id === id)!))!;
-  assert.equal(vlan(NET_A).acls_out, ['appliance-no-ping', ALLOW_ALL]);
+  assert.equal(vlan(NET_A).acls_out, ['appliance-no-ping', EGRESS_ALLOW]);
   assert.is(vlan(NET_B).acls_out, undefined, 'the other network has no egress ACLs');
   assert.ok(d.faucet.acls['appliance-no-ping']?.length, 'the ACL is defined for Faucet');
   const doc = parse(emitFaucetYaml({ ...d.faucet, acls: { ...d.faucet.acls, [ALLOW_ALL]: allowAll() } })) as { vlans: Record<string, { acls_out?: string[] }> };
-  assert.equal(doc.vlans[networkVlanName(st.networks[0]!)]?.acls_out, ['appliance-no-ping', ALLOW_ALL]);
+  assert.equal(doc.vlans[networkVlanName(st.networks[0]!)]?.acls_out, ['appliance-no-ping', EGRESS_ALLOW]);
+  assert.equal(d.faucet.acls[EGRESS_ALLOW], egressAllow(), 'the egress list\'s allow is defined (with its vlan_vid match)');
   assert.is(doc.vlans[networkVlanName(st.networks[1]!)]?.acls_out, undefined);
   // An egress ACL Faucet would not know is the model's error, before any I/O.
   assert.throws(() => emitFaucetYaml({ ...d.faucet, acls: { [ALLOW_ALL]: allowAll() } }), /vlan docker-.*: unknown acl appliance-no-ping/);
