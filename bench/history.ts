@@ -11,7 +11,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ownedCounters, type PortDirectory, type PortEntry } from '../agent/metrics/history-keys.js';
+import { readGauge, type FaucetPortNames, type PortDirectory, type PortEntry } from '../agent/metrics/history-keys.js';
 import { HistoryStore } from '../agent/metrics/history-store.js';
 import { parseMetrics } from '../agent/metrics/prometheus.js';
 import { emitJson } from './emit.js';
@@ -21,13 +21,14 @@ const mb = (b: number) => Math.round((b / 1048576) * 100) / 100;
 const T0 = Date.parse('2026-12-01T00:00:00Z');
 const INTERVAL = 5000;
 
-function ports(n: number): { dir: PortDirectory; entries: PortEntry[] } {
+function ports(n: number): { dir: PortDirectory; entries: PortEntry[]; live: FaucetPortNames } {
   const entries: PortEntry[] = [];
   for (let k = 0; k < n; k++) {
     const group = Math.floor(k / 3) + 1; const host = `h${(k % 3) + 1}`;
     entries.push({ ofport: group * 100 + (k % 3) + 1, faucetName: `g${group}-${host}-eth0`, token: 'bench@run', owner: { kind: 'host', lab: 'bench', group, host, iface: 'eth0' } });
   }
-  return { dir: { byName: new Map(entries.map((e) => [e.faucetName, e])), byOfport: new Map(entries.map((e) => [e.ofport, e])) }, entries };
+  const live = { byNumber: new Map(entries.map((e) => [e.ofport, e.faucetName])), byName: new Map(entries.map((e) => [e.faucetName, e.ofport])) };
+  return { dir: { byName: new Map(entries.map((e) => [e.faucetName, e])), byOfport: new Map(entries.map((e) => [e.ofport, e])) }, entries, live };
 }
 
 /** Gauge's page for these ports at scrape k (every port busy: ~50 packets/s of ~800 bytes each way). */
@@ -49,7 +50,7 @@ const dirBytes = (d: string) => readdirSync(d).reduce((s, f) => s + statSync(joi
 function simulate(n: number, minutes: number) {
   const dir = mkdtempSync(join(tmpdir(), 'dovelab-bench-history-'));
   try {
-    const { dir: pd, entries } = ports(n);
+    const { dir: pd, entries, live } = ports(n);
     let t = T0;
     const store = new HistoryStore({ dir, maxBytes: 1 << 30, segmentBytes: 1 << 20, now: () => t });
     store.load();
@@ -64,7 +65,7 @@ function simulate(n: number, minutes: number) {
     let flushUs = 0;
     pages.forEach((p, k) => {
       t = T0 + k * INTERVAL;
-      store.record(ownedCounters(parseMetrics(p), pd, 'dovelab0'), t);
+      store.record(readGauge(parseMetrics(p), pd, 'dovelab0', live).owned, t);
       if (k > 0 && k % 12 === 0) { const f0 = process.cpuUsage(); store.flush(t); const f = process.cpuUsage(f0); flushUs += f.user + f.system; }
     });
     const all = process.cpuUsage(u0);

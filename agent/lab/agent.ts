@@ -18,6 +18,7 @@ import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
 import { agentMetrics, registerHistoryStoreBytes } from '../metrics/agent-metrics.js';
 import { startHistory, type HistoryCollector } from '../metrics/history-collect.js';
+import { reloadGauge } from '../net/faucet/docker-io.js';
 import { runChecks } from './check-run.js';
 import { pruneEndpoints, refillNetworks } from './networks.js';
 import { readNetworkState } from './network-state.js';
@@ -94,7 +95,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   // Traffic history: Gauge's port counters every few seconds, kept after hosts, groups and labs go.
   let history: HistoryCollector | undefined;
   if (c.history.enabled) {
-    try { history = startHistory(c, { log: ctx.log }); } catch (e) { ctx.log(`history: not kept: ${(e as Error).message}`); }
+    try { history = startHistory(c, { log: ctx.log, reloadGauge: async () => { if (!(await reloadGauge(docker))) throw new Error('Gauge is not running'); } }); } catch (e) { ctx.log(`history: not kept: ${(e as Error).message}`); }
     const store = history?.store;
     if (store) registerHistoryStoreBytes(() => store.facts.bytes);
   }

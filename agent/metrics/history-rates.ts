@@ -48,8 +48,9 @@ export interface StepResult {
 /**
  * One scrape at time `t` (`prevT`: the scrape before, if any). A key seen for the first time is
  * a baseline (its counters may hold traffic from before we looked: no delta). A key we know whose
- * counters went back, or whose port changed hands, starts a new incarnation whose counters counted
- * from zero since the last scrape; all-zero counters of a known port are no news (skipped).
+ * counters went back starts a new incarnation whose counters counted from zero since the last
+ * scrape; one whose port changed hands (lab run, endpoint, ofport) starts a new incarnation with a
+ * baseline (those counters may be someone else's); all-zero counters of a known port are no news.
  * Tracks of ports not seen now are kept (the port may come back).
  */
 export function step(tracks: ReadonlyMap<string, Track>, seen: readonly OwnedCounters[], t: number, prevT?: number): StepResult {
@@ -76,7 +77,10 @@ export function step(tracks: ReadonlyMap<string, Track>, seen: readonly OwnedCou
       const info = fresh();
       started.push(info);
       next.set(key, { info, last: counters, t });
-      if (!isZero(counters)) deltas.push({ series: info.id, t0: Math.max(prevT ?? old.t, old.t), t1: t, d: counters });
+      // Counters of the same owner's port that went back are a new veth's, counted from zero since
+      // the last scrape: this owner's. A port that changed hands may still count for its previous
+      // owner (the old veth, or another port's counters): a baseline, never a delta.
+      if (!changedHands && !isZero(counters)) deltas.push({ series: info.id, t0: Math.max(prevT ?? old.t, old.t), t1: t, d: counters });
       continue;
     }
     const d = minus(counters, old.last);

@@ -60,7 +60,11 @@ export class HistoryStore implements HistoryReader {
   load(): Decoded {
     mkdirSync(this.o.dir, { recursive: true });
     const d = emptyDecoded();
-    for (const name of this.segmentNames()) decodeSegment(readFileSync(join(this.o.dir, name), 'utf8'), d, () => false);
+    const names = this.segmentNames();
+    for (const name of names) decodeSegment(readFileSync(join(this.o.dir, name), 'utf8'), d, () => false);
+    // The size on disk from the start (dovelab_history_store_bytes), not only after the first batch.
+    this.facts.segments = names.length;
+    this.facts.bytes = names.reduce((sum, name) => sum + statSync(join(this.o.dir, name)).size, 0);
     for (const info of d.series.values()) this.catalog.set(info.id, info);
     // The latest incarnation of each key, with its last counters, is where the next scrape carries on.
     for (const info of d.series.values()) {

@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import { planDesired } from '../../agent/lab/desired.js';
 import { endpointLinks, withNetworks, type PluginState } from '../../agent/lab/plan-networks.js';
 import { TopologySchema } from '../../agent/lesson/schema.js';
-import { ownedCounters, ownerLabel, portDirectory, seriesKey } from '../../agent/metrics/history-keys.js';
+import { faucetPortNames, ownerLabel, portDirectory, readGauge, seriesKey, type FaucetPortNames } from '../../agent/metrics/history-keys.js';
+import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
 import { parseMetrics } from '../../agent/metrics/prometheus.js';
 
 const TOPO = TopologySchema.parse(parse(`
@@ -56,29 +57,64 @@ test('key mapping table: lesson hosts per group, shared hosts, containers, uplin
   assert.is(dir.byName.get(`docker-${EP.slice(0, 12)}`)!.token, EP, "a container's endpoint is its token");
 });
 
-test('Gauge labels: names and bare ofports both map; LOCAL, unknown ports, other bridges and half scrapes are skipped', () => {
-  const s = gauge([['g1-h1-eth0', 1, 2, 3, 4], ['202', 5, 6, 7, 8], ['LOCAL', 0, 0, 0, 0], ['77', 1, 1, 1, 1], ['mir0', 9, 9, 9, 9]]);
+// The live faucet.yaml of this lab, as the agent emits it.
+const LIVE = faucetPortNames(parse(emitFaucetYaml(desired.faucet)), 'dovelab0');
+const owners = (r: { owned: { entry: { owner: Parameters<typeof seriesKey>[0] }; counters: unknown }[] }) => r.owned.map((o) => [seriesKey(o.entry.owner), o.counters]);
+
+test('faucet.yaml -> ports of the DP: integer keys with names, named keys with number:, the default name', () => {
+  assert.is(LIVE.byName.get('g1-h1-eth0'), 101);
+  assert.is(LIVE.byNumber.get(1), 'up0');
+  assert.is(LIVE.byNumber.get(4001), `docker-${EP.slice(0, 12)}`);
+  const hand = faucetPortNames(parse('dps: {sw: {dp_id: 1, interfaces: {7: {native_vlan: v}, p9: {number: 9}, 8: {name: x}}}}'), 'sw');
+  assert.equal([...hand.byNumber].sort((a, b) => a[0] - b[0]), [[7, '7'], [8, 'x'], [9, 'p9']]);
+  assert.throws(() => faucetPortNames(parse('dps: {sw: {interfaces: {p9: {}}}}'), 'sw'), /dps\.sw\.interfaces\.p9: no port number/);
+  assert.throws(() => faucetPortNames(parse('dps: {}'), 'dovelab0'), /dps\.dovelab0: missing/);
+});
+
+test('Gauge in step with faucet.yaml: names map to owners; LOCAL, ports faucet.yaml does not name, other bridges and half scrapes are skipped', () => {
+  const s = gauge([['g1-h1-eth0', 1, 2, 3, 4], ['g2-h2-eth0', 5, 6, 7, 8], ['LOCAL', 0, 0, 0, 0], ['7777', 1, 1, 1, 1], ['mir0', 9, 9, 9, 9]]);
   s.push({ name: 'of_port_rx_packets', labels: { dp_name: 'other', port: 'g1-h2-eth0' }, value: 1 });
   s.push({ name: 'of_port_rx_packets', labels: { dp_name: 'dovelab0', port: 'g1-h2-eth0' }, value: 1 });
-  const got = ownedCounters(s, dir, 'dovelab0').map((o) => [seriesKey(o.entry.owner), o.counters]);
-  assert.equal(got, [
+  const r = readGauge(s, dir, 'dovelab0', LIVE);
+  assert.is(r.lag, undefined);
+  assert.is(r.ports, 6);
+  assert.equal(owners(r), [
     ['host/demo/1/h1/eth0', { rxPackets: 1, txPackets: 2, rxBytes: 3, txBytes: 4 }],
     ['host/demo/2/h2/eth0', { rxPackets: 5, txPackets: 6, rxBytes: 7, txBytes: 8 }],
   ]);
 });
 
-test('a port under both labels (a frozen number beside its name): the name\'s counters win', () => {
-  const got = ownedCounters(gauge([['101', 5, 5, 5, 5], ['g1-h1-eth0', 9, 9, 900, 900], ['101', 5, 5, 5, 5]]), dir, 'dovelab0');
-  assert.equal(got.map((o) => o.counters), [{ rxPackets: 9, txPackets: 9, rxBytes: 900, txBytes: 900 }]);
-  // Control: the number alone is used.
-  assert.equal(ownedCounters(gauge([['101', 5, 5, 5, 5]]), dir, 'dovelab0').map((o) => o.counters.rxBytes), [5]);
+test('Gauge behind faucet.yaml (it still runs the config of a lab that is gone): nothing is owned, and lag says why', () => {
+  // Seen on the real stack: Gauge keeps the names (and frozen counters) of the lab it started
+  // with, and shows the ports of the lab now running by number.
+  const behind = readGauge(gauge([['g1-h1-eth0', 9, 9, 900, 900], ['102', 5, 5, 5, 5]]), dir, 'dovelab0', LIVE);
+  assert.equal(behind.owned, []);
+  assert.match(behind.lag!, /Gauge shows port 102 by number, faucet.yaml names it g1-h2-eth0/);
+  const gone = readGauge(gauge([['g1-h1-eth0', 9, 9, 900, 900], ['g1-r1-eth0', 5, 5, 5, 5]]), dir, 'dovelab0', LIVE);
+  assert.equal(gone.owned, []);
+  assert.match(gone.lag!, /Gauge names a port g1-r1-eth0, which faucet.yaml does not have/);
+  // Control: the same h1 line alone is owned.
+  assert.equal(owners(readGauge(gauge([['g1-h1-eth0', 9, 9, 900, 900]]), dir, 'dovelab0', LIVE)), [['host/demo/1/h1/eth0', { rxPackets: 9, txPackets: 9, rxBytes: 900, txBytes: 900 }]]);
 });
 
-test('an ofport reused by another lesson maps to the new owner (a different key)', () => {
+test('a name faucet.yaml puts on another ofport than the desired state does is skipped (mid-change), the others map', () => {
+  const moved: FaucetPortNames = { byNumber: new Map(LIVE.byNumber), byName: new Map(LIVE.byName) };
+  moved.byNumber.delete(101); moved.byNumber.set(109, 'g1-h1-eth0'); moved.byName.set('g1-h1-eth0', 109);
+  const r = readGauge(gauge([['g1-h1-eth0', 1, 1, 1, 1], ['g1-h2-eth0', 2, 2, 2, 2]]), dir, 'dovelab0', moved);
+  assert.is(r.lag, undefined);
+  assert.equal(owners(r).map((x) => x[0]), ['host/demo/1/h2/eth0']);
+});
+
+test('no port on the page (Gauge has just reloaded and not polled yet): ports 0, nothing owned, no lag', () => {
+  assert.equal(readGauge([], dir, 'dovelab0', LIVE), { owned: [], ports: 0 });
+});
+
+test('the same port name in another lesson maps to that lesson\'s owner (a different key)', () => {
   const other = planDesired(TOPO, { lab: 'other-lesson', groups: 1, bridge: 'dovelab0', dpId: 1, defaultImage: 'x' });
   const d2 = portDirectory({ desired: other, labRun: 'r2' });
-  const a = ownedCounters(gauge([['101', 1, 1, 1, 1]]), dir, 'dovelab0')[0]!;
-  const b = ownedCounters(gauge([['101', 1, 1, 1, 1]]), d2, 'dovelab0')[0]!;
+  const live2 = faucetPortNames(parse(emitFaucetYaml(other.faucet)), 'dovelab0');
+  const a = readGauge(gauge([['g1-h1-eth0', 1, 1, 1, 1]]), dir, 'dovelab0', LIVE).owned[0]!;
+  const b = readGauge(gauge([['g1-h1-eth0', 1, 1, 1, 1]]), d2, 'dovelab0', live2).owned[0]!;
   assert.is(seriesKey(a.entry.owner), 'host/demo/1/h1/eth0');
   assert.is(seriesKey(b.entry.owner), 'host/other-lesson/1/h1/eth0');
 });

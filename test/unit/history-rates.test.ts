@@ -58,13 +58,18 @@ test('all-zero counters are no news: a Gauge restart (zeros, then the counters c
   assert.ok(back.deltas.filter((d) => d.series.endsWith('@1000000')).every((d) => d.d.rxBytes === 0), 'the old series gets none of it');
 });
 
-test('a new lab run (token) or another ofport at the same key starts a new series even if counters grew', () => {
+test('a new lab run (token) or another ofport at the same key starts a new series with a baseline: counters that may be the old owner\'s go nowhere', () => {
   const run2 = { ...H1, token: 'demo@run2' };
   const moved = { ...H1, ofport: 105 };
-  const a = scrapes([{ counters: c(1, 100) }, { counters: c(5, 500), entry: run2 }]);
+  const a = scrapes([{ counters: c(1, 100) }, { counters: c(5, 500), entry: run2 }, { counters: c(7, 700), entry: run2 }]);
   assert.equal(a.started, ['host/demo/1/h1/eth0@1000000', 'host/demo/1/h1/eth0@1005000']);
-  assert.equal(a.deltas, [{ series: 'host/demo/1/h1/eth0@1005000', d: c(5, 500) }]);
-  assert.is(scrapes([{ counters: c(1, 100) }, { counters: c(5, 500), entry: moved }]).started.length, 2);
+  assert.equal(a.deltas, [{ series: 'host/demo/1/h1/eth0@1005000', d: c(2, 200) }], 'only what came after the change of hands');
+  // Lower counters after a change of hands are no proof of a new port either (another port's counters).
+  const b = scrapes([{ counters: c(9, 900) }, { counters: c(5, 500), entry: moved }, { counters: c(6, 600), entry: moved }]);
+  assert.equal(b.started, ['host/demo/1/h1/eth0@1000000', 'host/demo/1/h1/eth0@1005000']);
+  assert.equal(b.deltas, [{ series: 'host/demo/1/h1/eth0@1005000', d: c(1, 100) }]);
+  // Control: the same hands with counters that went back count from zero (a recreated veth).
+  assert.equal(scrapes([{ counters: c(9, 900) }, { counters: c(5, 500) }]).deltas, [{ series: 'host/demo/1/h1/eth0@1005000', d: c(5, 500) }]);
 });
 
 test('spreadDelta: within one minute as is; across minutes in proportion, pieces add up exactly', () => {

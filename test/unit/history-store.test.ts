@@ -32,7 +32,11 @@ test('a restart reloads the series and carries on the same incarnation; minutes 
   assert.equal(b.list().map((s) => s.id), [`host/demo/1/h1/eth0@${T0}`]);
   b.flush(T0 + 66_000);
   const d = new HistoryStore({ dir, maxBytes: 1 << 20, segmentBytes: 1 << 16, recentMs: 0, now: () => T0 + 3_600_000 });
+  assert.is(d.facts.bytes, 0);
   d.load();
+  // Its size on disk (dovelab_history_store_bytes) is known from the load, before any batch of its own.
+  assert.equal([d.facts.segments, d.facts.bytes], [2, readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0)]);
+  assert.ok(d.facts.bytes > 0);
   const got = (await d.series([`host/demo/1/h1/eth0@${T0}`], 0))[0]!;
   const total = got.points.reduce((s, p) => s + p.txBps * 60, 0);
   assert.is(Math.round(total), 12_000, 'every byte counted once, across the restart');
