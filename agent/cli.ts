@@ -21,6 +21,7 @@ import { vsctlVia } from './net/ovs-exec.js';
 import { hashPassword } from './web/instructor-auth.js';
 import { registerHardwareVerbs, withDiscoveredDongles } from './cli-hardware.js';
 import { registerHistoryVerbs } from './cli-history.js';
+import { registerRecordVerbs } from './cli-record.js';
 import { doctorOffline } from './doctor-offline.js';
 import { applyBootConfig, BOOT_FILE } from './appliance/boot-apply.js';
 
@@ -180,5 +181,6 @@ program.command('boot-config').description(`the settings on the SD card's boot p
 registerLabVerbs(program, cfg, action, log);
 registerHardwareVerbs(program, () => loadConfig(), action, log); // the config as written: the verbs run discovery themselves
 registerHistoryVerbs(program, cfg, action, log);
+registerRecordVerbs(program, cfg, action, log);
 
 await program.parseAsync(process.argv);

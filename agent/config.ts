@@ -233,6 +233,8 @@ export const paths = (c: Config) => ({
   /** The running lab's own copy of its lesson pack (files, README). */
   labPack: `${c.dataDir}/lab-pack`,
   checks: `${c.dataDir}/checks.json`,
+  /** The class record of the last lab run (groups × tasks: first passes, states, resets); outlives `down`. */
+  classRecord: `${c.dataDir}/class-record.json`,
   lessons: `${c.dataDir}/lessons`,
   lock: `${c.runDir}/agent.lock`,
   /** What hardening changed on each dongle in the lab (tmpfs: the settings reset at reboot too). */

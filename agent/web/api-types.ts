@@ -365,3 +365,24 @@ export interface HistoryResponse {
   until: number;
   series: (HistorySeriesView & { rawFrom?: number; points: HistoryPoint[] })[];
 }
+
+/** One group's task in the class record (GET /api/instructor/record). */
+export interface ClassRecordRowView {
+  group: number;
+  task: string;
+  title: string;
+  /** ISO time of the check round that first saw the task pass. */
+  firstPass?: string;
+  /** Minutes from the run's start to the first pass. */
+  minutesToPass?: number;
+  /** The last full check's verdict; `unchecked` before the first one (or since the group's reset). */
+  state: 'pass' | 'fail' | 'error' | 'unchecked';
+  /** How often the group was reset in this run. */
+  resets: number;
+}
+
+/**
+ * GET /api/instructor/record: the class record of the last lab run (also after `down`), groups ×
+ * tasks; GET /api/instructor/record.csv gives the same as CSV.
+ */
+export interface ClassRecordView { lab: string; startedAt: string; updatedAt: string; groups: number; rows: ClassRecordRowView[] }
