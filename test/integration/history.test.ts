@@ -3,7 +3,8 @@
 // tolerance of the bytes sent; a kill -9 of the agent loses nothing that was written (and the
 // restarted agent carries on the same series); a reset host (its ofport used again by a new veth)
 // starts a new series while the old one keeps its bytes; the series of a removed lab are still served.
-// Read back through the CLI (`dovelab history … --format json`), as a person would.
+// Read back through the CLI (`dovelab history … --format json`), as a person would. Gauge is first
+// started under another lesson's port names, as happens after earlier tests: its labels must follow.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,16 @@ async function sendUdp(): Promise<void> {
   await run(['docker', 'exec', 'dovelab-g1-h2', 'pkill', '-f', 'nc -lu 9999'], { allowFail: true });
 }
 
+/** waitFor, and on timeout what the agent said about history and the port labels Gauge shows (to tell a lagging Gauge from lost traffic). */
+async function waitStored(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  try { await waitFor(what, fn, timeoutMs, 1000); } catch (e) {
+    const said = (agent?.log() ?? '').split('\n').filter((l) => /history:/.test(l)).slice(-8).join('\n      ');
+    const page = await fetch(`http://127.0.0.1:${cfg.gaugePromPort}/metrics`).then((r) => r.text()).catch((x: Error) => x.message);
+    const labels = [...new Set([...page.matchAll(/^of_port_rx_bytes\{[^}]*port="([^"]*)"[^}]*\} (\S+)/gm)].map((m) => `${m[1]}=${m[2]}`))].join(' ');
+    throw new Error(`${(e as Error).message}\n    the agent said:\n      ${said}\n    Gauge's port labels: ${labels}`);
+  }
+}
+
 let webPort = 0;
 /** The running agent's API as a student of group 1 (join code from the lab on disk): h1's points, full resolution. */
 async function apiSent(): Promise<{ tx: number; rx: number; points: number }> {
@@ -82,6 +93,14 @@ test.before(loud(async () => {
   webPort = 20_000 + (process.pid % 10_000);
   env = { DOVELAB_HISTORY_DIR: join(dir, 'store'), DOVELAB_HISTORY_INTERVAL_S: '1', DOVELAB_HISTORY_FLUSH_S: '5', DOVELAB_WEB_PORT: String(webPort) };
   const ctx = await stack();
+  // Gauge (re)started while another lesson ran, as after earlier tests: it read that lesson's port
+  // names (101 g1-client-eth0, 102 g1-web-eth0). Unless it reloads with Faucet, first-switch's
+  // h1 and h2 (101, 102) keep those names on its page and are never recorded.
+  await labUp(ctx, join(LESSONS, 'acl-firewall'), 1);
+  await run(['docker', 'restart', '-t', '1', 'dovelab-gauge']);
+  await waitFor('Gauge to name acl-firewall\'s ports', async () =>
+    /port="g1-client-eth0"/.test(await fetch(`http://127.0.0.1:${cfg.gaugePromPort}/metrics`).then((r) => r.text())), 60_000, 500);
+  await labDown(ctx);
   await labUp(ctx, join(LESSONS, 'first-switch'), 1);
   agent = await startHistoryAgent();
 }));
@@ -94,12 +113,12 @@ test.after(async () => {
 
 test('one-way UDP h1 -> h2: h1\'s tx and h2\'s rx hold the bytes sent (within ARP-sized slack); the other directions stay small', async () => {
   // Both series exist before the traffic (the first scrape of each is its baseline).
-  await waitFor('series of g1-h1 and g1-h2 on disk', async () => (await stored('h1')).length === 1 && (await stored('h2')).length === 1, 60_000, 500);
+  await waitStored('series of g1-h1 and g1-h2 on disk', async () => (await stored('h1')).length === 1 && (await stored('h2')).length === 1, 60_000);
   const [h1a] = await stored('h1');
   const [h2a] = await stored('h2');
   await sendUdp();
-  await waitFor(`h1's stored tx to grow by ${SENT} bytes`, async () => (await stored('h1'))[0]!.tx - h1a!.tx >= SENT, 60_000, 1000);
-  await waitFor('h2\'s stored rx to grow by most of it', async () => (await stored('h2'))[0]!.rx - h2a!.rx >= SENT * 0.97, 30_000, 1000);
+  await waitStored(`h1's stored tx to grow by ${SENT} bytes`, async () => (await stored('h1'))[0]!.tx - h1a!.tx >= SENT, 60_000);
+  await waitStored('h2\'s stored rx to grow by most of it', async () => (await stored('h2'))[0]!.rx - h2a!.rx >= SENT * 0.97, 30_000);
   const [h1] = await stored('h1');
   const [h2] = await stored('h2');
   const d = { h1tx: h1!.tx - h1a!.tx, h1rx: h1!.rx - h1a!.rx, h2tx: h2!.tx - h2a!.tx, h2rx: h2!.rx - h2a!.rx };
@@ -126,7 +145,7 @@ test('kill -9 of the agent: what was written stays; the restarted agent carries 
   assert.is(reloaded!.id, before!.id);
   assert.ok(reloaded!.tx >= before!.tx, `${reloaded!.tx} >= ${before!.tx}: nothing written was lost`);
   await sendUdp();
-  await waitFor('the restarted agent to store the new traffic', async () => (await stored('h1'))[0]!.tx - before!.tx >= SENT, 60_000, 1000);
+  await waitStored('the restarted agent to store the new traffic', async () => (await stored('h1'))[0]!.tx - before!.tx >= SENT, 60_000);
   const after = await stored('h1');
   assert.is(after.length, 1, 'still one series: the counters went on');
   assert.is(after[0]!.id, before!.id);
@@ -136,9 +155,9 @@ test('kill -9 of the agent: what was written stays; the restarted agent carries 
 test('a reset host (a new veth on the same ofport) starts a new series; the old one keeps its bytes', async () => {
   const [old] = await stored('h1');
   await labReset(await stack(), 1);
-  await waitFor('a second series of g1-h1.eth0', async () => (await stored('h1')).length === 2, 60_000, 1000);
+  await waitStored('a second series of g1-h1.eth0', async () => (await stored('h1')).length === 2, 60_000);
   await sendUdp();
-  await waitFor('the new series to hold the new traffic', async () => ((await stored('h1')).find((s) => s.id !== old!.id)?.tx ?? 0) >= SENT, 60_000, 1000);
+  await waitStored('the new series to hold the new traffic', async () => ((await stored('h1')).find((s) => s.id !== old!.id)?.tx ?? 0) >= SENT, 60_000);
   const list = await stored('h1');
   const kept = list.find((s) => s.id === old!.id)!;
   const fresh = list.find((s) => s.id !== old!.id)!;
