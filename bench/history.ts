@@ -6,12 +6,18 @@
 //   every Gauge reader pays);
 // - memory of the last hour at full resolution (heap after gc; the process's RSS beside it);
 // - time to serve a 24-hour graph of one interface from a synthetic store of 24 ports × 24 h, and
-//   the time a start takes to load that store.
+//   the time a start takes to load that store;
+// - the re-read of the live faucet.yaml's port names the collector does when that file changed.
 // Run with --expose-gc for the memory figures: `node --expose-gc dist/bench/history.js`.
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readGauge, type FaucetPortNames, type PortDirectory, type PortEntry } from '../agent/metrics/history-keys.js';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { planDesired } from '../agent/lab/desired.js';
+import { TopologySchema } from '../agent/lesson/schema.js';
+import { emitFaucetYaml } from '../agent/net/faucet/emit.js';
+import { faucetPortNames, readGauge, type FaucetPortNames, type PortDirectory, type PortEntry } from '../agent/metrics/history-keys.js';
 import { HistoryStore } from '../agent/metrics/history-store.js';
 import { parseMetrics } from '../agent/metrics/prometheus.js';
 import { emitJson } from './emit.js';
@@ -126,12 +132,32 @@ async function serve24h(n: number, hours: number) {
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }
 
+/**
+ * What the collector pays when faucet.yaml changed (it re-reads the live file's port names then, and
+ * only then): first-switch with 8 groups (24 hosts), the file as the agent emits it.
+ */
+function liveYaml() {
+  const lesson = new URL('../../lessons/first-switch/lesson.yaml', import.meta.url);
+  const desired = planDesired(TopologySchema.parse(parse(readFileSync(lesson, 'utf8'))), { lab: 'first-switch', groups: 8, bridge: 'dovelab0', dpId: 1, defaultImage: 'x' });
+  const text = emitFaucetYaml(desired.faucet);
+  const times: number[] = [];
+  let ports = 0;
+  for (let k = 0; k < 21; k++) {
+    const t0 = performance.now();
+    ports = faucetPortNames(parse(text), 'dovelab0').byNumber.size;
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { hosts: desired.ports.length, ports, faucetYamlBytes: Buffer.byteLength(text), parseMs: { median: Math.round(times[10]! * 100) / 100, max: Math.round(times[20]! * 100) / 100 } };
+}
+
 const result = {
   bench: 'history',
   node: process.version,
   gcExposed: !!gc,
   collect: [simulate(24, 60), simulate(120, 60)],
   serve: await serve24h(24, 24),
+  liveFaucetYaml: liveYaml(),
 };
 await emitJson(result);
 process.exit(0);
