@@ -69,7 +69,7 @@ async function waitStored(what: string, fn: () => Promise<boolean>, timeoutMs: n
 
 let webPort = 0;
 /** The running agent's API as a student of group 1 (join code from the lab on disk): h1's points, full resolution. */
-async function apiSent(): Promise<{ tx: number; rx: number; points: number }> {
+async function apiSent(): Promise<{ tx: number; rx: number; points: number; dts: number[] }> {
   const code = readLabState(paths(cfg).labState)!.joinCodes!['1']!;
   const base = `http://127.0.0.1:${webPort}`;
   const j = await fetch(`${base}/api/join`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }), signal: AbortSignal.timeout(5000) });
@@ -79,7 +79,7 @@ async function apiSent(): Promise<{ tx: number; rx: number; points: number }> {
   if (r.status !== 200) throw new Error(`history: ${r.status} ${await r.text()}`);
   const body = (await r.json()) as HistoryResponse;
   const pts = body.series.at(-1)!.points;
-  return { tx: Math.round(pts.reduce((s, p) => s + p.txBps * p.dt, 0)), rx: Math.round(pts.reduce((s, p) => s + p.rxBps * p.dt, 0)), points: pts.length };
+  return { tx: Math.round(pts.reduce((s, p) => s + p.txBps * p.dt, 0)), rx: Math.round(pts.reduce((s, p) => s + p.rxBps * p.dt, 0)), points: pts.length, dts: pts.map((p) => p.dt) };
 }
 
 async function startHistoryAgent(): Promise<AgentProc> {
@@ -129,11 +129,14 @@ test('one-way UDP h1 -> h2: h1\'s tx and h2\'s rx hold the bytes sent (within AR
   assert.ok(d.h2tx < SLACK, `h2 tx ${d.h2tx}: the reverse direction`);
   // The running agent serves the same from memory at full resolution, to a student of group 1.
   await waitFor('the agent\'s web API', () => fetch(`http://127.0.0.1:${webPort}/api/session`).then((r) => r.ok), 30_000, 200);
-  const api = await apiSent();
-  console.log(`    GET /api/history (student, last 10 min): ${JSON.stringify(api)}`);
+  // Each scrape (every 1 s here) is a point: within the agent's first minutes more than 10 can only
+  // be full resolution (minute rollups would be 1-3). Waited for: the agent has run only a few
+  // seconds by now, and a Gauge reload leaves its page empty for up to one poll (nothing recorded).
+  const api = await waitFor('more than 10 points from the agent', async () => { const a = await apiSent(); return a.points > 10 ? a : undefined; }, 60_000, 1000);
+  console.log(`    GET /api/history (student, last 10 min): ${JSON.stringify({ ...api, dts: undefined })}`);
   assert.ok(api.tx >= SENT && api.tx <= SENT + SLACK, `API tx ${api.tx}`);
   assert.ok(api.rx < SLACK, `API rx ${api.rx}`);
-  assert.ok(api.points > 10, 'each scrape is a point');
+  assert.ok(api.dts.filter((dt) => dt < 60).length > 10, `full resolution: ${api.dts.join(' ')}`);
 });
 
 test('kill -9 of the agent: what was written stays; the restarted agent carries on the same series and counts what came after', async () => {
