@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { INFRA, loadConfig, paths, type Config } from './config.js';
 import { registerLabVerbs } from './cli-lab.js';
 import { registerHardwareVerbs, withDiscoveredDongles } from './cli-hardware.js';
+import { registerHistoryVerbs } from './cli-history.js';
+import { registerRecordVerbs } from './cli-record.js';
 import { DEFAULT_PRELOAD_DIR } from './docker/image-load.js';
 import { BOOT_FILE } from './appliance/boot-apply.js';
 
@@ -175,5 +177,7 @@ program.command('boot-config').description(`the settings on the SD card's boot p
 
 registerLabVerbs(program, cfg, action, log);
 registerHardwareVerbs(program, () => loadConfig(), action, log); // the config as written: the verbs run discovery themselves
+registerHistoryVerbs(program, cfg, action, log);
+registerRecordVerbs(program, cfg, action, log);
 
 await program.parseAsync(process.argv);
