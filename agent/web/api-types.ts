@@ -365,3 +365,12 @@ export interface HistoryResponse {
   until: number;
   series: (HistorySeriesView & { rawFrom?: number; points: HistoryPoint[] })[];
 }
+
+/** One bucket of the class's total: what all its lesson hosts received (rx) and sent (tx), per second; `t` its end. */
+export interface ClassTrafficPoint { t: number; rxBps: number; txBps: number; rxPps: number; txPps: number }
+
+/**
+ * GET /api/history/class?since=15m (no login, like /api/kiosk: totals only, no names): every lesson
+ * host of the running lab run added up, in buckets of `stepMs`. No lab running: `points` is []; no store: 503.
+ */
+export interface ClassTrafficView { since: number; until: number; stepMs: number; lab?: string; hosts: number; points: ClassTrafficPoint[] }
