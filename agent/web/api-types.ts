@@ -366,6 +366,13 @@ export interface HistoryResponse {
   series: (HistorySeriesView & { rawFrom?: number; points: HistoryPoint[] })[];
 }
 
+/**
+ * GET /api/history/group?since=15m (a student session): the HistoryResponse of every interface of the
+ * group's own hosts in this lab run (each incarnation its own series). `since` may be an ISO time (the
+ * last point the page has), so a live page fetches only what is new.
+ */
+export type HistoryGroupResponse = HistoryResponse;
+
 /** One bucket of the class's total: what all its lesson hosts received (rx) and sent (tx), per second; `t` its end. */
 export interface ClassTrafficPoint { t: number; rxBps: number; txBps: number; rxPps: number; txPps: number }
 

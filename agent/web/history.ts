@@ -2,6 +2,8 @@
 // GET /api/history/series (which series exist). A student sees its own group's hosts of the
 // running lab run only; the instructor any series, also of hosts, groups and labs long gone.
 // GET /api/history/class (no login: the kiosk): the running lab's total traffic, no names.
+// GET /api/history/group (a student: every interface of its group's hosts in one answer, for the
+// page's graphs; `since` may be the last point's time, so a live page asks only for what is new).
 import type { Context, Hono } from 'hono';
 import type { LabState } from '../lab/state.js';
 import { ownerLabel } from '../metrics/history-keys.js';
@@ -71,6 +73,26 @@ export function historyRoutes(app: Hono, r: HistoryRouteDeps): void {
       since, until: now, stepMs, ...(lab ? { lab } : {}),
       hosts: new Set(chosen.filter((s) => s.current).map((s) => s.key)).size,
       points: classTotal(data, since, now, stepMs),
+    }, 200, noStore);
+  });
+
+  app.get('/api/history/group', async (c) => {
+    if (!r.history) return err(c, 503, 'traffic history is not available here');
+    const s = r.student(c);
+    if (!s) return err(c, 401, 'join a group first');
+    const now = r.now();
+    let since: number;
+    try { since = Math.max(parseSince(c.req.query('since') ?? '15m', now), now - MAX_SPAN_MS); } catch (e) {
+      if (e instanceof HistoryQueryError) return err(c, 400, e.message);
+      throw e;
+    }
+    const token = `${s.st.lab}@${s.st.startedAt}`;
+    const chosen = r.history.list().filter((x) => ofGroup(x.owner, s.group, s.st.lab) && x.token === token).sort((a, b) => a.since - b.since);
+    const byId = new Map(chosen.map((x) => [x.id, x]));
+    const data = chosen.length ? await r.history.series(chosen.map((x) => x.id), since, now) : [];
+    return c.json<HistoryResponse>({
+      since, until: now,
+      series: data.map((d) => ({ ...seriesView(byId.get(d.info.id)!), ...(d.resolution.rawFrom !== undefined ? { rawFrom: d.resolution.rawFrom } : {}), points: d.points })),
     }, 200, noStore);
   });
 
