@@ -40,7 +40,7 @@ export function TrafficHistory({ onLoggedOut }: { onLoggedOut: () => void }) {
     ? { from: Math.max(chosen.since - MARGIN_MS, chosen.lastSeen - 86_400_000), to: chosen.lastSeen + MARGIN_MS } : undefined), [chosen?.id, chosen?.current, chosen?.lastSeen]);
   const live = useLiveHistory(chosen ? `/api/history?series=${encodeURIComponent(chosen.id)}` : null, rangeSeconds(range), fixed);
   const points = chosen ? live.series.get(chosen.id)?.points ?? [] : [];
-  const rangeLabel = fixed ? 'time it ran' : RANGES.find((r) => r.value === range)?.label ?? range;
+  const within = fixed ? 'while it ran' : `in the last ${RANGES.find((r) => r.value === range)?.label ?? range}`;
 
   if (unavailable) return null;
   const host = chosen ? hostName(chosen) : '';
@@ -70,7 +70,7 @@ export function TrafficHistory({ onLoggedOut }: { onLoggedOut: () => void }) {
           {chosen && (
             <>
               {live.error && <p class="i-error" role="alert">{live.error}</p>}
-              <InterfaceTraffic label={chosen.label} points={points} from={live.from} to={live.to} rangeLabel={rangeLabel} testid="history-graph" headingLevel={3} />
+              <InterfaceTraffic label={chosen.label} points={points} from={live.from} to={live.to} within={within} testid="history-graph" headingLevel={3} />
               <p class="i-th-dl">
                 Download {host}’s history (all its interfaces, the last 7 days):{' '}
                 <a href={`${base}&format=csv`} download data-testid="history-csv">CSV<span class="vh"> of {host}</span></a>{' · '}

@@ -86,17 +86,18 @@ export const lastPoint = (points: readonly HistoryPoint[]): HistoryPoint | undef
 
 /**
  * The text alternative of an interface's graph: the latest rates (from the interface's side), the
- * peaks in the range, and how old the latest point is when it is not fresh.
+ * peaks in the range (`within`: `in the last 15 min`, `while it ran`), and how old the latest
+ * point is when it is not fresh.
  */
-export function captionText(label: string, points: readonly HistoryPoint[], now: number, rangeLabel: string): string {
+export function captionText(label: string, points: readonly HistoryPoint[], now: number, within: string): string {
   const last = lastPoint(points);
-  if (!last) return `${label}: no traffic counted in the last ${rangeLabel}.`;
+  if (!last) return `${label}: no traffic counted ${within}.`;
   const peakTx = Math.max(...points.map((p) => p.txBps));
   const peakRx = Math.max(...points.map((p) => p.rxBps));
   const age = Math.round((now - last.t) / 1000);
   const when = age > 30 ? `${ago(age)} ago` : 'now';
   return `${label} ${when}: sent ${byteRate(last.txBps)} (${packetRate(last.txPps)}), received ${byteRate(last.rxBps)} (${packetRate(last.rxPps)}). ` +
-    `Peak in the last ${rangeLabel}: sent ${byteRate(peakTx)}, received ${byteRate(peakRx)}.`;
+    `Peak ${within}: sent ${byteRate(peakTx)}, received ${byteRate(peakRx)}.`;
 }
 
 /** A duration in seconds in words: `45 s`, `12 min`, `3 h`, `2 days`. */

@@ -7,10 +7,10 @@ import { ApiFailure, call, serverNow } from './api.js';
 import { Chart, Key } from './graph.js';
 import { captionText, lastPoint, mergePoints, toColumns } from './graph-data.js';
 
-export function InterfaceTraffic(props: { label: string; points: HistoryPoint[]; from: number; to: number; rangeLabel: string; testid?: string; headingLevel?: 3 | 4 }) {
+export function InterfaceTraffic(props: { label: string; points: HistoryPoint[]; from: number; to: number; within: string; testid?: string; headingLevel?: 3 | 4 }) {
   const bytes = useMemo(() => toColumns(props.points, 'bytes'), [props.points]);
   const packets = useMemo(() => toColumns(props.points, 'packets'), [props.points]);
-  const caption = captionText(props.label, props.points, props.to, props.rangeLabel);
+  const caption = captionText(props.label, props.points, serverNow(), props.within);
   const H = props.headingLevel === 3 ? 'h3' : 'h4';
   return (
     <figure class="g-fig" data-testid={props.testid}>

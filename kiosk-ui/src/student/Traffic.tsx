@@ -38,7 +38,7 @@ export function Traffic() {
         {list.map(([k, s]) => (
           <li key={k}>
             <h3 class="g-if mono">{s.label}</h3>
-            <InterfaceTraffic label={s.label} points={s.points} from={live.from} to={live.to} rangeLabel={rangeLabel} testid={`traffic-${s.label}`} />
+            <InterfaceTraffic label={s.label} points={s.points} from={live.from} to={live.to} within={`in the last ${rangeLabel}`} testid={`traffic-${s.label}`} />
           </li>
         ))}
       </ul>
