@@ -369,15 +369,18 @@ export interface HistoryResponse {
 /**
  * GET /api/history/group?since=15m (a student session): the HistoryResponse of every interface of the
  * group's own hosts in this lab run (each incarnation its own series). `since` may be an ISO time (the
- * last point the page has), so a live page fetches only what is new.
+ * last point the page has), so a live page fetches only what is new. No store: `unavailable` (not 503).
  */
-export type HistoryGroupResponse = HistoryResponse;
+export type HistoryGroupResponse = HistoryResponse & { unavailable?: true };
+
+/** GET /api/history/status (no login): whether this appliance keeps traffic history (the other routes answer 503, or `unavailable`, without). */
+export interface HistoryStatusView { available: boolean }
 
 /** One bucket of the class's total: what all its lesson hosts received (rx) and sent (tx), per second; `t` its end. */
 export interface ClassTrafficPoint { t: number; rxBps: number; txBps: number; rxPps: number; txPps: number }
 
 /**
  * GET /api/history/class?since=15m (no login, like /api/kiosk: totals only, no names): every lesson
- * host of the running lab run added up, in buckets of `stepMs`. No lab running: `points` is []; no store: 503.
+ * host of the running lab run added up, in buckets of `stepMs`. No lab running: `points` is []; no store: `unavailable`.
  */
-export interface ClassTrafficView { since: number; until: number; stepMs: number; lab?: string; hosts: number; points: ClassTrafficPoint[] }
+export interface ClassTrafficView { since: number; until: number; stepMs: number; lab?: string; hosts: number; points: ClassTrafficPoint[]; unavailable?: true }

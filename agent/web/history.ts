@@ -9,7 +9,7 @@ import type { LabState } from '../lab/state.js';
 import { ownerLabel } from '../metrics/history-keys.js';
 import { HistoryQueryError, matches, ofGroup, parseSince, parseTarget, toCsv } from '../metrics/history-query.js';
 import type { HistoryReader, SeriesSummary } from '../metrics/history-store.js';
-import type { ApiError, ClassTrafficView, HistoryResponse, HistorySeriesList, HistorySeriesView } from './api-types.js';
+import type { ApiError, ClassTrafficView, HistoryGroupResponse, HistoryResponse, HistoryStatusView, HistorySeriesList, HistorySeriesView } from './api-types.js';
 import { bucketMs, classTotal } from './history-total.js';
 
 export interface HistoryRouteDeps {
@@ -54,9 +54,12 @@ export function historyRoutes(app: Hono, r: HistoryRouteDeps): void {
     return c.json<HistorySeriesList>({ series: r.history.list().filter(may).map(seriesView) }, 200, noStore);
   });
 
+  // Whether there is a store, without an error status (a page without history keeps its console clean).
+  app.get('/api/history/status', (c) => c.json<HistoryStatusView>({ available: r.history !== undefined }, 200, noStore));
+
   app.get('/api/history/class', async (c) => {
-    if (!r.history) return err(c, 503, 'traffic history is not available here');
     const now = r.now();
+    if (!r.history) return c.json<ClassTrafficView>({ since: now, until: now, stepMs: 0, hosts: 0, points: [], unavailable: true }, 200, noStore);
     let since: number;
     try { since = Math.max(parseSince(c.req.query('since') ?? '15m', now), now - CLASS_SPAN_MS); } catch (e) {
       if (e instanceof HistoryQueryError) return err(c, 400, e.message);
@@ -77,10 +80,10 @@ export function historyRoutes(app: Hono, r: HistoryRouteDeps): void {
   });
 
   app.get('/api/history/group', async (c) => {
-    if (!r.history) return err(c, 503, 'traffic history is not available here');
     const s = r.student(c);
     if (!s) return err(c, 401, 'join a group first');
     const now = r.now();
+    if (!r.history) return c.json<HistoryGroupResponse>({ since: now, until: now, series: [], unavailable: true }, 200, noStore);
     let since: number;
     try { since = Math.max(parseSince(c.req.query('since') ?? '15m', now), now - MAX_SPAN_MS); } catch (e) {
       if (e instanceof HistoryQueryError) return err(c, 400, e.message);
@@ -90,7 +93,7 @@ export function historyRoutes(app: Hono, r: HistoryRouteDeps): void {
     const chosen = r.history.list().filter((x) => ofGroup(x.owner, s.group, s.st.lab) && x.token === token).sort((a, b) => a.since - b.since);
     const byId = new Map(chosen.map((x) => [x.id, x]));
     const data = chosen.length ? await r.history.series(chosen.map((x) => x.id), since, now) : [];
-    return c.json<HistoryResponse>({
+    return c.json<HistoryGroupResponse>({
       since, until: now,
       series: data.map((d) => ({ ...seriesView(byId.get(d.info.id)!), ...(d.resolution.rawFrom !== undefined ? { rawFrom: d.resolution.rawFrom } : {}), points: d.points })),
     }, 200, noStore);

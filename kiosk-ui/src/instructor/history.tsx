@@ -2,7 +2,7 @@
 // send before it was reset?"): a picker of series (running first, then past ones with when they
 // ran), the graph (live for a running one), and the host's whole history as CSV or JSON.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { HistorySeriesList, HistorySeriesView } from '../../../agent/web/api-types.js';
+import type { HistorySeriesList, HistorySeriesView, HistoryStatusView } from '../../../agent/web/api-types.js';
 import { ApiFailure, call } from '../shared/api.js';
 import { RANGES, DEFAULT_RANGE, hostName, hostQuery, pickList, rangeSeconds } from '../shared/graph-data.js';
 import { InterfaceTraffic, useLiveHistory } from '../shared/traffic.js';
@@ -22,14 +22,20 @@ export function TrafficHistory({ onLoggedOut }: { onLoggedOut: () => void }) {
 
   useEffect(() => {
     let dead = false;
+    let t: ReturnType<typeof setInterval> | undefined;
     const load = () => call<HistorySeriesList>('GET', '/api/history/series').then((l) => { if (!dead) { setSeries(l.series); setProblem(null); } }, (e: unknown) => {
       if (dead) return;
       if (e instanceof ApiFailure && e.status === 401) { onLoggedOut(); return; }
       if (e instanceof ApiFailure && e.status === 503) { setUnavailable(true); return; }
       setProblem(e instanceof Error ? e.message : String(e));
     });
-    void load();
-    const t = setInterval(() => void load(), LIST_MS);
+    // Asked first, so an appliance without history gets no failing requests (and the console stays clean).
+    call<HistoryStatusView>('GET', '/api/history/status').then((st) => {
+      if (dead) return;
+      if (!st.available) { setUnavailable(true); return; }
+      void load();
+      t = setInterval(() => void load(), LIST_MS);
+    }, () => { if (!dead) setUnavailable(true); });
     return () => { dead = true; clearInterval(t); };
   }, []);
 

@@ -106,9 +106,14 @@ function ClassTraffic() {
   const [v, setV] = useState<ClassTrafficView | null>(null);
   useEffect(() => {
     let dead = false;
-    const load = () => call<ClassTrafficView>('GET', '/api/history/class?since=15m').then((x) => { if (!dead) setV(x); }, () => { if (!dead) setV(null); });
+    let t: ReturnType<typeof setInterval> | undefined;
+    const load = () => call<ClassTrafficView>('GET', '/api/history/class?since=15m').then((x) => {
+      if (dead) return;
+      setV(x);
+      if (x.unavailable) clearInterval(t); // no history on this appliance: stop asking
+    }, () => { if (!dead) setV(null); });
     void load();
-    const t = setInterval(() => void load(), TRAFFIC_MS);
+    t = setInterval(() => void load(), TRAFFIC_MS);
     return () => { dead = true; clearInterval(t); };
   }, []);
   if (!v || v.points.length < 2) return null;

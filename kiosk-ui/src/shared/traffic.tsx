@@ -60,8 +60,9 @@ export function useLiveHistory(path: string | null, rangeS: number, fixed?: { fr
         ? `since=${new Date(fixed.from).toISOString()}&until=${new Date(fixed.to).toISOString()}`
         : first ? `since=${rangeS}s` : `since=${new Date(newest.current!).toISOString()}`;
       try {
-        const r = await call<HistoryResponse>('GET', `${path}${sep}${q}`);
+        const r = await call<HistoryResponse & { unavailable?: true }>('GET', `${path}${sep}${q}`);
         if (dead) return;
+        if (r.unavailable) { setState((x) => ({ ...x, loaded: true, unavailable: true })); return; }
         const to = fixed ? fixed.to : r.until;
         const from = fixed ? fixed.from : to - rangeS * 1000;
         setState((s) => {
