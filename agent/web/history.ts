@@ -8,7 +8,7 @@ import type { Context, Hono } from 'hono';
 import type { LabState } from '../lab/state.js';
 import { ownerLabel } from '../metrics/history-keys.js';
 import { HistoryQueryError, matches, ofGroup, parseSince, parseTarget, toCsv } from '../metrics/history-query.js';
-import type { HistoryReader, SeriesSummary } from '../metrics/history-store.js';
+import type { HistoryReader, SeriesData, SeriesSummary } from '../metrics/history-store.js';
 import type { ApiError, ClassTrafficView, HistoryGroupResponse, HistoryResponse, HistoryStatusView, HistorySeriesList, HistorySeriesView } from './api-types.js';
 import { bucketMs, classTotal } from './history-total.js';
 
@@ -24,6 +24,10 @@ const noStore = { 'Cache-Control': 'no-store' };
 const MAX_SPAN_MS = 7 * 86_400_000;
 /** The class total (kiosk) covers at most this. */
 const CLASS_SPAN_MS = 3_600_000;
+/** The live pages' window: what the shared read below covers. */
+const RECENT_MS = 3_600_000;
+/** How long one read of the last hour serves every live page (a scrape comes every 5 s). */
+const SHARED_READ_MS = 2000;
 
 /** A file name for a download: `history-g3-h2.eth0.csv` (only letters, digits, `.`, `_`, `-`). */
 export const downloadName = (what: string, ext: 'csv' | 'json') =>
@@ -57,6 +61,22 @@ export function historyRoutes(app: Hono, r: HistoryRouteDeps): void {
   // Whether there is a store, without an error status (a page without history keeps its console clean).
   app.get('/api/history/status', (c) => c.json<HistoryStatusView>({ available: r.history !== undefined }, 200, noStore));
 
+  // Every student page polls every 5 s, and the kiosk every 10 s: one read of the last hour of every
+  // recent series (the store parses the segment being written on each read) serves them all for 2 s.
+  let shared: { at: number; data: Promise<SeriesData[]> } | undefined;
+  const pointsSince = async (history: HistoryReader, ids: readonly string[], since: number, now: number): Promise<SeriesData[]> => {
+    if (!ids.length) return [];
+    if (since < now - RECENT_MS) return history.series(ids, since, now);
+    if (!shared || now - shared.at > SHARED_READ_MS || now < shared.at) {
+      const recent = history.list().filter((x) => x.lastSeen >= now - RECENT_MS).map((x) => x.id);
+      const read = { at: now, data: history.series(recent, now - RECENT_MS, now) };
+      read.data.catch(() => { if (shared === read) shared = undefined; });
+      shared = read;
+    }
+    const want = new Set(ids);
+    return (await shared.data).filter((d) => want.has(d.info.id)).map((d) => ({ ...d, points: d.points.filter((p) => p.t > since) }));
+  };
+
   app.get('/api/history/class', async (c) => {
     const now = r.now();
     if (!r.history) return c.json<ClassTrafficView>({ since: now, until: now, stepMs: 0, hosts: 0, points: [], unavailable: true }, 200, noStore);
@@ -71,7 +91,7 @@ export function historyRoutes(app: Hono, r: HistoryRouteDeps): void {
     const runs = new Set(all.filter((s) => s.current).map((s) => s.token));
     const chosen = all.filter((s) => runs.has(s.token));
     const lab = chosen[0]?.owner.kind === 'host' ? chosen[0].owner.lab : undefined;
-    const data = chosen.length ? await r.history.series(chosen.map((s) => s.id), since, now) : [];
+    const data = await pointsSince(r.history, chosen.map((s) => s.id), since, now);
     return c.json<ClassTrafficView>({
       since, until: now, stepMs, ...(lab ? { lab } : {}),
       hosts: new Set(chosen.filter((s) => s.current).map((s) => s.key)).size,
@@ -92,7 +112,7 @@ export function historyRoutes(app: Hono, r: HistoryRouteDeps): void {
     const token = `${s.st.lab}@${s.st.startedAt}`;
     const chosen = r.history.list().filter((x) => ofGroup(x.owner, s.group, s.st.lab) && x.token === token).sort((a, b) => a.since - b.since);
     const byId = new Map(chosen.map((x) => [x.id, x]));
-    const data = chosen.length ? await r.history.series(chosen.map((x) => x.id), since, now) : [];
+    const data = await pointsSince(r.history, chosen.map((x) => x.id), since, now);
     return c.json<HistoryGroupResponse>({
       since, until: now,
       series: data.map((d) => ({ ...seriesView(byId.get(d.info.id)!), ...(d.resolution.rawFrom !== undefined ? { rawFrom: d.resolution.rawFrom } : {}), points: d.points })),

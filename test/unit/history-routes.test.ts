@@ -28,11 +28,12 @@ const PASSWORD = 'correct horse battery';
 const HOST = 'dovelab.local';
 const passwordHash = hashPassword(PASSWORD);
 
-interface World { web: WebApp; st: LabState; now: number }
+interface World { web: WebApp; st: LabState; now: number; reads: () => number }
 
 async function withWeb(fn: (w: World) => Promise<void>, withStore = true): Promise<void> {
   const t = tempConfig();
   let web: WebApp | undefined;
+  let reads = 0;
   try {
     t.cfg.web.instructor_password_hash = await passwordHash;
     const ctx = new FakeWorld().context(t.cfg);
@@ -59,9 +60,10 @@ async function withWeb(fn: (w: World) => Promise<void>, withStore = true): Promi
       cfg: t.cfg, lab: ctx, now: () => now, secret: Buffer.alloc(32, 5), log: () => {}, uiDir: join(t.dir, 'ui'),
       ipv4: () => '192.0.2.10', faucetStatus: async () => ({ hashes: [], loadError: false, applied: true, dpUp: {}, warmStarts: 0, coldStarts: 0 }),
       diskUsed: async () => 0.5, clientIp: () => '198.51.100.99',
-      ...(withStore ? { history: store } : {}),
+      // The store behind a counter of its reads.
+      ...(withStore ? { history: { list: () => store.list(), series: (ids: readonly string[], a: number, b?: number) => { reads++; return store.series(ids, a, b); } } } : {}),
     });
-    await fn({ web, st: state, now });
+    await fn({ web, st: state, now, reads: () => reads });
   } finally {
     await web?.close();
     t.done();
@@ -98,6 +100,17 @@ test('class: no login; the running run\'s hosts added up per bucket (not the pas
   assert.ok(v.points.every((p) => p.txBps === 300), JSON.stringify(v.points));
   assert.not.ok(JSON.stringify(v).includes('h1'), 'no host names');
   assert.equal(await (await get(w, '/api/history/status')).json() as HistoryStatusView, { available: true });
+}));
+
+test('live pages share one read of the last hour (within 2 s); a range beyond the hour reads the store itself', () => withWeb(async (w) => {
+  const [g1, g2] = [await joinGroup(w, 1), await joinGroup(w, 2)];
+  for (const c of [g1, g2, g1]) assert.is((await get(w, '/api/history/group?since=15m', c)).status, 200);
+  assert.is((await get(w, '/api/history/class')).status, 200);
+  assert.is(w.reads(), 1, 'one read for three pages and the kiosk');
+  const g2pts = (await (await get(w, '/api/history/group?since=15m', g2)).json()) as HistoryGroupResponse;
+  assert.ok(g2pts.series.find((s) => s.label.startsWith('g2-h2'))!.points.every((p) => p.txBps === 100), 'each group its own points');
+  assert.is((await get(w, '/api/history/group?since=6h', g1)).status, 200);
+  assert.is(w.reads(), 2);
 }));
 
 test('without a store: status says so, group and class answer `unavailable` (no error status); the old routes 503', () => withWeb(async (w) => {

@@ -10,7 +10,6 @@ export function Traffic() {
   const [range, setRange] = useState(DEFAULT_RANGE);
   const live = useLiveHistory('/api/history/group', rangeSeconds(range));
   const rangeLabel = RANGES.find((r) => r.value === range)?.label ?? range;
-  if (live.unavailable) return null;
   // One graph per interface: a host reset starts a new series of the same interface; draw them as one.
   const byKey = new Map<string, { label: string; points: HistoryPoint[] }>();
   for (const [id, s] of live.series) {
@@ -24,16 +23,18 @@ export function Traffic() {
     <section id="traffic" class="card" aria-labelledby="traffic-h" data-testid="traffic">
       <div class="section-head">
         <h2 id="traffic-h" class="section-h">Traffic</h2>
-        <label class="g-range">Show the last{' '}
+        {!live.unavailable && <label class="g-range">Show the last{' '}
           <select value={range} onChange={(e) => setRange((e.currentTarget as HTMLSelectElement).value)}>
             {RANGES.map((r) => <option key={r.value} value={r.value}>{r.label}</option>)}
           </select>
-        </label>
+        </label>}
       </div>
-      <p class="help">What each interface of your hosts sent and received, counted by the switch every few seconds.</p>
+      {live.unavailable
+        ? <p class="help">This appliance keeps no traffic history, so there are no graphs here.</p>
+        : <p class="help">What each interface of your hosts sent and received, counted by the switch every few seconds.</p>}
       {live.error && <p class="error" role="alert">{live.error}</p>}
       {!live.loaded && <p role="status">Loading…</p>}
-      {live.loaded && !list.length && !live.error && <p class="muted">No traffic counted yet: the graphs appear once the switch has counted your hosts (a few seconds after the lesson starts).</p>}
+      {live.loaded && !list.length && !live.error && !live.unavailable && <p class="muted">No traffic counted yet: the graphs appear once the switch has counted your hosts (a few seconds after the lesson starts).</p>}
       <ul class="g-list">
         {list.map(([k, s]) => (
           <li key={k}>
