@@ -156,11 +156,16 @@ async function asInstructor(size: keyof typeof VIEWPORTS): Promise<{ page: Page;
 }
 
 test('student, phone: a graph per interface of its own hosts, drawn, with the rates in the caption; not the other group\'s', async () => {
-  const { page, problems } = await asStudent('phone', 1);
+  const { page, problems } = await openPage('phone');
+  const chunks: string[] = [];
+  page.on('request', (r) => { if (/\/assets\/uplot-chart-/.test(r.url())) chunks.push(r.url()); });
+  await page.goto(`${base}/?code=${st.joinCodes!['1']}`);
   const section = page.getByTestId('traffic');
-  await section.scrollIntoViewIfNeeded();
   const client = page.getByTestId('traffic-g1-client.eth0');
-  await client.waitFor({ timeout: 15_000 });
+  // The captions come with the data; uPlot only once a graph is in view (the section is far below on a phone).
+  await client.getByTestId('graph-caption').waitFor({ timeout: 15_000 });
+  assert.equal(chunks, [], 'uPlot not loaded before a graph is in view');
+  await section.scrollIntoViewIfNeeded();
   assert.match(await client.getByTestId('graph-caption').innerText(),
     'g1-client.eth0 now: sent 1.25 kB/s (2 packets/s), received 500 B/s (1 packet/s). Peak in the last 15 min: sent 1.25 kB/s, received 500 B/s.');
   // g1-web: its reset 5 minutes ago started a new series; the page draws both as one interface.
@@ -175,6 +180,7 @@ test('student, phone: a graph per interface of its own hosts, drawn, with the ra
   assert.ok(await pixelsOf(page, chart, TX) > 50, 'the tx line is drawn');
   // Control: a box without the line's colour counts none (the check can fail).
   assert.is(await pixelsOf(page, chart, [0xff, 0x00, 0xff]), 0);
+  assert.is(chunks.length, 1, 'the uPlot chunk, once for all graphs');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `no sideways scrolling on a phone (page is ${width} px wide)`);
   await screenshot(page, 'graphs-student-phone');
