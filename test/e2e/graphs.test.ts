@@ -303,6 +303,9 @@ test('kiosk 800×480: the class traffic line, the total rate in words, no scroll
   await box.waitFor({ timeout: 15_000 });
   // What the class's hosts send now: 1250 + 250 B/s (the webs send nothing since g1-web's reset).
   assert.match((await box.textContent())!, /^Class traffic 1\.5 kB\/s · peak 1\.8 kB\/s in 15 min$/);
+  // The groups' progress comes first: the traffic row is below the last group.
+  const [lastGroup, row] = await page.evaluate(() => [Math.max(...[...document.querySelectorAll('.k-g')].map((e) => e.getBoundingClientRect().bottom)), document.querySelector('.k-traffic')!.getBoundingClientRect().top]);
+  assert.ok(lastGroup! <= row!, `groups end at ${lastGroup}, the traffic row starts at ${row}`);
   assert.ok(Number(await box.locator('svg').getAttribute('data-points')) >= 50, 'about a point per 15 s');
   assert.ok(await box.locator('path').getAttribute('d'));
   const overflow = await page.evaluate(() => document.documentElement.scrollHeight > innerHeight || document.documentElement.scrollWidth > innerWidth);

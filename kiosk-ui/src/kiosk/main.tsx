@@ -123,8 +123,8 @@ function ClassTraffic() {
   const peak = Math.max(...values);
   return (
     <section class="k-traffic" aria-label="Class traffic" data-testid="class-traffic">
-      <p class="k-traffic-text"><span class="k-traffic-h">Class traffic</span> <b>{byteRate(now)}</b> <span class="k-traffic-peak">· peak {byteRate(peak)} in 15 min</span></p>
-      <Sparkline values={values} width={440} height={44} color="#4fb0ff" floor={1000} class="k-spark" stretch />
+      <p class="k-traffic-text"><span class="k-traffic-h">Class traffic</span> <b>{byteRate(now)}</b><span class="vh"> · peak {byteRate(peak)} in 15 min</span></p>
+      <Sparkline values={values} width={300} height={30} color="#4fb0ff" floor={1000} class="k-spark" stretch />
     </section>
   );
 }
