@@ -386,3 +386,22 @@ export interface ClassRecordRowView {
  * tasks; GET /api/instructor/record.csv gives the same as CSV.
  */
 export interface ClassRecordView { lab: string; startedAt: string; updatedAt: string; groups: number; rows: ClassRecordRowView[] }
+
+/**
+ * GET /api/history/group?since=15m (a student session): the HistoryResponse of every interface of the
+ * group's own hosts in this lab run (each incarnation its own series). `since` may be an ISO time (the
+ * last point the page has), so a live page fetches only what is new. No store: `unavailable` (not 503).
+ */
+export type HistoryGroupResponse = HistoryResponse & { unavailable?: true };
+
+/** GET /api/history/status (no login): whether this appliance keeps traffic history (the other routes answer 503, or `unavailable`, without). */
+export interface HistoryStatusView { available: boolean }
+
+/** One bucket of the class's total: what all its lesson hosts received (rx) and sent (tx), per second; `t` its end. */
+export interface ClassTrafficPoint { t: number; rxBps: number; txBps: number; rxPps: number; txPps: number }
+
+/**
+ * GET /api/history/class?since=15m (no login, like /api/kiosk: totals only, no names): every lesson
+ * host of the running lab run added up, in buckets of `stepMs`. No lab running: `points` is []; no store: `unavailable`.
+ */
+export interface ClassTrafficView { since: number; until: number; stepMs: number; lab?: string; hosts: number; points: ClassTrafficPoint[]; unavailable?: true }
