@@ -69,10 +69,13 @@ test('/metrics of the running agent names the lab, its checks, reconciles, Fauce
     assert.equal(v('dovelab_metrics_source_up', { source: 'acl_hits' }), [1]);
     console.log(`    /metrics: ${got.text.length} bytes; web-only drop rule on g1-web-eth0: ${v('dovelab_acl_rule_packets_total', { acl: 'web-only', rule: '2', port: 'g1-web-eth0' })} packets; `
       + `checks timed: ${countOf(got.text, 'dovelab_check_duration_seconds')}; reloads: ${JSON.stringify(pick(got.s, 'dovelab_faucet_reloads_total').map((x) => [x.labels.kind, x.value]))}`);
+    // Gauge reloads with Faucet (the ACL switch above) and its page has no ports until its next poll (1-5 s).
     for (const [page, name] of [['faucet', 'faucet_config_hash_info'], ['gauge', 'of_port_rx_packets']]) {
-      const r = await fetch(`http://127.0.0.1:${PORT}/metrics/${page}`, { signal: AbortSignal.timeout(10_000) });
-      assert.is(r.status, 200, page);
-      assert.match(await r.text(), new RegExp(`^${name}\\{`, 'm'), page);
+      await waitFor(`/metrics/${page} passed on with ${name}`, async () => {
+        const r = await fetch(`http://127.0.0.1:${PORT}/metrics/${page}`, { signal: AbortSignal.timeout(10_000) });
+        assert.is(r.status, 200, page);
+        return new RegExp(`^${name}\\{`, 'm').test(await r.text());
+      }, 20_000, 500);
     }
   } finally {
     await agent.stop();
