@@ -98,8 +98,7 @@ async function pathIs(host: string, to: string, expected: string[]): Promise<voi
 async function withLab(name: string, body: (lab: Lab) => Promise<void>): Promise<void> {
   const t0 = Date.now();
   const lab = await importLab(name);
-  await up(lab);
-  try { await body(lab); } finally {
+  try { await up(lab); await body(lab); } finally {
     await down();
     console.log(`    ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s from import to down`);
   }
