@@ -4,24 +4,16 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { INFRA, loadConfig, paths, type Config } from './config.js';
-import { dockerClient } from './docker/client.js';
-import { ensureDockerd } from './docker/engine.js';
-import { buildImages } from './docker/images.js';
-import { buildArchImages } from './docker/images-arch.js';
-import { DEFAULT_PRELOAD_DIR, loadPreloadedImages } from './docker/image-load.js';
-import { doctor } from './doctor.js';
-import { simDown, simPlug, simStatus, simUnplug, simUp } from './hardware/sim/world.js';
-import { labContext } from './context.js';
 import { registerLabVerbs } from './cli-lab.js';
-import { infraDown, infraStatus, infraUp } from './lab/infra.js';
-import { desiredOf, labUp } from './lab/service.js';
-import { labSummary } from './lab/summary.js';
-import { containerState, execIn } from './docker/client.js';
-import { vsctlVia } from './net/ovs-exec.js';
-import { hashPassword } from './web/instructor-auth.js';
 import { registerHardwareVerbs, withDiscoveredDongles } from './cli-hardware.js';
-import { doctorOffline } from './doctor-offline.js';
-import { applyBootConfig, BOOT_FILE } from './appliance/boot-apply.js';
+import { registerHistoryVerbs } from './cli-history.js';
+import { registerRecordVerbs } from './cli-record.js';
+import { DEFAULT_PRELOAD_DIR } from './docker/image-load.js';
+import { BOOT_FILE } from './appliance/boot-apply.js';
+
+// Verbs load what they use when they run (Docker's client, image builds, the web's crypto): a CLI call stays small.
+const docker = () => import('./docker/client.js');
+const dockerClient = async () => (await docker()).dockerClient();
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => console.log(s);
@@ -44,7 +36,7 @@ const program = new Command('dovelab').description('Dovelab: lab hosts wired thr
 program.command('engine').description('the Docker engine').command('start')
   .description('start dockerd in the background when none answers, and wait for it')
   .action(action(async () => {
-    const r = await ensureDockerd(dockerClient(), cfg().logDir, log);
+    const r = await (await import('./docker/engine.js')).ensureDockerd(await dockerClient(), cfg().logDir, log);
     log(r.started ? `dockerd started (${r.waitedMs} ms)` : 'dockerd already answering');
   }));
 
@@ -54,11 +46,11 @@ images.command('build').option('--force', 'rebuild even when up to date').argume
   .option('--out <dir>', 'with --arch: where the tars go (default dist/<arch>/images)')
   .action(action(async (names: string[], o: { force?: boolean; arch?: string; out?: string }) => {
     if (o.arch) {
-      const r = await buildArchImages(join(ROOT, 'image-build/images'), { arch: o.arch, outDir: resolve(o.out ?? join(ROOT, 'dist', o.arch, 'images')), force: o.force, only: names, log });
+      const r = await (await import('./docker/images-arch.js')).buildArchImages(join(ROOT, 'image-build/images'), { arch: o.arch, outDir: resolve(o.out ?? join(ROOT, 'dist', o.arch, 'images')), force: o.force, only: names, log });
       log(`${o.arch}: ${r.filter((x) => x.built).length} built, ${r.filter((x) => !x.built).length} up to date`);
       return;
     }
-    await buildImages(dockerClient(), join(ROOT, 'image-build/images'), { force: o.force, only: names, log });
+    await (await import('./docker/images.js')).buildImages(await dockerClient(), join(ROOT, 'image-build/images'), { force: o.force, only: names, log });
   }));
 images.command('load').description('docker load the image tars of a manifest.json (first boot on the Pi), each checked by size and sha256')
   .option('--dir <dir>', 'where manifest.json and the tars are', DEFAULT_PRELOAD_DIR)
@@ -66,7 +58,8 @@ images.command('load').description('docker load the image tars of a manifest.jso
   .action(action(async (o: { dir: string; deadline: string }) => {
     const seconds = Number(o.deadline);
     if (!(seconds > 0)) throw new Error(`--deadline ${o.deadline}: a number of seconds above 0`);
-    const r = await loadPreloadedImages(dockerClient(), resolve(o.dir), { deadlineMs: seconds * 1000, log });
+    const { loadPreloadedImages } = await import('./docker/image-load.js');
+    const r = await loadPreloadedImages(await dockerClient(), resolve(o.dir), { deadlineMs: seconds * 1000, log });
     const failed = r.filter((x) => x.status === 'failed');
     log(`${r.filter((x) => x.status === 'loaded').length} loaded, ${r.filter((x) => x.status === 'present').length} already there, ${failed.length} failed`);
     return failed.length ? 1 : 0;
@@ -74,12 +67,12 @@ images.command('load').description('docker load the image tars of a manifest.jso
 
 const infra = program.command('infra').description('the OVS, Faucet and Gauge containers and the bridge');
 infra.command('up').action(action(async () => {
-  const r = await infraUp(cfg(), dockerClient(), log);
+  const r = await (await import('./lab/infra.js')).infraUp(cfg(), await dockerClient(), log);
   log(`infra up: datapath ${r.datapath}, dp_status 1 after ${(r.msToDpUp / 1000).toFixed(1)} s`);
 }));
-infra.command('down').action(action(async () => { await infraDown(cfg(), dockerClient(), log); }));
+infra.command('down').action(action(async () => { await (await import('./lab/infra.js')).infraDown(cfg(), await dockerClient(), log); }));
 infra.command('status').option('--json').action(action(async (o: { json?: boolean }) => {
-  const s = await infraStatus(cfg(), dockerClient());
+  const s = await (await import('./lab/infra.js')).infraStatus(cfg(), await dockerClient());
   if (o.json) { log(JSON.stringify(s, null, 2)); return; }
   log(`dockerd: ${s.docker ? 'answering' : 'NOT answering'}`);
   for (const [k, v] of Object.entries(s.containers)) log(`${k.padEnd(7)} ${v}`);
@@ -92,17 +85,19 @@ infra.command('status').option('--json').action(action(async (o: { json?: boolea
 const sim = program.command('sim').description('the sim world: school network, dongles up0/mir0, capture netns');
 /** ovs-vsctl when the OVS container runs (the training switch needs it), else undefined. */
 const ovsIfRunning = async () => {
-  const docker = dockerClient();
-  return (await containerState(docker, INFRA.ovs).catch(() => undefined))?.State.Running ? vsctlVia(docker) : undefined;
+  const { containerState, dockerClient: client } = await docker();
+  const d = client();
+  return (await containerState(d, INFRA.ovs).catch(() => undefined))?.State.Running ? (await import('./net/ovs-exec.js')).vsctlVia(d) : undefined;
 };
-sim.command('up').action(action(async () => { await simUp(cfg().runDir, log, await ovsIfRunning()); }));
-sim.command('down').action(action(async () => { await simDown(cfg().runDir, log, await ovsIfRunning()); }));
+const world = () => import('./hardware/sim/world.js');
+sim.command('up').action(action(async () => { await (await world()).simUp(cfg().runDir, log, await ovsIfRunning()); }));
+sim.command('down').action(action(async () => { await (await world()).simDown(cfg().runDir, log, await ovsIfRunning()); }));
 sim.command('unplug').description('pull a sim dongle (its veth pair goes), as a USB dongle is pulled').argument('<dongle>', 'up0, up1 or mir0')
-  .action(action(async (name: string) => { await simUnplug(cfg().runDir, name, log); }));
+  .action(action(async (name: string) => { await (await world()).simUnplug(cfg().runDir, name, log); }));
 sim.command('plug').description('plug a sim dongle back in (kernel defaults, link down), as a USB dongle arrives').argument('<dongle>', 'up0, up1 or mir0')
-  .action(action(async (name: string) => { await simPlug(cfg().runDir, name, log, await ovsIfRunning()); }));
+  .action(action(async (name: string) => { await (await world()).simPlug(cfg().runDir, name, log, await ovsIfRunning()); }));
 sim.command('status').option('--json').action(action(async (o: { json?: boolean }) => {
-  const s = await simStatus(cfg().runDir);
+  const s = await (await world()).simStatus(cfg().runDir);
   log(o.json ? JSON.stringify(s, null, 2) : s.up ? `sim world up; ${s.leases.length} DHCP leases` : `sim world incomplete: missing ${s.missing.join(', ')}`);
   return s.up ? 0 : 1;
 }));
@@ -110,8 +105,8 @@ sim.command('status').option('--json').action(action(async (o: { json?: boolean 
 program.command('doctor').description('check dockerd, images, OVS, Faucet, datapath, kernel features')
   .option('--json').option('--offline', 'only what needs no dockerd, network or running kernel (an image being built); lists what it skipped')
   .action(action(async (o: { json?: boolean; offline?: boolean }) => {
-    const offline = o.offline ? await doctorOffline() : undefined;
-    const checks = offline ? offline.checks : await doctor(cfg(), dockerClient());
+    const offline = o.offline ? await (await import('./doctor-offline.js')).doctorOffline() : undefined;
+    const checks = offline ? offline.checks : await (await import('./doctor.js')).doctor(cfg(), await dockerClient());
     if (offline && !o.json) for (const s of offline.skipped) log(`skip ${s}`);
     if (o.json) log(JSON.stringify(checks, null, 2));
     else for (const c of checks) log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${!c.ok && c.fix ? `\n       fix: ${c.fix}` : ''}`);
@@ -125,7 +120,11 @@ program.command('doctor').description('check dockerd, images, OVS, Faucet, datap
 program.command('demo').description('infra + sim world + two hosts that ping through Faucet')
   .action(action(async () => {
     const c = cfg();
-    const docker = dockerClient();
+    const docker = await dockerClient();
+    const [{ execIn }, { ensureDockerd }, { buildImages }, { infraUp }, { simUp }, { vsctlVia }, { labContext }, { desiredOf, labUp }, { labSummary }] = await Promise.all([
+      import('./docker/client.js'), import('./docker/engine.js'), import('./docker/images.js'), import('./lab/infra.js'), world(), import('./net/ovs-exec.js'),
+      import('./context.js'), import('./lab/service.js'), import('./lab/summary.js'),
+    ]);
     await ensureDockerd(docker, c.logDir, log);
     await buildImages(docker, join(ROOT, 'image-build/images'), { log });
     const r = await infraUp(c, docker, log);
@@ -162,7 +161,7 @@ program.command('web').description('the web UI').command('password')
     const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
     if (password.length < 8) throw new Error('the password needs at least 8 characters (read from stdin)');
     console.error(`put this line under \`web:\` in ${process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml'}, then restart the agent:`);
-    log(`  instructor_password_hash: '${await hashPassword(password)}'`);
+    log(`  instructor_password_hash: '${await (await import('./web/instructor-auth.js')).hashPassword(password)}'`);
   }));
 
 program.command('boot-config').description(`the settings on the SD card's boot partition (${BOOT_FILE})`).command('apply')
@@ -170,7 +169,7 @@ program.command('boot-config').description(`the settings on the SD card's boot p
   .option('--file <path>', `the boot file (default: ${BOOT_FILE}, under --root)`)
   .option('--root <dir>', 'write every file under this directory instead of /')
   .action(action(async (o: { file?: string; root?: string }) => {
-    const r = await applyBootConfig({ file: o.file, root: o.root, log });
+    const r = await (await import('./appliance/boot-apply.js')).applyBootConfig({ file: o.file, root: o.root, log });
     if (!r.found) { log(r.notes.join('\n')); return 0; }
     log(r.changed.length || r.removed.length ? `applied ${r.file}: ${[...r.changed, ...r.removed.map((p) => `${p} (removed)`)].join(', ')}` : `${r.file}: nothing changed`);
     return 0;
@@ -178,5 +177,7 @@ program.command('boot-config').description(`the settings on the SD card's boot p
 
 registerLabVerbs(program, cfg, action, log);
 registerHardwareVerbs(program, () => loadConfig(), action, log); // the config as written: the verbs run discovery themselves
+registerHistoryVerbs(program, cfg, action, log);
+registerRecordVerbs(program, cfg, action, log);
 
 await program.parseAsync(process.argv);

@@ -6,19 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, INFRA } from '../agent/config.js';
 import { dockerClient } from '../agent/docker/client.js';
 import { infraContainerSpec } from '../agent/docker/infra.js';
-import { run } from '../agent/sys/run.js';
+import { timed } from './timed.js';
 
-const CLI = fileURLToPath(new URL('../agent/cli.js', import.meta.url));
 const LESSON = fileURLToPath(new URL('../../lessons/first-switch', import.meta.url));
 const cfg = loadConfig();
 const docker = dockerClient();
-
-/** Wall time and peak RSS (KiB, from GNU time) of one `dovelab` invocation. */
-async function timed(args: string[]): Promise<{ ms: number; maxRssKiB: number }> {
-  const t0 = Date.now();
-  const r = await run(['/usr/bin/env', 'time', '-f', 'MAXRSS %M', process.execPath, CLI, ...args], { timeoutMs: 600_000 });
-  return { ms: Date.now() - t0, maxRssKiB: Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? NaN) };
-}
 
 async function baselinePlainDocker(): Promise<number> {
   const names = ['bench-ovs', 'bench-faucet', 'bench-gauge'];

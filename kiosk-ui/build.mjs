@@ -1,7 +1,8 @@
 // Builds the pages into dist/kiosk-ui/ (run by `npm run build` after the agent's tsc):
 //   student.html (served at /), kiosk.html (at /kiosk), instructor.html (at /instructor), assets/<name>-<hash>.{js,css}.
 // Type-checks kiosk-ui with its own tsconfig first (the root tsconfig does not include it).
-// xterm.js, its addon and its CSS are in their own chunk + stylesheet, loaded when a terminal opens.
+// xterm.js, its addon and its CSS are in their own chunk + stylesheet, loaded when a terminal opens;
+// uPlot (the traffic graphs) in its own chunk, loaded when a graph first comes into view.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -77,23 +78,29 @@ writeFileSync(join(out, 'student.html'), page('Dovelab', student, 'student'));
 writeFileSync(join(out, 'kiosk.html'), page('Dovelab kiosk', kiosk, 'kiosk-page'));
 writeFileSync(join(out, 'instructor.html'), page('Dovelab instructor', instructor, 'instructor-page'));
 
-// The terminal chunk(s): outputs reached only through dynamic imports from the student entry.
-const lazy = [];
-const collect = (f) => {
-  for (const i of js.metafile.outputs[f].imports) {
-    if (i.kind === 'dynamic-import' || (lazy.includes(f) && i.kind === 'import-statement')) {
-      if (!lazy.includes(i.path) && !student.statics.includes(i.path) && i.path !== student.js) { lazy.push(i.path); collect(i.path); }
-    }
-  }
+// Chunks loaded on demand (dynamic imports from the pages): the terminal (xterm.js, student page)
+// and the graphs (uPlot, student page and console). Each dynamic import's chunk and what it alone imports.
+const pageStatics = new Set([student, kiosk, instructor].flatMap((e) => [e.js, ...e.statics]));
+const lazyOf = (dir) => {
+  const roots = Object.entries(js.metafile.outputs).filter(([, o]) => o.entryPoint?.includes(`/src/${dir}/`) && !o.entryPoint.endsWith('/main.tsx')).map(([f]) => f);
+  const out = [];
+  const walk = (f) => {
+    if (out.includes(f) || pageStatics.has(f)) return;
+    out.push(f);
+    for (const i of js.metafile.outputs[f].imports) if (i.kind === 'import-statement') walk(i.path);
+  };
+  roots.forEach(walk);
+  return out;
 };
-collect(student.js);
-for (const s of student.statics) collect(s);
+const lazy = lazyOf('term');
+const graphs = lazyOf('graph');
 
 const manifest = {
   student: { html: 'student.html', js: url(student.js), css: student.css && url(student.css), preload: student.statics.map(url) },
   kiosk: { html: 'kiosk.html', js: url(kiosk.js), css: kiosk.css && url(kiosk.css), preload: kiosk.statics.map(url) },
   instructor: { html: 'instructor.html', js: url(instructor.js), css: instructor.css && url(instructor.css), preload: instructor.statics.map(url) },
   terminal: { js: lazy.map(url), css: url(termCss) },
+  graphs: { js: graphs.map(url) },
 };
 writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 
@@ -114,5 +121,6 @@ if (!quiet) {
   const stT = weigh([...pageFiles('student.html', student), ...term]);
   const ki = weigh(pageFiles('kiosk.html', kiosk));
   const ins = weigh(pageFiles('instructor.html', instructor));
-  console.log(`page weight (gzip): student ${kb(st.gz)}; with a terminal open ${kb(stT.gz)}; kiosk ${kb(ki.gz)}; instructor ${kb(ins.gz)}`);
+  const gr = weigh(graphs.map((f) => join(root, f)));
+  console.log(`page weight (gzip): student ${kb(st.gz)}; with a terminal open ${kb(stT.gz)}; kiosk ${kb(ki.gz)}; instructor ${kb(ins.gz)}; graphs (uPlot, on demand) ${kb(gr.gz)}`);
 }

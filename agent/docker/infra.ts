@@ -33,8 +33,10 @@ export function infraContainerSpec(c: Config, role: InfraRole): Docker.Container
       ? ['FAUCET_CONFIG=/etc/faucet/faucet.yaml', 'FAUCET_LOG=/var/log/faucet/faucet.log',
         'FAUCET_EXCEPTION_LOG=/var/log/faucet/faucet_exception.log',
         `FAUCET_PROMETHEUS_PORT=${c.faucetPromPort}`, 'FAUCET_PROMETHEUS_ADDR=127.0.0.1']
+      // Gauge labels port counters with the names of the faucet.yaml it last loaded: it reloads on
+      // the agent's SIGHUP with each Faucet reload, and on its own when the file changed (an int: 1).
       : ['GAUGE_CONFIG=/etc/faucet/gauge.yaml', 'GAUGE_LOG=/var/log/faucet/gauge.log',
-        'GAUGE_EXCEPTION_LOG=/var/log/faucet/gauge_exception.log'],
+        'GAUGE_EXCEPTION_LOG=/var/log/faucet/gauge_exception.log', 'GAUGE_CONFIG_STAT_RELOAD=1'],
     HostConfig: { ...common, Binds: [`${p.faucetDir}:/etc/faucet`, `${c.logDir}/faucet:/var/log/faucet`] },
     StopTimeout: 3,
   };

@@ -16,7 +16,9 @@ import { servePlugin, type PluginServer } from '../web/plugin.js';
 import { jsonLine } from '../web/request-log.js';
 import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
-import { agentMetrics } from '../metrics/agent-metrics.js';
+import { agentMetrics, registerHistoryStoreBytes } from '../metrics/agent-metrics.js';
+import { startHistory, type HistoryCollector } from '../metrics/history-collect.js';
+import { reloadGauge } from '../net/faucet/docker-io.js';
 import { runChecks } from './check-run.js';
 import { pruneEndpoints, refillNetworks } from './networks.js';
 import { readNetworkState } from './network-state.js';
@@ -90,10 +92,18 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     if (lost.length) dongleRepairs.trigger(...lost.map((n) => `${n} found without its hardening`));
   };
 
+  // Traffic history: Gauge's port counters every few seconds, kept after hosts, groups and labs go.
+  let history: HistoryCollector | undefined;
+  if (c.history.enabled) {
+    try { history = startHistory(c, { log: ctx.log, reloadGauge: async () => { if (!(await reloadGauge(docker))) throw new Error('Gauge is not running'); } }); } catch (e) { ctx.log(`history: not kept: ${(e as Error).message}`); }
+    const store = history?.store;
+    if (store) registerHistoryStoreBytes(() => store.facts.bytes);
+  }
+
   // The web UI; the agent repairs the lab even when it cannot serve it (port taken).
   let web: WebServer | undefined;
   try {
-    web = await serveWeb({ ...agentWebDeps(c, ctx, docker, log), dongleChanges: () => dongleChanges });
+    web = await serveWeb({ ...agentWebDeps(c, ctx, docker, log), dongleChanges: () => dongleChanges, ...(history ? { history: history.store } : {}) });
     ctx.log(`web UI on ${web.urls.join('  ')}  (kiosk: ${web.urls[web.urls.length - 1]}kiosk)`);
   } catch (e) { ctx.log(`web UI not served: ${(e as Error).message}`); }
   // <name>.local for phones and Chromebooks; other appliances find this one (_dovelab._tcp).
@@ -111,9 +121,10 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
       // dockerd (re)started without the driver: its containers are ours to start (not awaited: a
       // start calls our own Join).
       if (reasons.some((x) => x === 'start' || x === 'docker events reconnected')) void restoreDriverContainers();
-      // Spare ports a refill never made (the agent stopped first): from networks.json, one reload.
+      // Spare ports a refill never made (the agent stopped first): from networks.json, one reload
+      // (giving way to a `docker run` in progress, like the refill after quiet).
       if (sparesMissing(readNetworkState(paths(c).networks)).size) {
-        await refillNetworks(ctx).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
+        await refillNetworks(ctx, { yieldToVerbs: true }).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
       }
     } catch (e) {
       ctx.log(`repair failed (${why}): ${(e as Error).message.split('\n')[0]}`);
@@ -170,7 +181,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
     // The web side closes its streams and terminals; the lab keeps running.
     void Promise.all([repairs.stop(), dongleRepairs.stop(), links.close(), plugin?.close().catch((e: Error) => ctx.log(`network driver: ${e.message}`)), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
-      unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`)), leds?.stop().catch((e: Error) => ctx.log(`leds: ${e.message}`))]).then(() => {
+      unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`)), history?.stop(), leds?.stop().catch((e: Error) => ctx.log(`leds: ${e.message}`))]).then(() => {
       rmSync(pidFile, { force: true });
       ctx.log(`agent ${process.pid} stopped`);
       process.exit(0);

@@ -45,7 +45,7 @@ export function captureTarget(st: LabState, desired: DesiredState, asker: Captur
   if (group === undefined) throw new CaptureRefused(400, `${target}: which group? (${host} exists once per group)`);
   if (!shared && (group < 1 || group > st.groups)) throw new CaptureRefused(400, `group ${group}: the lab has groups 1..${st.groups}`);
   const port = desired.ports.find((p) => p.host === host && p.ifname === ifname && p.group === group);
-  const capture = desired.captures?.find((c) => c.group === group);
+  const capture = desired.captures?.find((c) => c.group === group && !c.owner);
   if (!port || !capture) throw new CaptureRefused(404, `${target}: no such port in group ${group}`);
   return { port, capture, netns: CAPTURE_NETNS, filter: captureFilter(desired, port) };
 }

@@ -100,11 +100,14 @@ export interface DesiredCapture {
   ofport: number;
   /** OVS port (root netns): dl<ofport>, like the hosts' ends (same hardening and firewall). */
   hostEnd: string;
-  /** The end in the agent's capture netns (CAPTURE_NETNS). */
+  /** The end in the agent's capture netns (CAPTURE_NETNS, or `netns`). */
   peer: string;
   faucetName: string;
   /** OpenFlow ports being captured now (both directions copied). */
   mirrors: number[];
+  /** Docker networks' mirror port: 'docker' (kept across lessons), in its own netns. */
+  owner?: 'docker';
+  netns?: string;
 }
 
 export interface DesiredState {
@@ -162,6 +165,8 @@ export interface DesiredGateway {
 
 /** The agent's own netns for capture ports: nothing else lives there. */
 export const CAPTURE_NETNS = 'dovelab-cap';
+/** Where `dovelab.mirror=true` copies go when the appliance has no mirror dongle: `tcpdump -i docker-mirror` in it. */
+export const DOCKER_MIRROR_NETNS = 'dovelab-mirror';
 /** Group N's capture port is its last port number (N*100+99); the shared hosts' is 99. */
 export const captureOfport = (group: number) => (group === 0 ? 99 : group * 100 + 99);
 

@@ -66,7 +66,7 @@ export function gatewayExternalIds(g: DesiredGateway): Record<string, string> {
 }
 
 export function captureExternalIds(lab: string, c: DesiredCapture): Record<string, string> {
-  return { 'dovelab-lab': lab, 'dovelab-role': 'capture', 'dovelab-group': String(c.group) };
+  return { 'dovelab-lab': c.owner ?? lab, 'dovelab-role': 'capture', 'dovelab-group': c.owner ?? String(c.group) };
 }
 
 /** Ports whose OVS end is our veth (removing them deletes the link); others are dongles. */

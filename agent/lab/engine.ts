@@ -164,7 +164,7 @@ function describe(a: Action): string {
     case 'add-uplink': return `${a.uplink.role} ${a.uplink.name}: ${a.uplink.iface} (ofport ${a.uplink.ofport})`;
     case 'add-plugin-port': return `${a.port.hostEnd} (ofport ${a.port.ofport}, vlan ${a.port.vid}) for endpoint ${a.port.endpoint.slice(0, 12)}`;
     case 'add-gateway': return `${a.gateway.portEnd}/${a.gateway.addrEnd} ${a.gateway.address} (ofport ${a.gateway.ofport}, vlan ${a.gateway.vid}, ${a.gateway.mode}) for network ${a.gateway.network.slice(0, 12)}`;
-    case 'add-capture': return `group ${a.capture.group}: ${a.capture.hostEnd} -> ${CAPTURE_NETNS}:${a.capture.peer} (ofport ${a.capture.ofport})`;
+    case 'add-capture': return `${a.capture.owner ? 'docker networks' : `group ${a.capture.group}`}: ${a.capture.hostEnd} -> ${a.capture.netns ?? CAPTURE_NETNS}:${a.capture.peer} (ofport ${a.capture.ofport})`;
     case 'startup': return a.host.container;
     case 'warn': return a.message;
     case 'remove-host': return a.container;
@@ -262,9 +262,9 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
     }
     case 'add-capture': {
       const c = a.capture;
-      await doing(`capture port of group ${c.group}`, async () => {
+      await doing(c.owner ? 'mirror port of the docker networks' : `capture port of group ${c.group}`, async () => {
         await ctx.ovs.deletePort(bridge, c.hostEnd);
-        await ctx.links.attachCapture({ hostEnd: c.hostEnd, netns: CAPTURE_NETNS, ifname: c.peer });
+        await ctx.links.attachCapture({ hostEnd: c.hostEnd, netns: c.netns ?? CAPTURE_NETNS, ifname: c.peer });
         try {
           await ctx.ovs.addPort(bridge, c.hostEnd, c.ofport, captureExternalIds(desired.lab, c));
         } catch (e) {

@@ -14,7 +14,7 @@ const Schema = z.object({
     id: z.string().min(1), name: z.string().optional(), vid: z.number().int().min(1).max(4094),
     mode: z.enum(['flat', 'nat', 'routed']), dhcp: z.boolean(), mtu: z.number().int(), tagged: z.boolean(),
     uplinks: z.array(Uplink), defaultAcls: z.array(z.string()), gateway: z.string().optional(),
-    natAcls: z.array(z.string()).optional(), gatewayMac: z.string().optional(),
+    natAcls: z.array(z.string()).optional(), gatewayMac: z.string().optional(), vlanOutAcls: z.array(z.string()).optional(),
     options: z.record(z.string(), z.string()), createdAt: z.string(),
     spares: z.array(z.number().int()).optional(), pool: z.number().int().min(0).optional(),
   })),

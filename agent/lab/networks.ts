@@ -118,7 +118,8 @@ function scheduleRefill(ctx: LabContext, now: boolean): void {
   refillTimers.delete(file);
   const go = () => {
     refillTimers.delete(file);
-    void refillNetworks(ctx).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
+    // Once quiet, it gives way to a verb that comes meanwhile; at once (a network ran out), it rides along.
+    void refillNetworks(ctx, { yieldToVerbs: !now }).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
   };
   if (now) { go(); return; }
   const t = setTimeout(go, REFILL_QUIET_MS);
@@ -134,9 +135,12 @@ export function pendingRefills(drop = false): string[] {
   return drop ? [] : files;
 }
 
-/** Tops up every network's spares (one Faucet reload for all); answers once Faucet confirmed. */
-export async function refillNetworks(ctx: LabContext): Promise<void> {
-  await changeNetworks(ctx, (prev) => {
+/**
+ * Tops up every network's spares (one Faucet reload for all); answers once Faucet confirmed, or,
+ * with `yieldToVerbs`, once put off because a verb's change came in the same commit.
+ */
+export async function refillNetworks(ctx: LabContext, opts: { yieldToVerbs?: boolean } = {}): Promise<void> {
+  const refill: NetChange = (prev) => {
     if (!sparesMissing(prev).size) return undefined;
     let next: PluginState | undefined;
     try { next = refillSpares(prev, planWith(ctx.cfg, prev)); } catch (e) {
@@ -144,7 +148,8 @@ export async function refillNetworks(ctx: LabContext): Promise<void> {
       throw e;
     }
     return next && { state: next, reconcile: true };
-  });
+  };
+  await changeNetworks(ctx, opts.yieldToVerbs ? background(refill) : refill);
 }
 
 /** After a verb: spares to make again, at once or once quiet. */
@@ -155,7 +160,9 @@ function afterVerb(ctx: LabContext, now = false): void {
 }
 
 /** A verb's change to the Docker networks' state (it may throw a NetworkError, its caller's alone). */
-type NetChange = Change<PluginState>;
+type NetChange = Change<PluginState> & { background?: true };
+/** A change that gives way to verbs (the refill once quiet): see commitChanges. */
+const background = (c: Change<PluginState>): NetChange => Object.assign(c, { background: true as const });
 
 /** One group commit per networks file, with the latest context it was given. */
 const commits = new Map<string, { ctx: LabContext; q: GroupCommit<NetChange> }>();
@@ -180,10 +187,24 @@ function changeNetworks(ctx: LabContext, change: NetChange): Promise<void> {
 }
 
 /**
+ * A refill waiting for quiet that meets a verb's change in one commit is put off until the driver
+ * is quiet again: the verb goes alone, so a Join on a spare stays without a Faucet reload.
+ */
+async function commitChanges(ctx: LabContext, changes: NetChange[]): Promise<Verdict[]> {
+  const verbs = changes.flatMap((c, i) => (c.background ? [] : [i]));
+  if (!verbs.length || verbs.length === changes.length) return commitBatch(ctx, changes);
+  scheduleRefill(ctx, false);
+  const v = await commitBatch(ctx, verbs.map((i) => changes[i]!));
+  const out: Verdict[] = changes.map(() => ({ ok: true }));
+  verbs.forEach((i, k) => { out[i] = v[k]!; });
+  return out;
+}
+
+/**
  * The changes, in order, on the state on disk, applied at once. A refusal of the whole (the plan or
  * Faucet) is tried again change by change, so that only the culprit fails and the others go on.
  */
-async function commitChanges(ctx: LabContext, changes: NetChange[]): Promise<Verdict[]> {
+async function commitBatch(ctx: LabContext, changes: NetChange[]): Promise<Verdict[]> {
   const prev = readNetworkState(paths(ctx.cfg).networks);
   const f = foldChanges(prev, changes);
   if (!f.changed) return f.verdicts;
@@ -251,6 +272,7 @@ export async function networkCreate(ctx: LabContext, req: CreateNetworkRequest):
       id: req.id, vid, mode: o.mode, dhcp: o.dhcp, mtu: o.mtu, tagged: o.tagged, uplinks: o.uplinks,
       defaultAcls: o.defaultAcls, ...(gateway ? { gateway } : {}),
       ...(o.mode !== 'flat' ? { natAcls: o.natAcls, ...(o.macForGateway ? { gatewayMac: o.macForGateway } : {}) } : {}),
+      ...(o.vlanOutAcls.length ? { vlanOutAcls: o.vlanOutAcls } : {}),
       options: Object.fromEntries(Object.entries(req.generic).map(([k, v]) => [k, String(v)])), createdAt: new Date().toISOString(),
       spares, pool,
     };

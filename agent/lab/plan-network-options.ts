@@ -274,7 +274,7 @@ const PAIRED = {
 
 /**
  * Options only one side has. What is done with each of Dovesnap's own:
- * - nat_acl: honoured (the gateway port's ACLs); vlan_out_acl: checked, warning: not applied.
+ * - nat_acl: honoured (the gateway port's ACLs); vlan_out_acl: honoured (the VLAN's egress ACLs), warning: a cold start when Faucet's egress pipeline goes on or off.
  * - preallocate_ports: the network's spare Faucet ports (joins without a reload); the shared bridge numbers them itself (warning when > 0).
  * - ovs_local_mac: honoured as the gateway port's MAC (warning in flat mode: there is none).
  * - userspace: warning when true: the shared bridge keeps the kernel datapath; switching is the same.
@@ -372,8 +372,8 @@ export function parseNetworkOptions(generic: Record<string, unknown>, ctx: Netwo
   if (natAcls.length && !gatewayPort) warnings.push('ovs.bridge.nat_acl: no effect in flat mode: the network has no gateway port');
   const vlanOutText = opt('ovs.bridge.vlan_out_acl');
   const vlanOutAcls = vlanOutText === undefined ? [] : parseNetAcls('ovs.bridge.vlan_out_acl', vlanOutText, ctx.network, ctx.acls);
-  // Faucet's egress pipeline is a cold change of the one DP every lab shares: checked, not applied yet.
-  if (vlanOutAcls.length) warnings.push(`ovs.bridge.vlan_out_acl: ${vlanOutAcls.join(',')} checked but not applied (no egress ACLs on the shared DP yet)`);
+  // Faucet's egress pipeline is a cold change of the one DP every lab shares: applied, and said.
+  if (vlanOutAcls.length) warnings.push(`ovs.bridge.vlan_out_acl: ${vlanOutAcls.join(',')} on frames leaving the network's ports; Faucet's egress pipeline goes on while a network has one (and off after the last): each time the switch restarts its flows, and every lab's traffic stops for 1-2 s`);
 
   const preText = opt('ovs.bridge.preallocate_ports');
   const preallocatePorts = preText === undefined ? 0 : parseUintIn('ovs.bridge.preallocate_ports', preText, 'a number of ports', 0, MAX_PREALLOCATE);

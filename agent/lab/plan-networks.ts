@@ -3,9 +3,9 @@
 // ports, its bridged-in interfaces are uplinks. Pure: the networks' state -> additions to the
 // desired state, with every clash (VLAN, port number, interface) a clear error.
 import type { AclRule } from '../lesson/schema.js';
-import { ALLOW_ALL, IDLE_VLAN, type FaucetInterface } from '../net/faucet/model.js';
+import { ALLOW_ALL, EGRESS_ALLOW, egressAllow, IDLE_VLAN, type FaucetInterface, type FaucetVlan } from '../net/faucet/model.js';
 import { BUILTIN_ACLS, compileApplianceAcls } from './appliance-acls.js';
-import { hostEndName, PlanError, type DesiredGateway, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
+import { DOCKER_MIRROR_NETNS, hostEndName, PlanError, type DesiredCapture, type DesiredGateway, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
 import { checkPublished, gatewayInterface, planGateway, type PublishedPort } from './plan-gateways.js';
 
 /** Endpoint ports of driver networks: 4001.. (lesson ports end at 3099, uplinks at 49). */
@@ -31,6 +31,8 @@ export interface PluginNetwork {
   /** nat/routed: the gateway port's ACLs (nat_acl) and MAC (ovs_local_mac; absent: one from the id). */
   natAcls?: string[];
   gatewayMac?: string;
+  /** ovs.bridge.vlan_out_acl: ACLs of frames leaving the network's ports (the VLAN's egress ACLs). */
+  vlanOutAcls?: string[];
   /** The options as given (for `docker network inspect`-free restores and for people). */
   options: Record<string, string>;
   createdAt: string;
@@ -194,7 +196,11 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
     if (clash !== undefined) throw new PlanError(`network ${n.name ?? n.id}: VLAN ${n.vid} is already used by ${clash}`);
     vids.set(n.vid, `network ${n.name ?? n.id.slice(0, 12)}`);
     // Faucet's text names networks by id: Docker tells the name only later, and a changed text is a reload.
-    faucet.vlans.push({ name: vlan, vid: n.vid, description: `docker network ${n.id.slice(0, 12)}` });
+    faucet.vlans.push({
+      name: vlan, vid: n.vid, description: `docker network ${n.id.slice(0, 12)}`,
+      // Ends in allow like every port's list: changing the ACLs before it stays a warm swap.
+      ...(n.vlanOutAcls?.length ? { acls_out: [...n.vlanOutAcls.map(pluginAclName), EGRESS_ALLOW] } : {}),
+    });
     const gw = planGateway(n, vlan, state.endpoints);
     if (gw) {
       take(gw.ofport, gw.faucetName);
@@ -261,49 +267,74 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
       : { number: e.ofport, name: faucetName, description: `${e.container ?? 'container'} on ${n.name ?? n.id.slice(0, 12)}`, native_vlan: vlan, acls_in: [...e.acls.map(pluginAclName), ALLOW_ALL] });
   }
   faucet.dp.interfaces.push(...interfaces);
-  faucet.acls = { ...faucet.acls, ...networkAcls(state, env, interfaces) };
-  mirrorEndpoints(state, env, ports, uplinks, faucet.dp.interfaces, numbers);
+  faucet.acls = { ...faucet.acls, ...networkAcls(state, env, interfaces, faucet.vlans) };
+  if (faucet.vlans.some((v) => v.acls_out?.length)) faucet.acls[EGRESS_ALLOW] = egressAllow();
+  const dockerMirror = mirrorEndpoints(state, env, ports, uplinks, faucet.dp.interfaces, numbers);
   checkPublished(gateways);
-  return { ...desired, uplinks, faucet, pluginPorts: ports, gateways };
+  return {
+    ...desired, uplinks, faucet, pluginPorts: ports, gateways,
+    ...(dockerMirror ? { captures: [...(desired.captures ?? []), dockerMirror] } : {}),
+  };
 }
 
 /** Faucet definitions of the appliance ACLs the networks' ports use; an unknown one is a PlanError. */
-function networkAcls(state: PluginState, env: NetworkEnv, interfaces: FaucetInterface[]) {
+function networkAcls(state: PluginState, env: NetworkEnv, interfaces: FaucetInterface[], vlans: FaucetVlan[]) {
   const used = new Set<string>();
-  for (const i of interfaces) for (const a of i.acls_in ?? []) if (a.startsWith(APPLIANCE_PREFIX)) used.add(a.slice(APPLIANCE_PREFIX.length));
+  for (const a of [...interfaces.flatMap((i) => i.acls_in ?? []), ...vlans.flatMap((v) => v.acls_out ?? [])]) {
+    if (a.startsWith(APPLIANCE_PREFIX)) used.add(a.slice(APPLIANCE_PREFIX.length));
+  }
   for (const a of used) {
     if (!env.acls[a]) {
-      const who = state.endpoints.find((e) => e.acls.includes(a))?.container ?? state.networks.find((n) => n.defaultAcls.includes(a) || n.uplinks.some((u) => u.acls.includes(a)))?.name;
+      const who = state.endpoints.find((e) => e.acls.includes(a))?.container ?? state.networks.find((n) => n.defaultAcls.includes(a) || (n.vlanOutAcls ?? []).includes(a) || n.uplinks.some((u) => u.acls.includes(a)))?.name;
       throw new PlanError(`ACL ${a}${who ? ` (used by ${who})` : ''} is not one of the appliance's (known: ${Object.keys(env.acls).sort().join(', ')})`);
     }
   }
   return Object.fromEntries(Object.entries(compileApplianceAcls(env.acls, used)).map(([k, v]) => [pluginAclName(k), v]));
 }
 
+/** The Docker networks' mirror port when the appliance has no mirror dongle (Faucet's name, and its end's in DOCKER_MIRROR_NETNS). */
+export const DOCKER_MIRROR = 'docker-mirror';
+
+/** The highest port number in 1..49 not taken (the networks' own uplinks and mirrors count down from 49). */
+function freeLowPort(numbers: Map<number, string>, who: string, what: string): number {
+  let ofport = 49;
+  while (ofport > 0 && numbers.has(ofport)) ofport--;
+  if (ofport === 0) throw new PlanError(`dovelab.mirror of ${who}: no free port number for ${what} in 1..49`);
+  numbers.set(ofport, `mirror ${what}`);
+  return ofport;
+}
+
 /**
  * Endpoints with a mirror: their ports join the mirror's list. `true` is the appliance's first mirror
- * dongle; a name is a lesson mirror or a mirror dongle. A dongle no lesson mirror uses becomes the
- * networks' own output-only port (numbered from 49 down, like their uplinks).
+ * dongle, or, with none, the networks' mirror port (a veth into DOCKER_MIRROR_NETNS, for tcpdump
+ * there); a name is a lesson mirror or a mirror dongle. A dongle no lesson mirror uses becomes the
+ * networks' own output-only port (numbered from 49 down, like their uplinks). Returns the mirror
+ * port when one is wanted.
  */
-function mirrorEndpoints(state: PluginState, env: NetworkEnv, ports: DesiredPluginPort[], uplinks: DesiredUplink[], interfaces: FaucetInterface[], numbers: Map<number, string>) {
+function mirrorEndpoints(state: PluginState, env: NetworkEnv, ports: DesiredPluginPort[], uplinks: DesiredUplink[], interfaces: FaucetInterface[], numbers: Map<number, string>): DesiredCapture | undefined {
+  let dockerMirror: DesiredCapture | undefined;
   for (const p of ports) {
     const e = state.endpoints.find((x) => x.id === p.endpoint);
     if (!e?.mirror) continue;
     const who = e.container ?? `endpoint ${e.id.slice(0, 12)}`;
-    const wanted = e.mirror === true ? env.mirrorDongles[0] : e.mirror;
-    if (wanted === undefined) throw new PlanError(`dovelab.mirror of ${who}: the appliance has no mirror dongle (give one the role mirror)`);
+    const wanted = e.mirror === true ? env.mirrorDongles[0] ?? DOCKER_MIRROR : e.mirror;
+    if (wanted === DOCKER_MIRROR && !env.mirrorDongles.includes(wanted)) {
+      if (!dockerMirror) {
+        const ofport = freeLowPort(numbers, who, DOCKER_MIRROR);
+        dockerMirror = { group: 0, owner: 'docker', netns: DOCKER_MIRROR_NETNS, ofport, hostEnd: hostEndName(ofport), peer: DOCKER_MIRROR, faucetName: DOCKER_MIRROR, mirrors: [] };
+      }
+      dockerMirror.mirrors = [...new Set([...dockerMirror.mirrors, p.ofport])].sort((a, b) => a - b);
+      continue;
+    }
     let m = uplinks.find((u) => u.role === 'mirror' && (u.name === wanted || u.iface === wanted));
     if (!m) {
       if (!env.mirrorDongles.includes(wanted)) {
-        const names = [...uplinks.filter((u) => u.role === 'mirror').map((u) => u.name), ...env.mirrorDongles];
+        const names = [...uplinks.filter((u) => u.role === 'mirror').map((u) => u.name), ...env.mirrorDongles, ...(env.mirrorDongles.length ? [] : [DOCKER_MIRROR])];
         throw new PlanError(`dovelab.mirror of ${who}: no mirror named ${wanted} (mirrors here: ${[...new Set(names)].join(', ') || 'none'})`);
       }
       const other = uplinks.find((u) => u.iface === wanted);
       if (other) throw new PlanError(`dovelab.mirror of ${who}: ${wanted} is used as ${other.role} ${other.name}`);
-      let ofport = 49;
-      while (ofport > 0 && numbers.has(ofport)) ofport--;
-      if (ofport === 0) throw new PlanError(`dovelab.mirror of ${who}: no free port number for ${wanted} in 1..49`);
-      numbers.set(ofport, `mirror ${wanted}`);
+      const ofport = freeLowPort(numbers, who, wanted);
       m = { role: 'mirror', name: `docker-${wanted}`, iface: wanted, ofport, native: undefined, tagged: [], mirrors: [], owner: 'docker' };
       uplinks.push(m);
       interfaces.push({ number: ofport, name: wanted, description: 'mirror of Docker networks', output_only: true, mirror: [] });
@@ -321,6 +352,10 @@ function mirrorEndpoints(state: PluginState, env: NetworkEnv, ports: DesiredPlug
     const i = interfaces.find((x) => x.number === u.ofport);
     if (i) i.mirror = u.mirrors;
   }
+  if (dockerMirror) {
+    interfaces.push({ number: dockerMirror.ofport, name: DOCKER_MIRROR, description: `mirror of Docker networks (tcpdump -i ${DOCKER_MIRROR} in netns ${DOCKER_MIRROR_NETNS})`, output_only: true, mirror: dockerMirror.mirrors });
+  }
+  return dockerMirror;
 }
 
 /** A spare port (or a container's port that was one): the same text whoever holds it, so taking it is no change for Faucet. */

@@ -14,7 +14,8 @@ import { idleDesired, reconcile, teardown, type LabContext, type ReconcileOption
 import { readNetworkState } from './network-state.js';
 import { withNetworks, type NetworkEnv, type PluginState } from './plan-networks.js';
 import { readApplianceAcls } from './appliance-acls.js';
-import { clearLabState, readLabState, writeCheckReport, writeLabState, type LabState } from './state.js';
+import { clearLabState, readClassRecord, readLabState, runInfo, writeCheckReport, writeClassRecord, writeLabState, type LabState } from './state.js';
+import { noteChecks, noteReset, type ClassRecord } from './class-record.js';
 import { newJoinCodes } from './join-codes.js';
 import { labCheckIo, runChecks, sameRun, type CheckIo, type CheckReport } from './check-run.js';
 import { repairDongles } from './hotplug.js';
@@ -279,8 +280,25 @@ export async function labReset(ctx: LabContext, group: number): Promise<Reconcil
     for (const [m, ports] of Object.entries(overrides.mirrors ?? {})) overrides.mirrors![m] = ports.filter((p) => !inGroup(p));
     const next = { ...prev, overrides };
     const recreate = new Set(desiredOf(ctx.cfg, next).hosts.filter((h) => h.group === group).map((h) => h.container));
-    return change(ctx, prev, next, { recreate });
+    const report = await change(ctx, prev, next, { recreate });
+    keepClassRecord(ctx, (rec, st) => noteReset(rec, runInfo(st), group, new Date().toISOString()));
+    return report;
   });
+}
+
+/**
+ * Updates the class record of the running lab (under the lab lock). It is a record for people, not
+ * the lab's state: a damaged file is replaced by a new record, and a write that fails is logged.
+ */
+function keepClassRecord(ctx: LabContext, update: (prev: ClassRecord | undefined, st: LabState) => ClassRecord): void {
+  const file = paths(ctx.cfg).classRecord;
+  try {
+    const st = readLabState(paths(ctx.cfg).labState);
+    if (!st) return;
+    let prev: ClassRecord | undefined;
+    try { prev = readClassRecord(file); } catch (e) { ctx.log(`class record: ${(e as Error).message}; starting a new one`); }
+    writeClassRecord(file, update(prev, st));
+  } catch (e) { ctx.log(`class record not saved: ${(e as Error).message}`); }
 }
 
 /**
@@ -294,6 +312,7 @@ export async function saveCheckResults(ctx: LabContext, report: CheckReport): Pr
       return;
     }
     writeCheckReport(paths(ctx.cfg).checks, report);
+    keepClassRecord(ctx, (prev, st) => noteChecks(prev, runInfo(st), report.results, report.updated_at));
   });
 }
 

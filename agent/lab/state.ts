@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { TopologySchema, type Topology } from '../lesson/schema.js';
 import { writeAtomic } from '../sys/files.js';
 import type { LabOverrides } from './desired.js';
+import type { ClassRecord, RunInfo } from './class-record.js';
 
 /** Format version of lab.json; bump it (and read the old one) when the format changes. */
 export const LAB_STATE_VERSION = 1;
@@ -82,3 +83,30 @@ export function readCheckReport(file: string): z.infer<typeof CheckReportSchema>
     return r.success ? r.data : undefined;
   } catch { return undefined; }
 }
+
+const Status = z.enum(['pass', 'fail', 'error']);
+const ClassRecordSchema = z.object({
+  lab: z.string(), startedAt: z.string(), groups: z.number().int().min(1), updatedAt: z.string(),
+  tasks: z.array(z.object({ id: z.string(), title: z.string() })),
+  byGroup: z.record(z.string().regex(/^[1-9]\d*$/), z.object({
+    resets: z.number().int().min(0),
+    firstPass: z.record(z.string(), z.string()),
+    last: z.record(z.string(), z.object({ status: Status, at: z.string() })),
+  })),
+});
+
+/** class-record.json, or undefined when there is none; a damaged one is a clear error (naming the file and field). */
+export function readClassRecord(file: string): ClassRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  let doc: unknown;
+  try { doc = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new LabStateError(`${file}: not JSON: ${(e as Error).message}`); }
+  const r = ClassRecordSchema.safeParse(doc);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new LabStateError(`${file}: ${i.path.join('.') || '(top)'}: ${i.message}`);
+  }
+  return r.data;
+}
+export const writeClassRecord = (file: string, r: ClassRecord) => writeAtomic(file, JSON.stringify(r, null, 2) + '\n');
+/** What the class record needs of a lab run. */
+export const runInfo = (st: LabState): RunInfo => ({ lab: st.lab, startedAt: st.startedAt, groups: st.groups, tasks: st.topology.tasks });

@@ -322,3 +322,86 @@ export type DongleRoleRequest =
   | { match: { usbPath: string } | { mac: string }; role: DongleRoleView; name?: string }
   | { match: { usbPath: string } | { mac: string }; remove: true };
 export interface DongleRoleResult extends OpResult { view: HardwareView }
+
+// ---- Traffic history (agent/web/history.ts) ----
+
+/** Whose traffic a series is: a lesson host's interface, a container on a Docker network, an uplink dongle. */
+export type HistoryOwnerView =
+  | { kind: 'host'; lab: string; group: number; host: string; iface: string }
+  | { kind: 'container'; network: string; container: string; iface: string }
+  | { kind: 'uplink'; iface: string };
+
+/**
+ * One series: one owner's port from when it was first seen until its counters went back (the host
+ * was recreated) or it changed hands (a new lab run, another container); times in ms since the epoch.
+ */
+export interface HistorySeriesView {
+  id: string;
+  /** `g1-h2.eth0 (first-switch)`, `web1.eth0 on office`, `uplink up0`. */
+  label: string;
+  owner: HistoryOwnerView;
+  since: number;
+  lastSeen: number;
+  /** Still on the switch now (false: a past host, group or lab). */
+  current: boolean;
+}
+
+/** GET /api/history/series: the series the caller may see (a student: its group's, this run only), newest first. */
+export interface HistorySeriesList { series: HistorySeriesView[] }
+
+/**
+ * One point, from the INTERFACE's side (as `ip -s link` in the host counts): rx is what it received,
+ * tx what it sent; per second over the `dt` seconds that end at `t`.
+ */
+export interface HistoryPoint { t: number; dt: number; rxPps: number; txPps: number; rxBps: number; txBps: number }
+
+/**
+ * GET /api/history?host=h2&iface=eth0&group=3&since=2h[&series=<id>][&format=csv]: each matching
+ * series with its points since `since` (minute averages before the last hour, each 5 s scrape within it;
+ * `rawFrom` is where full resolution starts). `host` may be `g3-h2`, a container's name or an uplink.
+ */
+export interface HistoryResponse {
+  since: number;
+  until: number;
+  series: (HistorySeriesView & { rawFrom?: number; points: HistoryPoint[] })[];
+}
+
+/** One group's task in the class record (GET /api/instructor/record). */
+export interface ClassRecordRowView {
+  group: number;
+  task: string;
+  title: string;
+  /** ISO time of the check round that first saw the task pass. */
+  firstPass?: string;
+  /** Minutes from the run's start to the first pass. */
+  minutesToPass?: number;
+  /** The last full check's verdict; `unchecked` before the first one (or since the group's reset). */
+  state: 'pass' | 'fail' | 'error' | 'unchecked';
+  /** How often the group was reset in this run. */
+  resets: number;
+}
+
+/**
+ * GET /api/instructor/record: the class record of the last lab run (also after `down`), groups ×
+ * tasks; GET /api/instructor/record.csv gives the same as CSV.
+ */
+export interface ClassRecordView { lab: string; startedAt: string; updatedAt: string; groups: number; rows: ClassRecordRowView[] }
+
+/**
+ * GET /api/history/group?since=15m (a student session): the HistoryResponse of every interface of the
+ * group's own hosts in this lab run (each incarnation its own series). `since` may be an ISO time (the
+ * last point the page has), so a live page fetches only what is new. No store: `unavailable` (not 503).
+ */
+export type HistoryGroupResponse = HistoryResponse & { unavailable?: true };
+
+/** GET /api/history/status (no login): whether this appliance keeps traffic history (the other routes answer 503, or `unavailable`, without). */
+export interface HistoryStatusView { available: boolean }
+
+/** One bucket of the class's total: what all its lesson hosts received (rx) and sent (tx), per second; `t` its end. */
+export interface ClassTrafficPoint { t: number; rxBps: number; txBps: number; rxPps: number; txPps: number }
+
+/**
+ * GET /api/history/class?since=15m (no login, like /api/kiosk: totals only, no names): every lesson
+ * host of the running lab run added up, in buckets of `stepMs`. No lab running: `points` is []; no store: `unavailable`.
+ */
+export interface ClassTrafficView { since: number; until: number; stepMs: number; lab?: string; hosts: number; points: ClassTrafficPoint[]; unavailable?: true }

@@ -8,7 +8,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { paths } from '../config.js';
 import { groupOfJoinCode } from '../lab/join-codes.js';
-import type { LabState } from '../lab/state.js';
+import { readClassRecord, type LabState } from '../lab/state.js';
 import type { AclControlRequest, ApiError, JoinResponse, LiveEvent, SessionView } from './api-types.js';
 import { LabError, setAcls } from '../lab/service.js';
 import type { WebDeps } from './deps.js';
@@ -25,6 +25,8 @@ import { serveUi } from './static.js';
 import { TerminalRegistry, terminalRoute } from './terminal.js';
 import { CaptureRegistry, captureRoutes } from './capture.js';
 import { observeRoutes } from './observe.js';
+import { historyRoutes } from './history.js';
+import { recordRoutes } from './record.js';
 
 /** Wrong join codes: 10 at once per client address, then one more every 6 s. */
 const JOIN_BURST = 10;
@@ -194,6 +196,15 @@ export function createApp(deps: WebDeps): WebApp {
     deps, state: () => views.state(), clientIp, terminalsOpen: () => terminals.count,
     student: (c) => { const s = studentOf(getCookie(c, SESSION_COOKIE)); return s && { group: s.session.group, st: s.st }; },
   }, deps.metrics);
+  historyRoutes(app, {
+    history: deps.history, now: deps.now,
+    student: (c) => { const s = studentOf(getCookie(c, SESSION_COOKIE)); return s && { group: s.session.group, st: s.st }; },
+    instructor: (c) => instructor.loggedIn(getCookie(c, INSTRUCTOR_COOKIE)),
+  });
+  recordRoutes(app, {
+    record: () => readClassRecord(paths(deps.cfg).classRecord),
+    instructor: (c) => instructor.loggedIn(getCookie(c, INSTRUCTOR_COOKIE)),
+  });
 
   app.all('/api/*', (c) => apiError(c, 404, 'no such API'));
   app.get('*', (c) => serveUi(c, deps.uiDir));

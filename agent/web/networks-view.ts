@@ -5,7 +5,7 @@ import { paths, type Config } from '../config.js';
 import { networksDot } from '../lab/diagram.js';
 import { readNetworkState } from '../lab/network-state.js';
 import { leaseFileOf } from '../lab/networks.js';
-import type { PluginState } from '../lab/plan-networks.js';
+import { DOCKER_MIRROR, type PluginState } from '../lab/plan-networks.js';
 import { networkEnv } from '../lab/service.js';
 import { readLease } from '../net/endpoint-dhcp.js';
 import type { DockerNetworksView } from './api-types.js';
@@ -23,10 +23,11 @@ export function dockerNetworksView(cfg: Config): DockerNetworksView {
   const st = readNetworkState(paths(cfg).networks);
   const env = networkEnv(cfg);
   const leases = leasesOf(cfg, st);
-  const mirrorOf = (m: string | true | undefined) => (m === true ? env.mirrorDongles[0] ?? 'mirror dongle' : m ?? null);
+  const mirrorOf = (m: string | true | undefined) => (m === true ? env.mirrorDongles[0] ?? DOCKER_MIRROR : m ?? null);
   return {
     acls: Object.keys(env.acls).sort(),
-    mirrors: env.mirrorDongles,
+    // With no mirror dongle, copies go to the networks' mirror port (tcpdump in its netns).
+    mirrors: env.mirrorDongles.length ? env.mirrorDongles : [DOCKER_MIRROR],
     networks: st.networks.map((n) => ({
       id: n.id, name: n.name ?? n.id.slice(0, 12), vid: n.vid, mode: n.mode, dhcp: n.dhcp, tagged: n.tagged,
       uplinks: n.uplinks.map((u) => ({ iface: u.iface, ...(u.vlan !== undefined ? { vlan: u.vlan } : {}) })),
@@ -49,5 +50,5 @@ export function dockerNetworksView(cfg: Config): DockerNetworksView {
 export function dockerNetworksDot(cfg: Config): string {
   const st = readNetworkState(paths(cfg).networks);
   const mirrorDongle = Object.entries(cfg.dongles).find(([, role]) => role === 'mirror')?.[0];
-  return networksDot(st, { leases: leasesOf(cfg, st), ...(mirrorDongle ? { mirrorDongle } : {}) });
+  return networksDot(st, { leases: leasesOf(cfg, st), mirrorDongle: mirrorDongle ?? DOCKER_MIRROR });
 }

@@ -73,7 +73,7 @@ test('right after network create a container is reachable; five more back to bac
   const before = await status();
   const hash = before.hashes.join();
   for (const [i, n] of names.entries()) await container(n, `198.51.100.${31 + i}`);
-  assert.is(noReloadJoins() - joins0, names.length, 'each of the five joined through a spare');
+  assert.is(noReloadJoins() - joins0, names.length, `each of the five joined through a spare; the agent said:\n${agent.log().split('\n').filter((l) => /plugin-port|spare|refill|not answering|refused|Faucet/.test(l)).slice(-30).join('\n')}`);
   const all = ['sp-0', ...names];
   for (const [i, a] of all.entries()) {
     for (const [j] of all.entries()) {

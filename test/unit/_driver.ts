@@ -18,7 +18,7 @@ export const EP_3 = 'e3'.repeat(32);
 
 interface FaucetDoc {
   vlans: Record<string, { vid: number; description?: string }>;
-  dps: Record<string, { interfaces: Record<string, { name: string; native_vlan?: string; tagged_vlans?: string[]; acls_in?: string[] }> }>;
+  dps: Record<string, { interfaces: Record<string, { name: string; native_vlan?: string; tagged_vlans?: string[]; acls_in?: string[]; mirror?: number[]; output_only?: boolean; description?: string }> }>;
 }
 export const doc = (text: string) => parse(text) as FaucetDoc;
 export const vlanNamed = (text: string, vid: number) => Object.entries(doc(text).vlans).find(([, v]) => v.vid === vid)?.[0];

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApplianceAclError, BUILTIN_ACLS, compileApplianceAcls, parseApplianceAcls } from '../../agent/lab/appliance-acls.js';
+import { paths } from '../../agent/config.js';
 import { readNetworkState } from '../../agent/lab/network-state.js';
 import { endpointCreate, endpointJoin, NetworkError, pickJoining, setEndpointPolicy } from '../../agent/lab/networks.js';
 import { doc, EP_1, EP_2, fails, iface, NET_A, withDriver } from './_driver.js';
@@ -200,6 +201,35 @@ test('setEndpointPolicy (the console): ACLs and mirror of a container by name; a
     assert.equal(iface(w.faucetLive!, 4001)!.acls_in, ['dovelab-allow']);
     assert.equal(readNetworkState(netJson).endpoints[0]!.policy, 'console');
     assert.not.ok(Object.values(doc(w.faucetLive!).dps.dovelab0!.interfaces).some((i) => i.name === 'mir0'), 'no mirrored port: no mirror port');
+  });
+});
+
+test('dovelab.mirror=true with no mirror dongle: the networks\' mirror port (output_only, from 49 down) copies the container, its end in netns dovelab-mirror; gone with the last mirrored container', async () => {
+  await withDriver(async ({ w, ctx, cfg, create }) => {
+    cfg.dongles = { up0: 'uplink' };
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    dockerSees(w, [{ name: 'web1', labels: {} }]);
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_1 });
+    await endpointJoin(ctx, NET_A, EP_1);
+    // Control: no mirrored container, no mirror port.
+    assert.is(iface(w.faucetLive!, 49), undefined);
+    const from = w.calls.length;
+    await setEndpointPolicy(ctx, 'web1', { mirror: true });
+    assert.equal(iface(w.faucetLive!, 49), { name: 'docker-mirror', description: 'mirror of Docker networks (tcpdump -i docker-mirror in netns dovelab-mirror)', output_only: true, mirror: [4001] });
+    assert.ok(w.changes(from).includes('links.attachCapture dl49 dovelab-mirror:docker-mirror'), w.changes(from).join('\n'));
+    assert.equal(w.ports.get('dl49')?.externalIds, { 'dovelab-lab': 'docker', 'dovelab-role': 'capture', 'dovelab-group': 'docker' });
+    assert.is(readNetworkState(paths(cfg).networks).endpoints[0]!.mirror, true);
+    // The console names it like a dongle: the same port.
+    await setEndpointPolicy(ctx, 'web1', { mirror: 'docker-mirror' });
+    assert.equal(iface(w.faucetLive!, 49)?.mirror, [4001]);
+    await setEndpointPolicy(ctx, 'web1', { mirror: false });
+    assert.is(iface(w.faucetLive!, 49), undefined, 'no mirrored container: no mirror port');
+    assert.not.ok(w.ports.has('dl49'));
+    // With a mirror dongle, `true` means the dongle again.
+    cfg.dongles = { up0: 'uplink', mir0: 'mirror' };
+    await setEndpointPolicy(ctx, 'web1', { mirror: true });
+    assert.ok(w.ports.has('mir0'));
+    assert.is(iface(w.faucetLive!, 49)?.name, 'mir0');
   });
 });
 

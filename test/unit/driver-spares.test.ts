@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { readNetworkState } from '../../agent/lab/network-state.js';
 import { endpointCreate, endpointDelete, endpointJoin, endpointLeave, networkDelete, pendingRefills, pruneEndpoints, refillNetworks, setEndpointPolicy } from '../../agent/lab/networks.js';
 import { formatDockerNetworks, slotName } from '../../agent/lab/plan-networks.js';
-import { labRepair } from '../../agent/lab/service.js';
+import { labRepair, withLabLock } from '../../agent/lab/service.js';
 import { doc, iface, NET_A, NET_B, withDriver, type Ctx } from './_driver.js';
 import type { FakeWorld } from './_fake-adapters.js';
 
@@ -150,6 +150,41 @@ test('refill: spares taken are made again in one checked reload once quiet, at o
     const mark2 = w.calls.length;
     await refillNetworks(ctx);
     assert.is(count(w, 'faucet.apply', mark2), 0);
+  }, { spares: SPARES });
+});
+
+test('a refill once quiet that meets a Join in one commit gives way: the Join takes its spare without a reload; the refill waits for quiet again, and alone it reloads', async () => {
+  await withDriver(async ({ w, ctx, cfg, create, netJson }) => {
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    // Docker lists each container as it starts: its labels are known at CreateEndpoint (nothing follows after Join).
+    w.dockerNetworks.set(NET_A, 'office');
+    for (const i of [1, 2]) {
+      w.dockerContainers = [{ name: `c${i}`, network: 'office', state: 'created', endpoint: '', createdMs: Date.now(), labels: {} }];
+      await endpointCreate(ctx, { network: NET_A, endpoint: ep(i) });
+    }
+    await endpointJoin(ctx, NET_A, ep(1));
+    pendingRefills(true);
+    const mark = w.calls.length;
+    let both: Promise<unknown> | undefined;
+    // The lab lock held: both wait, and the driver's next commit takes them together.
+    await withLabLock(cfg, async () => {
+      both = Promise.all([refillNetworks(ctx, { yieldToVerbs: true }), endpointJoin(ctx, NET_A, ep(2))]);
+      for (const until = Date.now() + 5_000; !w.calls.slice(mark).includes('faucet.ping'); await new Promise((r) => setTimeout(r, 5))) {
+        if (Date.now() > until) assert.unreachable('the Join never asked whether Faucet answers');
+      }
+      for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    });
+    await both;
+    assert.ok(w.calls.slice(mark).some((c) => c.startsWith('ovs.addPort dl4002')), w.changes(mark).join('\n'));
+    // The fast way asks Faucet to confirm its live config (an apply of the same text), never checks a new one.
+    assert.is(count(w, 'faucet.check', mark), 0, `the Join went alone: no new config\n${w.calls.slice(mark).join('\n')}`);
+    assert.is(count(w, 'faucet.apply', mark), 1);
+    assert.equal(pendingRefills(), [netJson], 'the refill waits for quiet again');
+    // Control: the same refill with no verb beside it reloads once, checked.
+    await refillNetworks(ctx, { yieldToVerbs: true });
+    assert.is(count(w, 'faucet.check', mark), 1);
+    assert.is(count(w, 'faucet.apply', mark), 2);
+    assert.equal(readNetworkState(netJson).networks[0]!.spares?.length, SPARES);
   }, { spares: SPARES });
 });
 

@@ -19,7 +19,7 @@ import {
 import { networkVlanName, withNetworks, type PluginEndpoint, type PluginNetwork, type PluginState } from '../../agent/lab/plan-networks.js';
 import { labDown, labRepair } from '../../agent/lab/service.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
-import { ALLOW_ALL, allowAll } from '../../agent/net/faucet/model.js';
+import { ALLOW_ALL, allowAll, EGRESS_ALLOW, egressAllow } from '../../agent/net/faucet/model.js';
 import { restoreText } from '../../agent/net/gateway-firewall.js';
 import { pluginApp } from '../../agent/web/plugin.js';
 import { FakeWorld, tempConfig } from './_fake-adapters.js';
@@ -98,6 +98,22 @@ test('withNetworks: the gateway port in faucet.yaml (number 10000+vid, native VL
   assert.is(doc.dps.dovelab0!.interfaces['10110']?.native_vlan, networkVlanName(st.networks[0]!));
   // An uplink asking for the gateway's number clashes, naming both.
   planError(() => withNetworks(idle(), { networks: [net({ uplinks: [{ iface: 'odsaddport1', ofport: 10110, acls: [] }] })], endpoints: [] }), /port number 10110 is already used by/);
+});
+
+test('withNetworks: vlan_out_acl becomes the VLAN\'s acls_out (its ACLs, then allow), defined in faucet.yaml; none without it; an unknown one names the network', () => {
+  const st: PluginState = { networks: [net({ name: 'office', mode: 'flat', gateway: undefined, vlanOutAcls: ['no-ping'] }), net({ id: NET_B, vid: 120, mode: 'flat', gateway: undefined })], endpoints: [ep()] };
+  const d = withNetworks(idle(), st, { acls: BUILTIN_ACLS, mirrorDongles: [] });
+  const vlan = (id: string) => d.faucet.vlans.find((v) => v.name === networkVlanName(st.networks.find((n) => n.id === id)!))!;
+  assert.equal(vlan(NET_A).acls_out, ['appliance-no-ping', EGRESS_ALLOW]);
+  assert.is(vlan(NET_B).acls_out, undefined, 'the other network has no egress ACLs');
+  assert.ok(d.faucet.acls['appliance-no-ping']?.length, 'the ACL is defined for Faucet');
+  const doc = parse(emitFaucetYaml({ ...d.faucet, acls: { ...d.faucet.acls, [ALLOW_ALL]: allowAll() } })) as { vlans: Record<string, { acls_out?: string[] }> };
+  assert.equal(doc.vlans[networkVlanName(st.networks[0]!)]?.acls_out, ['appliance-no-ping', EGRESS_ALLOW]);
+  assert.equal(d.faucet.acls[EGRESS_ALLOW], egressAllow(), 'the egress list\'s allow is defined (with its vlan_vid match)');
+  assert.is(doc.vlans[networkVlanName(st.networks[1]!)]?.acls_out, undefined);
+  // An egress ACL Faucet would not know is the model's error, before any I/O.
+  assert.throws(() => emitFaucetYaml({ ...d.faucet, acls: { [ALLOW_ALL]: allowAll() } }), /vlan docker-.*: unknown acl appliance-no-ping/);
+  planError(() => withNetworks(idle(), { networks: [net({ name: 'office', vlanOutAcls: ['nope'] })], endpoints: [] }, { acls: BUILTIN_ACLS, mirrorDongles: [] }), /ACL nope \(used by office\) is not one of the appliance's/);
 });
 
 test('checkPublished / withNetworks: one host port per protocol (any address clashes with a specific one); another protocol is fine', () => {

@@ -113,7 +113,7 @@ test('Dovesnap routed test: gateway MAC, vlan_out_acl, add_port ACL, MTU, defaul
     defaultAcls: ['denyall'], vlanOutAcls: ['allowall'], macForGateway: '0e:01:00:00:00:23',
   });
   assert.equal(o.warnings.length, 2);
-  assert.match(o.warnings.join('\n'), /vlan_out_acl: allowall checked but not applied/);
+  assert.match(o.warnings.join('\n'), /vlan_out_acl: allowall on frames leaving the network's ports; Faucet's egress pipeline goes on/);
   assert.equal(labelled('routed', 'testnet'), { acls: ['ratelimitit'], macPrefix: '0e:99' });
   // The network's name is not known yet: testnet:… does not apply, the MAC prefix still does.
   assert.equal(labelled('routed', undefined), { macPrefix: '0e:99' });
@@ -220,7 +220,7 @@ for (const [name, opts, want, ctx] of goodOptions) {
 }
 
 const warned: [string, Record<string, string>, RegExp][] = [
-  ['vlan_out_acl', { 'ovs.bridge.vlan_out_acl': 'testnet:denyall' }, /^ovs\.bridge\.vlan_out_acl: denyall checked but not applied/],
+  ['vlan_out_acl', { 'ovs.bridge.vlan_out_acl': 'testnet:denyall' }, /^ovs\.bridge\.vlan_out_acl: denyall on frames leaving the network's ports/],
   ['preallocate_ports > 0', { 'ovs.bridge.preallocate_ports': '10' }, PREALLOC_WARNING],
   ['lbport', { 'ovs.bridge.lbport': '77' }, /^ovs\.bridge\.lbport: 77 is not used/],
   ['userspace=true', { 'ovs.bridge.userspace': 'true' }, /^ovs\.bridge\.userspace: the shared bridge dovelab0 keeps the kernel datapath/],

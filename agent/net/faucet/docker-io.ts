@@ -79,6 +79,18 @@ const lastLines = (s: string) => s.trim().split('\n').filter((l) => l.trim()).sl
 
 export class FaucetUnavailable extends Error {}
 
+/**
+ * Asks Gauge to reload its config (SIGHUP to the container's init, as for Faucet): Gauge reads
+ * faucet.yaml's port names only when it (re)loads, and labels its port counters with them. Returns
+ * false when Gauge is not running.
+ */
+export async function reloadGauge(docker: Docker): Promise<boolean> {
+  const st = await containerState(docker, INFRA.gauge);
+  if (!st?.State.Running || !st.State.Pid) return false;
+  process.kill(st.State.Pid, 'SIGHUP');
+  return true;
+}
+
 export function faucetIo(docker: Docker, c: Config): FaucetIo {
   return {
     check: (hostPath) => checkFaucetConfig(docker, c, hostPath),
@@ -89,6 +101,9 @@ export function faucetIo(docker: Docker, c: Config): FaucetIo {
       const st = await containerState(docker, INFRA.faucet);
       if (!st?.State.Running || !st.State.Pid) throw new FaucetUnavailable(`Faucet is not running (container ${INFRA.faucet}): run \`dovelab infra up\``);
       process.kill(st.State.Pid, 'SIGHUP');
+      // Gauge too (its port names follow faucet.yaml only when it reloads); best effort: Gauge
+      // also reloads on its own when it sees the file change (GAUGE_CONFIG_STAT_RELOAD, 3-5 s).
+      await reloadGauge(docker).catch(() => false);
     },
     metrics: async () => {
       try { return await scrape(`http://127.0.0.1:${c.faucetPromPort}/metrics`, 2000, FAUCET_STATUS_METRICS); } catch (e) {

@@ -15,6 +15,7 @@ export function validateFaucetModel(m: FaucetModel): void {
     if (vlanNames.has(v.name)) fail(`vlan ${v.name} defined twice`);
     if (vids.has(v.vid)) fail(`vid ${v.vid} used by two vlans`);
     vlanNames.add(v.name); vids.add(v.vid);
+    for (const a of v.acls_out ?? []) if (!(a in m.acls)) fail(`vlan ${v.name}: unknown acl ${a}`);
   }
   const numbers = new Set<number>();
   const names = new Set<string>();
@@ -75,7 +76,10 @@ export function emitFaucetYaml(m: FaucetModel): string {
   for (const i of [...m.dp.interfaces].sort((a, b) => a.number - b.number)) interfaces.set(i.number, emitInterface(i));
   const vlans: Record<string, unknown> = {};
   for (const v of [...m.vlans].sort((a, b) => a.vid - b.vid)) {
-    vlans[v.name] = v.description ? { vid: v.vid, description: v.description } : { vid: v.vid };
+    const vlan: Record<string, unknown> = { vid: v.vid };
+    if (v.description) vlan.description = v.description;
+    if (v.acls_out?.length) vlan.acls_out = v.acls_out;
+    vlans[v.name] = vlan;
   }
   const acls: Record<string, unknown> = {};
   // Each rule carries its own flow cookie (see cookies.ts): the switch counts its hits.

@@ -1,6 +1,10 @@
 // Typed model of the part of faucet.yaml that Dovelab generates (one DP).
 
-export interface FaucetVlan { name: string; vid: number; description?: string }
+export interface FaucetVlan {
+  name: string; vid: number; description?: string;
+  /** Egress ACLs of the VLAN (Faucet's egress pipeline: turning it on or off is a cold start). */
+  acls_out?: string[];
+}
 
 export interface FaucetInterface {
   /** OpenFlow port number; also the YAML key (must be an integer). */
@@ -38,3 +42,12 @@ export const IDLE_VLAN = { name: 'dovelab-idle', vid: 4094, description: 'reserv
 /** The ACL every lab port carries from the start, so live ACL changes are warm swaps. */
 export const ALLOW_ALL = 'dovelab-allow';
 export const allowAll = (): FaucetAclRule[] => [{ match: {}, actions: { allow: true } }];
+
+/**
+ * The end of every VLAN's egress ACL list. Faucet 1.10.12 builds the egress ACL table's match
+ * fields from the ACLs' rules alone, then installs a `vlan_vid` flow per VLAN in it and crashes
+ * (AssertionError "vlan_vid match in table egress_acl", seen here) unless some rule matches
+ * vlan_vid. An egress rule's vlan_vid is replaced by its VLAN's own, so this one allows all.
+ */
+export const EGRESS_ALLOW = 'dovelab-egress-allow';
+export const egressAllow = (): FaucetAclRule[] => [{ match: { vlan_vid: IDLE_VLAN.vid }, actions: { allow: true } }];

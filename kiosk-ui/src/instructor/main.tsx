@@ -15,6 +15,7 @@ import { subscribe, type StreamState } from '../shared/live.js';
 import { teacher, uploadLesson } from './api.js';
 import { DockerNetworks } from './networks.js';
 import { Dongles } from './dongles.js';
+import { TrafficHistory } from './history.js';
 
 const STATUS_TEXT: Record<TaskStatus, string> = { pass: 'Done', fail: 'Not yet', error: 'Check error', unknown: 'Not checked' };
 
@@ -171,6 +172,7 @@ function Console({ onCards, onLoggedOut, onLogout }: { onCards: () => void; onLo
               <p>Start a lesson from the list: each group gets a join code for the student page.</p>
             </section>
           )}
+          <TrafficHistory onLoggedOut={onLoggedOut} />
           <DockerNetworks onLoggedOut={onLoggedOut} />
           <Dongles onLoggedOut={onLoggedOut} />
         </div>
@@ -315,7 +317,7 @@ function Switches({ view, busy, run }: { view: ClassView; busy: boolean; run: (l
                           );
                         })}
                       </div>
-                      {i.acls.map((a) => <AclHits key={a} label={`${a} on ${label}`} rows={rowsOf(counters.rows, target, a, h.group)} />)}
+                      {i.acls.map((a) => <AclHits key={a} label={`${a} on ${label}`} rows={rowsOf(counters.rows, target, a, h.group)} hist={counters.hist} />)}
                     </td>
                   )}
                   {view.mirrors.length > 0 && (

@@ -3,11 +3,13 @@
 // is down, polls /api/kiosk every 10 s.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { KioskView } from '../../../agent/web/api-types.js';
+import type { ClassTrafficView, KioskView } from '../../../agent/web/api-types.js';
 import '../shared/base.css';
 import './kiosk.css';
-import { api } from '../shared/api.js';
+import { api, call } from '../shared/api.js';
 import { subscribe, type StreamState } from '../shared/live.js';
+import { byteRate } from '../shared/graph-data.js';
+import { Sparkline } from '../shared/sparkline.js';
 
 const bare = (u: string) => u.replace(/^https?:\/\//, '').replace(/\/$/, '');
 
@@ -90,9 +92,40 @@ function Kiosk() {
             <p class="k-meta">Your teacher starts the lesson. Then join with your group’s code.</p>
           </>
         )}
+        {view.lesson && <ClassTraffic />}
         {(stream === 'down' && pollFailed) && <p class="k-offline" role="status">Connection to the appliance lost: retrying…</p>}
       </section>
     </main>
+  );
+}
+
+const TRAFFIC_MS = 10_000;
+
+/** The class's total traffic over the last 15 minutes: a sparkline and the rate now in words. */
+function ClassTraffic() {
+  const [v, setV] = useState<ClassTrafficView | null>(null);
+  useEffect(() => {
+    let dead = false;
+    let t: ReturnType<typeof setInterval> | undefined;
+    const load = () => call<ClassTrafficView>('GET', '/api/history/class?since=15m').then((x) => {
+      if (dead) return;
+      setV(x);
+      if (x.unavailable) clearInterval(t); // no history on this appliance: stop asking
+    }, () => { if (!dead) setV(null); });
+    void load();
+    t = setInterval(() => void load(), TRAFFIC_MS);
+    return () => { dead = true; clearInterval(t); };
+  }, []);
+  if (!v || v.points.length < 2) return null;
+  // What the hosts sent, added up: each packet between two hosts is counted once.
+  const values = v.points.map((p) => p.txBps);
+  const now = values[values.length - 1]!;
+  const peak = Math.max(...values);
+  return (
+    <section class="k-traffic" aria-label="Class traffic" data-testid="class-traffic">
+      <p class="k-traffic-text"><span class="k-traffic-h">Class traffic</span> <b>{byteRate(now)}</b><span class="vh"> · peak {byteRate(peak)} in 15 min</span></p>
+      <Sparkline values={values} width={300} height={30} color="#4fb0ff" floor={1000} class="k-spark" stretch />
+    </section>
   );
 }
 

@@ -8,6 +8,7 @@ import { Tasks } from './Tasks.js';
 import { Switches } from './Switches.js';
 import { Terminals } from './Terminals.js';
 import { Capture } from './Capture.js';
+import { Traffic } from './Traffic.js';
 
 const ENDED = 'Your group session ended (the lesson was stopped or reset). Enter your group’s code again.';
 
@@ -69,6 +70,7 @@ export function Lab(props: { group: number; onLeft: (message?: string) => void }
           <a href="#diagram">Diagram</a>
           <a href="#terminals">Terminals</a>
           <a href="#tasks">Tasks</a>
+          <a href="#traffic">Traffic</a>
         </nav>
         <button type="button" class="linkish leave" onClick={leave}>Leave group</button>
       </header>
@@ -104,6 +106,7 @@ export function Lab(props: { group: number; onLeft: (message?: string) => void }
           {view && <Switches controls={view.controls ?? { acls: [], capture: [] }} onView={setView} />}
           {view && (view.controls?.capture ?? []).length > 0 && <Capture targets={view.controls.capture} />}
           <Tasks tasks={view?.tasks ?? []} checkedAt={view?.checkedAt} loaded={view !== null} />
+          {view && <Traffic key={view.lab.startedAt} />}
         </div>
       </main>
     </div>

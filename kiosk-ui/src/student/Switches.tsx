@@ -45,7 +45,7 @@ export function Switches(props: { controls: ControlsView; onView: (v: GroupView)
                 );
               })}
             </span>
-            {c.applied.map((acl) => <AclHits key={acl} label={`${acl} on ${c.target}`} rows={rowsOf(counters.rows, c.target, acl)} />)}
+            {c.applied.map((acl) => <AclHits key={acl} label={`${acl} on ${c.target}`} rows={rowsOf(counters.rows, c.target, acl)} hist={counters.hist} />)}
           </li>
         ))}
       </ul>
