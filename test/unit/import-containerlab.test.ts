@@ -24,7 +24,7 @@ test('(d) triangle: one network per link, interfaces kept, addresses from exec, 
   assert.equal(r.lesson.hosts.n1!.interfaces, { eth1: { network: 'n1-n2', ip: '198.51.100.1/30' }, eth2: { network: 'n3-n1', ip: '198.51.100.9/30' } });
   assert.equal(r.lesson.hosts.n2!.interfaces, { eth1: { network: 'n1-n2', ip: '198.51.100.2/30' }, eth2: { network: 'n2-n3', ip: '198.51.100.5/30' } });
   assert.equal(r.lesson.hosts.n3!.interfaces, { eth1: { network: 'n2-n3', ip: '198.51.100.6/30' }, eth2: { network: 'n3-n1', ip: '198.51.100.10/30' } });
-  assert.is(r.lesson.hosts.n1!.startup, 'ip addr add 198.51.100.1/30 dev eth1\nip addr add 198.51.100.9/30 dev eth2\n');
+  assert.is(r.lesson.hosts.n1!.startup, '# dovelab: the lesson set these before this startup, which sets them again: cleared first, as on bare interfaces\nip -4 address flush dev eth1\nip -4 address flush dev eth2\nip addr add 198.51.100.1/30 dev eth1\nip addr add 198.51.100.9/30 dev eth2\n');
   // defaults.sysctls reach every node; kinds.linux.image is inherited, the node's own image wins.
   for (const h of ['n1', 'n2', 'n3']) assert.equal(r.lesson.hosts[h]!.sysctl, { 'net.ipv4.ip_forward': 1 });
   assert.is(r.lesson.hosts.n1!.image, undefined);
@@ -50,6 +50,7 @@ test('(e) bridge node: one network for its links, binds copied, env exported, po
     assert.is(r.lesson.hosts[h]!.image, 'dovelab/labhost');
   }
   assert.is(r.lesson.hosts.pc1!.startup, [
+    '# dovelab: the lesson set these before this startup, which sets them again: cleared first, as on bare interfaces', 'ip -4 address flush dev eth1',
     '# --- containerlab env ---', "export LAB='bridge-lan'", "export ROLE='server'",
     '# --- containerlab exec ---', 'ip addr add 203.0.113.1/24 dev eth1', 'echo "$ROLE on $LAB" > /tmp/role', ''].join('\n'));
   hasWarning(r, /export lines .*: pc1 \(LAB, ROLE\), pc2 \(LAB\), pc3 \(LAB\), pc4 \(LAB\)/);

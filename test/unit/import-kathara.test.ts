@@ -26,8 +26,8 @@ test('(a) two hosts on one collision domain: network, addresses from startup, MA
   assert.equal(r.names.networks, { A: 'a' });
   assert.equal(r.lesson.hosts.pc1!.interfaces, { eth0: { network: 'a', ip: '198.51.100.1/24' } });
   assert.equal(r.lesson.hosts.pc2!.interfaces, { eth0: { network: 'a', ip: '198.51.100.2/24', mac: '0e:00:00:00:00:02' } });
-  assert.is(r.lesson.hosts.pc1!.startup, 'ip address add 198.51.100.1/24 dev eth0\nip link set eth0 up\n');
-  assert.is(r.lesson.hosts.pc2!.startup, 'ifconfig eth0 198.51.100.2 netmask 255.255.255.0 up\n');
+  assert.is(r.lesson.hosts.pc1!.startup, '# dovelab: the lesson set these before this startup, which sets them again: cleared first, as on bare interfaces\nip -4 address flush dev eth0\nip address add 198.51.100.1/24 dev eth0\nip link set eth0 up\n');
+  assert.is(r.lesson.hosts.pc2!.startup, '# dovelab: the lesson set these before this startup, which sets them again: cleared first, as on bare interfaces\nip -4 address flush dev eth0\nifconfig eth0 198.51.100.2 netmask 255.255.255.0 up\n');
   assert.is(r.lesson.hosts.pc1!.image, undefined);
   assert.equal(r.lesson.tasks, [{ id: 'reach-pc1-pc2', title: 'pc1 reaches pc2', check: { reach: { from: 'pc1', to: 'pc2' } } }]);
   assert.equal(r.files, []);
@@ -50,8 +50,8 @@ test('(b) hub lab: four PCs, renames, shared.startup first, exec last, env expor
   for (const [h, n] of [['pc1', 11], ['pc2', 12], ['pc3', 13], ['pc-4', 14]] as const) {
     assert.equal(t.hosts[h]!.interfaces.eth0, { network: 'lan-1', ip: `203.0.113.${n}/24` });
   }
-  assert.is(r.lesson.hosts.pc1!.startup, '# --- shared.startup ---\necho "lab started" > /tmp/lab\n# --- pc1.startup ---\nip address add 203.0.113.11/24 dev eth0\n');
-  assert.is(r.lesson.hosts.pc2!.startup?.split('\n').slice(0, 2).join('\n'), "# --- lab.conf env ---\nexport GREETING='hello world'");
+  assert.is(r.lesson.hosts.pc1!.startup, '# dovelab: the lesson set these before this startup, which sets them again: cleared first, as on bare interfaces\nip -4 address flush dev eth0\n# --- shared.startup ---\necho "lab started" > /tmp/lab\n# --- pc1.startup ---\nip address add 203.0.113.11/24 dev eth0\n');
+  assert.is(r.lesson.hosts.pc2!.startup?.split('\n').slice(2, 4).join('\n'), "# --- lab.conf env ---\nexport GREETING='hello world'");
   assert.match(r.lesson.hosts.pc3!.startup!, /# --- lab\.conf exec ---\necho pc3 is up > \/tmp\/up\n$/);
   hasWarning(r, /export lines .*: pc2 \(GREETING\)/);
   // Files: pc1/ folder -> its root; shared/ -> /shared in every host.

@@ -3,6 +3,7 @@
 import { stringify } from 'yaml';
 import { crossCheck, parseTopology } from '../load.js';
 import { TopologySchema, type Topology } from '../schema.js';
+import { serviceTasks } from './services.js';
 import type { LessonDraft, NotConverted, TaskDraft } from './types.js';
 
 export const MAX_TASKS = 10;
@@ -45,13 +46,16 @@ function sameSubnet(a: string, b: string): boolean {
  * Tasks that check the lab works as its author meant: one per pair of hosts that share a network
  * with static addresses in one subnet (`reach-a-b`, "a reaches b"), and one per pair of hosts
  * with a gateway and no subnet in common (end to end, across the routers). In host order, at most
- * MAX_TASKS, of which up to half are end to end when there are any.
+ * MAX_TASKS, of which up to half are end to end when there are any. Servers the startups start
+ * (web, DNS) come first in the budget: a client's TCP connection to each (import/services.ts).
  */
 export function reachTasks(lesson: LessonDraft): TaskDraft[] {
+  const services = serviceTasks(lesson).slice(0, MAX_TASKS / 2);
+  const room = MAX_TASKS - services.length;
   const neighbours = neighbourTasks(lesson);
   const ends = endToEndTasks(lesson);
-  const e2e = Math.min(ends.length, Math.max(MAX_TASKS - neighbours.length, MAX_TASKS / 2));
-  return [...neighbours.slice(0, MAX_TASKS - e2e), ...ends.slice(0, e2e)];
+  const e2e = Math.min(ends.length, Math.max(room - neighbours.length, Math.floor(room / 2)));
+  return [...neighbours.slice(0, room - e2e), ...ends.slice(0, e2e), ...services];
 }
 
 /** Pairs of hosts that each have a default gateway and share no subnet: client -> server across routers. */

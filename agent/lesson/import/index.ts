@@ -1,12 +1,13 @@
 // `dovelab lesson import`: a Kathará lab or a containerlab topology -> a Dovelab lesson pack
 // (lesson.yaml, README.md, files/). importLab decides and validates; writePack writes atomically.
-import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, normalize, resolve } from 'node:path';
 import { LessonError, parseTopology } from '../load.js';
 import { importContainerlab } from './containerlab.js';
 import { dropClashes, lessonYaml, reachTasks, validate } from './finish.js';
 import { importKathara } from './kathara.js';
 import { renderReadme } from './readme.js';
+import { addressesFromRouterConfigs } from './routercfg.js';
 import { mergeByReason, mergeWarnings, reviewHosts } from './review.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted, type PackFile, type SourceFormat } from './types.js';
 
@@ -46,6 +47,7 @@ export function importLab(path: string, opts: ImportOptions = {}): ImportResult 
   if (opts.id !== undefined && !/^[a-z0-9-]+$/.test(opts.id)) throw new ImportError(path, undefined, `lesson id "${opts.id}": lowercase letters, digits and dashes`);
   const { format, file } = detectFormat(path);
   const imported = format === 'kathara' ? importKathara(file, opts) : importContainerlab(file, opts);
+  imported.warnings.push(...routerAddresses(imported));
   const review = reviewHosts(imported.lesson);
   if (!Object.keys(imported.lesson.hosts).length) {
     const why = mergeByReason([...imported.notConverted, ...review.notConverted]).map((n) => `  ${n.what}: ${n.why}`).join('\n');
@@ -68,6 +70,21 @@ export function importLab(path: string, opts: ImportOptions = {}): ImportResult 
   }
   const result = { ...imported, lesson, warnings, notConverted };
   return { ...result, readme: renderReadme(result, lesson) };
+}
+
+/** Interface addresses from the FRR/Quagga configs the routers ship (routercfg.ts); one warning naming them. */
+function routerAddresses(imported: Imported): string[] {
+  const source = new Map(imported.files.map((f) => [f.to, f.from]));
+  const set: string[] = [];
+  for (const [h, host] of Object.entries(imported.lesson.hosts)) {
+    const read = (inHost: string) => {
+      const from = source.get(host.files?.[inHost] ?? '');
+      try { return from ? readFileSync(from, 'utf8') : undefined; } catch { return undefined; }
+    };
+    const ifaces = addressesFromRouterConfigs(host, read);
+    if (ifaces.length) set.push(`${h} (${ifaces.join(', ')})`);
+  }
+  return set.length ? [`addresses the routers' FRR/Quagga configs give (interface … ip address) are the interfaces' ip: in the lesson: ${set.join(', ')}`] : [];
 }
 
 /** Hosts with their keys in reading order: image, interfaces (network, ip, mac, gateway), sysctl, files, startup. */

@@ -7,8 +7,8 @@ import { DEFAULT_IMAGE } from './build.js';
 import { KATHARA_IPV6_ON } from './defaults.js';
 import { missingTools } from './image-tools.js';
 import { liftSysctls } from './lift.js';
-import { commands } from './script.js';
-import type { LessonDraft, NotConverted } from './types.js';
+import { commands, scanScript } from './script.js';
+import type { DraftHost, LessonDraft, NotConverted } from './types.js';
 import { expandVars, unresolvedVars } from './vars.js';
 
 export interface Review { warnings: string[]; notConverted: NotConverted[] }
@@ -71,7 +71,7 @@ export function reviewHosts(lesson: LessonDraft): Review {
   const lifted: string[] = []; const kept: string[] = []; const foreign: string[] = [];
   const v6: string[] = []; const v6On: string[] = []; const hidden: string[] = [];
   const missing = new Map<string, { cmds: Map<string, string[]>; services: Map<string, string[]> }>();
-  const errexit: string[] = [];
+  const errexit: string[] = []; const cleared: string[] = [];
   const ipv6Off = String(lesson.defaults?.sysctl?.['net.ipv6.conf.all.disable_ipv6'] ?? '0') === '1';
   for (const [h, host] of Object.entries(lesson.hosts)) {
     const ifaces = Object.keys(host.interfaces);
@@ -91,6 +91,11 @@ export function reviewHosts(lesson: LessonDraft): Review {
         .replace(/\b(ip(?:\s+-\S+)*\s+a(?:d|dd|ddr|ddre|ddres|ddress)?)\s+(?:add|ad|a)\b/g, '$1 replace')
         .replace(/\b(ip(?:\s+-\S+)*\s+r(?:o|ou|out|oute)?)\s+(?:add|ad|a)\s+(default|0\.0\.0\.0\/0)\b/g, '$1 replace $2'))).join('\n');
       if (host.startup !== before) errexit.push(h);
+    } else {
+      // Without set -e the script goes on after "File exists", but its last line (often the
+      // default route) would make it exit non-zero: it starts from bare interfaces, as on Kathará.
+      const p = clearedPrologue(host);
+      if (p) { host.startup = withPrologue(host.startup, p); cleared.push(h); }
     }
     const facts = scriptInterfaces(host.startup);
     const made = new Set(['lo', ...facts.made]);
@@ -119,6 +124,9 @@ export function reviewHosts(lesson: LessonDraft): Review {
   if (errexit.length) {
     warnings.push(`startups that stop at the first error (set -e): their \`ip address add\` and \`ip route add default\` became \`replace\` (Dovelab sets the lesson's addresses and gateways before the startup, and \`add\` would stop the script with "File exists"): ${list(errexit)}`);
   }
+  if (cleared.length) {
+    warnings.push(`startups that set the addresses or default route the lesson sets too begin by clearing them (\`ip -4 address flush dev …\`, \`ip route del default\`), so their own lines run on bare interfaces as on Kathará instead of failing with "File exists": ${list(cleared)}`);
+  }
   if (foreign.length) warnings.push(`startups configure interfaces that the lab does not give the host (those commands fail): ${list(foreign)}`);
   if (v6.length) warnings.push(`IPv6 addresses set by startups (lesson addresses are IPv4 only: the startup sets them, tasks do not check them): ${list(v6)}`);
   if (v6On.length) warnings.push(`IPv6 is on for ${list(v6On)}: their startups set IPv6 addresses (Kathará needs ipv6=true or its enable_ipv6 setting for that)`);
@@ -128,6 +136,28 @@ export function reviewHosts(lesson: LessonDraft): Review {
     warnings.push(`startups use what ${image} does not have (those commands fail): ${list(parts)}`);
   }
   return { warnings, notConverted };
+}
+
+/**
+ * Lines that undo what Dovelab set before the startup and the startup sets again: the IPv4
+ * addresses of the lesson's interfaces the script addresses, and the default route it adds.
+ */
+export function clearedPrologue(host: DraftHost): string | undefined {
+  const facts = scanScript(expandVars(host.startup ?? ''));
+  const ifaces = [...new Set(facts.addresses.map((a) => a.iface))].filter((i) => host.interfaces[i]?.ip);
+  const gateway = facts.gateways.length > 0 && Object.values(host.interfaces).some((i) => i.gateway);
+  if (!ifaces.length && !gateway) return undefined;
+  return [
+    '# dovelab: the lesson set these before this startup, which sets them again: cleared first, as on bare interfaces',
+    ...ifaces.map((i) => `ip -4 address flush dev ${i}`),
+    ...(gateway ? ['ip route del default 2>/dev/null'] : []),
+  ].join('\n');
+}
+
+/** `prologue` at the top of `script`, after a `#!` line. */
+export function withPrologue(script: string, prologue: string): string {
+  const m = /^#!.*\n/.exec(script);
+  return m ? `${m[0]}${prologue}\n${script.slice(m[0].length)}` : `${prologue}\n${script}`;
 }
 
 /** Not-converted entries with the same reason become one line naming them all. */
