@@ -39,9 +39,11 @@ test('the mirror follows initial state, inserts, modifies and deletes; bridge po
   const m = new Mirror();
   const initial: TableUpdates = {
     Open_vSwitch: { root: { new: { cur_cfg: 4, next_cfg: 4, external_ids: ['map', [['dovelab-datapath', 'netdev']]] } } },
-    Bridge: { b1: { new: { name: 'dovelab0', ports: ['set', [['uuid', 'p1'], ['uuid', 'p2']]] } }, b2: { new: { name: 'other', ports: ['uuid', 'p3'] } } },
-    Port: { p1: { new: { name: 'dl102', interfaces: ['uuid', 'i1'], external_ids: ['map', []] } }, p2: { new: { name: 'dl101', interfaces: ['uuid', 'i2'], external_ids: ['map', []] } }, p3: { new: { name: 'x', interfaces: ['uuid', 'i3'], external_ids: ['map', []] } } },
+    Bridge: { b1: { new: { name: 'dovelab0', ports: ['set', [['uuid', 'p1'], ['uuid', 'p2'], ['uuid', 'p0']]] } }, b2: { new: { name: 'other', ports: ['uuid', 'p3'] } } },
+    // p0: the bridge's own local port, which list-ports leaves out.
+    Port: { p0: { new: { name: 'dovelab0', interfaces: ['uuid', 'i0'], external_ids: ['map', []] } }, p1: { new: { name: 'dl102', interfaces: ['uuid', 'i1'], external_ids: ['map', []] } }, p2: { new: { name: 'dl101', interfaces: ['uuid', 'i2'], external_ids: ['map', []] } }, p3: { new: { name: 'x', interfaces: ['uuid', 'i3'], external_ids: ['map', []] } } },
     Interface: {
+      i0: { new: iface('dovelab0', 65534, { type: 'internal' }) },
       i1: { new: iface('dl102', 102, { ofport_request: 102, external_ids: ['map', [['dovelab-lab', 'l']]] }) },
       i2: { new: iface('dl101', ['set', []], { error: 'could not open', link_state: ['set', []] }) },
       i3: { new: iface('x', 1) },
@@ -60,7 +62,7 @@ test('the mirror follows initial state, inserts, modifies and deletes; bridge po
   m.apply({ Interface: { i2: { old: { ofport: ['set', []] }, new: iface('dl101', 101) } }, Open_vSwitch: { root: { old: { cur_cfg: 4 }, new: { cur_cfg: 5, next_cfg: 5, external_ids: ['map', []] } } } });
   assert.is(m.bridgePorts('dovelab0')!.find((p) => p.name === 'dl101')!.ofport, 101);
   assert.is(m.curCfg(), 5);
-  m.apply({ Bridge: { b1: { old: {}, new: { name: 'dovelab0', ports: ['uuid', 'p1'] } } }, Port: { p2: { old: {} } }, Interface: { i2: { old: {} } } });
+  m.apply({ Bridge: { b1: { old: {}, new: { name: 'dovelab0', ports: ['set', [['uuid', 'p1'], ['uuid', 'p0']]] } } }, Port: { p2: { old: {} } }, Interface: { i2: { old: {} } } });
   assert.equal(m.bridgePorts('dovelab0')!.map((p) => p.name), ['dl102']);
   assert.equal(m.found('dl101'), {});
   m.clear();

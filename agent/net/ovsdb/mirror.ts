@@ -59,14 +59,17 @@ export class Mirror {
     };
   }
 
-  /** The bridge's ports, one row per interface, like `list-ports` + `list Interface`; undefined: no such bridge. */
+  /**
+   * The bridge's ports, one row per interface, like `list-ports` + `list Interface` (so without the
+   * bridge's own local port, which carries its name); undefined: no such bridge.
+   */
   bridgePorts(bridge: string): PortRow[] | undefined {
     const b = this.named('Bridge', bridge);
     if (!b) return undefined;
     const out: PortRow[] = [];
     for (const pid of decodeUuidSet(b[1].ports, `Bridge ${bridge} ports`)) {
       const p = this.row('Port', pid);
-      if (!p) continue;
+      if (!p || p.name === bridge) continue;
       for (const iid of decodeUuidSet(p.interfaces, `Port ${String(p.name)} interfaces`)) {
         const i = this.row('Interface', iid);
         if (i) out.push(interfaceRow(i));
