@@ -63,7 +63,9 @@ export class OvsdbClient {
   async transact(ops: Operation[], what: string, ms = this.o.callMs): Promise<unknown[]> {
     const t0 = Date.now();
     await this.ready(what, ms);
-    const results = (await this.session!.request('transact', [DB, ...ops], `OVSDB ${what}`, Math.max(1, ms - (Date.now() - t0)))) as unknown[];
+    const session = this.session;
+    if (!session) throw new OvsdbError(`OVSDB ${what}: connection to ovsdb-server lost (${this.lastError})`);
+    const results = (await session.request('transact', [DB, ...ops], `OVSDB ${what}`, Math.max(1, ms - (Date.now() - t0)))) as unknown[];
     const why = transactionError(ops, results);
     if (why) throw new OvsdbTxnError(`OVSDB ${what}: ${why}`);
     return results;
