@@ -162,11 +162,11 @@ test('one report line per kind of drop: the same option on several devices is on
 test('per-host warnings of one kind are one line; a single host keeps its own sentence', () => {
   withLab({ 'lab.conf': 'a[0]="A"\nb[0]="A"\nc[0]="A"\n', 'a.startup': 'brctl addbr br0\n. /hostlab/x.sh\n', 'b.startup': 'ip link add br1 type bridge\n. /hostlab/y.sh\n', 'c.startup': 'echo hi\n' }, (dir) => {
     const r = importLab(dir);
-    hasWarning(r, /^hosts a, b build bridges inside their containers; consider making those networks$/);
     hasWarning(r, /^startups of a, b use \/hostlab, which Dovelab does not mount/);
-    assert.is(r.warnings.filter((w) => /bridges? inside/.test(w)).length, 1);
-    // Their collision domain becomes a hub (import/hubs.ts), said once too.
+    // Their collision domain becomes a hub (import/hubs.ts), said once; the older advice to make
+    // the bridge a network is gone with it.
     assert.is(r.warnings.filter((w) => /are hubs|is a hub/.test(w)).length, 1, r.warnings.join('\n'));
+    assert.is(r.warnings.filter((w) => /bridges? inside/.test(w)).length, 0, r.warnings.join('\n'));
   });
 });
 

@@ -252,7 +252,13 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
   if (otherShell.length) warnings.push(`startups whose first line names another interpreter than bash: Kathará runs them with bash anyway, Dovelab with that interpreter (remove the line to use bash): ${otherShell.join(', ')}`);
   warnings.push(DEFAULTS_WARNING.kathara);
   // Collision domains the lab needs as hubs (sniffing, bridges, VLANs, STP in hosts): import/hubs.ts.
-  warnings.push(...chooseHubs(networks, Object.fromEntries(Object.entries(hosts).map(([h, x]) => [h, { ...x, image: images[h] }]))));
+  const hubLines = chooseHubs(networks, Object.fromEntries(Object.entries(hosts).map(([h, x]) => [h, { ...x, image: images[h] }])));
+  // A wired host that builds a bridge made its networks hubs: the generic advice is superseded.
+  for (let k = warnings.length - 1; k >= 0; k--) {
+    const m = /^host (\S+) builds a bridge inside its container; consider making it a network$/.exec(warnings[k]!);
+    if (m && Object.keys(hosts[m[1]!]?.interfaces ?? {}).length && hubLines.some((l) => l.includes('makes a bridge'))) warnings.splice(k, 1);
+  }
+  warnings.push(...hubLines);
   warnings.push(...settleImages(hosts, images, opts.imageAvailable ?? defaultImageAvailable));
   if (noImage.length) warnings.push(`${noImage.join(', ')} ha${noImage.length === 1 ? 's' : 've'} no image in lab.conf (Kathará's default is kathara/base): the closest of ours is used (${DEFAULT_IMAGE} unless the startup runs FRR or a server)`);
   const renames = [hostNames.renames('devices'), netNames.renames('collision domains')].filter((w): w is string => !!w);
