@@ -20,7 +20,6 @@ import { containerState, execIn } from './docker/client.js';
 import { vsctlVia } from './net/ovs-exec.js';
 import { hashPassword } from './web/instructor-auth.js';
 import { registerHardwareVerbs, withDiscoveredDongles } from './cli-hardware.js';
-import { registerHistoryVerbs } from './cli-history.js';
 import { doctorOffline } from './doctor-offline.js';
 import { applyBootConfig, BOOT_FILE } from './appliance/boot-apply.js';
 
@@ -179,6 +178,5 @@ program.command('boot-config').description(`the settings on the SD card's boot p
 
 registerLabVerbs(program, cfg, action, log);
 registerHardwareVerbs(program, () => loadConfig(), action, log); // the config as written: the verbs run discovery themselves
-registerHistoryVerbs(program, cfg, action, log);
 
 await program.parseAsync(process.argv);

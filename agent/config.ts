@@ -113,7 +113,7 @@ export const ConfigSchema = z.strictObject({
    * host-side veth end bounds what the switch sends into it, so a student's loop cycles at most
    * this fast (both datapaths send through the end's qdisc). See test/integration/loop.test.ts.
    */
-  stormLimitMbit: z.number().min(0).max(100_000).default(10),
+  stormLimitMbit: z.number().min(0).max(100_000).default(0),
   /** Per lab host: what it gets by default, and the most a lesson may ask for. */
   limits: z.strictObject({
     default: HostLimitsSchema.prefault({}),
@@ -143,21 +143,6 @@ export const ConfigSchema = z.strictObject({
      * LAN) sends `Authorization: Bearer <metrics_token>`. Without a token, loopback only.
      */
     metrics_token: z.string().regex(/^[A-Za-z0-9._~+/=-]{16,200}$/, 'at least 16 characters: letters, digits, ._~+/=-').optional(),
-  }).prefault({}),
-  /**
-   * Traffic history of the switch's ports (agent/metrics/history-*.ts): Gauge's port counters read
-   * every intervalS, the last hour in memory, minute rollups appended to <dataDir>/history every
-   * flushS (fsynced), segments of segmentKB, the oldest deleted past maxMB.
-   */
-  history: z.strictObject({
-    enabled: z.boolean().default(true),
-    intervalS: z.number().min(1).max(300).default(5),
-    flushS: z.number().min(5).max(3600).default(60),
-    maxMB: z.number().min(1).max(65536).default(64),
-    segmentKB: z.number().min(16).max(65536).default(1024),
-    scrapeTimeoutMs: z.number().int().min(100).max(60_000).default(2000),
-    /** Where the segments go (default <dataDir>/history). */
-    dir: z.string().optional(),
   }).prefault({}),
   /**
    * The appliance's LEDs (agent/hardware/leds.ts). auto: the Linux LED class when the dovelab-* LEDs
@@ -206,12 +191,6 @@ export function loadConfig(file = process.env.DOVELAB_CONFIG ?? '/etc/dovelab/do
     web[key] = key === 'port' && /^\d+$/.test(v) ? Number(v) : key === 'mdns' ? !/^(0|false|no|off)$/i.test(v) : v;
     raw.web = web;
   }
-  // History settings from the environment (tests, the bench): DOVELAB_HISTORY_INTERVAL_S=1 …
-  for (const [name, key] of Object.entries({ DOVELAB_HISTORY_INTERVAL_S: 'intervalS', DOVELAB_HISTORY_FLUSH_S: 'flushS', DOVELAB_HISTORY_DIR: 'dir' })) {
-    const v = env[name];
-    if (!v) continue;
-    raw.history = { ...(raw.history && typeof raw.history === 'object' ? raw.history : {}), [key]: key === 'dir' ? v : Number(v) };
-  }
   // With discovery on, the dongles map holds only what the file lists (not the sim world's default).
   if (raw.hardware === null) raw.hardware = {}; // a bare `hardware:` line: discovery with its defaults
   if (raw.hardware !== undefined && raw.dongles === undefined) raw.dongles = {};
@@ -239,8 +218,6 @@ export const paths = (c: Config) => ({
   dongleState: `${c.runDir}/dongles`,
   /** Docker networks of the driver and their endpoints (survives reboots, like lab.json). */
   networks: `${c.dataDir}/networks.json`,
-  /** Traffic history segments (agent/metrics/history-store.ts). */
-  history: c.history?.dir ?? `${c.dataDir}/history`, // ?.: configs built by hand (tests) may lack the section
   /** The driver's sockets: Docker finds a network driver by the socket's name. */
   pluginSockets: ['/run/docker/plugins/dovelab.sock', '/run/docker/plugins/dovesnap.sock'],
 });

@@ -16,8 +16,7 @@ import { servePlugin, type PluginServer } from '../web/plugin.js';
 import { jsonLine } from '../web/request-log.js';
 import { advertise } from '../hardware/mdns.js';
 import { agentWebDeps } from '../web/wiring.js';
-import { agentMetrics, registerHistoryStoreBytes } from '../metrics/agent-metrics.js';
-import { startHistory, type HistoryCollector } from '../metrics/history-collect.js';
+import { agentMetrics } from '../metrics/agent-metrics.js';
 import { runChecks } from './check-run.js';
 import { pruneEndpoints, refillNetworks } from './networks.js';
 import { readNetworkState } from './network-state.js';
@@ -91,18 +90,10 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     if (lost.length) dongleRepairs.trigger(...lost.map((n) => `${n} found without its hardening`));
   };
 
-  // Traffic history: Gauge's port counters every few seconds, kept after hosts, groups and labs go.
-  let history: HistoryCollector | undefined;
-  if (c.history.enabled) {
-    try { history = startHistory(c, { log: ctx.log }); } catch (e) { ctx.log(`history: not kept: ${(e as Error).message}`); }
-    const store = history?.store;
-    if (store) registerHistoryStoreBytes(() => store.facts.bytes);
-  }
-
   // The web UI; the agent repairs the lab even when it cannot serve it (port taken).
   let web: WebServer | undefined;
   try {
-    web = await serveWeb({ ...agentWebDeps(c, ctx, docker, log), dongleChanges: () => dongleChanges, ...(history ? { history: history.store } : {}) });
+    web = await serveWeb({ ...agentWebDeps(c, ctx, docker, log), dongleChanges: () => dongleChanges });
     ctx.log(`web UI on ${web.urls.join('  ')}  (kiosk: ${web.urls[web.urls.length - 1]}kiosk)`);
   } catch (e) { ctx.log(`web UI not served: ${(e as Error).message}`); }
   // <name>.local for phones and Chromebooks; other appliances find this one (_dovelab._tcp).
@@ -179,7 +170,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
     // The web side closes its streams and terminals; the lab keeps running.
     void Promise.all([repairs.stop(), dongleRepairs.stop(), links.close(), plugin?.close().catch((e: Error) => ctx.log(`network driver: ${e.message}`)), web?.close().catch((e: Error) => ctx.log(`web: ${e.message}`)),
-      unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`)), history?.stop(), leds?.stop().catch((e: Error) => ctx.log(`leds: ${e.message}`))]).then(() => {
+      unadvertise?.().catch((e: Error) => ctx.log(`mdns: ${e.message}`)), leds?.stop().catch((e: Error) => ctx.log(`leds: ${e.message}`))]).then(() => {
       rmSync(pidFile, { force: true });
       ctx.log(`agent ${process.pid} stopped`);
       process.exit(0);

@@ -25,7 +25,6 @@ import { serveUi } from './static.js';
 import { TerminalRegistry, terminalRoute } from './terminal.js';
 import { CaptureRegistry, captureRoutes } from './capture.js';
 import { observeRoutes } from './observe.js';
-import { historyRoutes } from './history.js';
 
 /** Wrong join codes: 10 at once per client address, then one more every 6 s. */
 const JOIN_BURST = 10;
@@ -195,11 +194,6 @@ export function createApp(deps: WebDeps): WebApp {
     deps, state: () => views.state(), clientIp, terminalsOpen: () => terminals.count,
     student: (c) => { const s = studentOf(getCookie(c, SESSION_COOKIE)); return s && { group: s.session.group, st: s.st }; },
   }, deps.metrics);
-  historyRoutes(app, {
-    history: deps.history, now: deps.now,
-    student: (c) => { const s = studentOf(getCookie(c, SESSION_COOKIE)); return s && { group: s.session.group, st: s.st }; },
-    instructor: (c) => instructor.loggedIn(getCookie(c, INSTRUCTOR_COOKIE)),
-  });
 
   app.all('/api/*', (c) => apiError(c, 404, 'no such API'));
   app.get('*', (c) => serveUi(c, deps.uiDir));

@@ -9,7 +9,6 @@ import type { FaucetStatus } from '../net/faucet/status.js';
 import type { HardwareHealth } from '../hardware/health.js';
 import type { NicScan } from '../hardware/nics.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
-import type { HistoryReader } from '../metrics/history-store.js';
 
 export interface WebDeps {
   cfg: Config;
@@ -57,8 +56,6 @@ export interface WebDeps {
   dongleChanges?: () => number;
   /** The agent's Prometheus metrics (GET /metrics); without it there is no /metrics. */
   metrics?: AgentMetrics;
-  /** Traffic history of the switch's ports (the agent's store); without it the history routes answer 503. */
-  history?: HistoryReader;
   /** Seconds between checks of lab.json / checks.json for live updates (default 1). */
   eventPollMs?: number;
 }

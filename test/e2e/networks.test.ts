@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
 import { paths, type Config } from '../../agent/config.js';
 import { readNetworkState } from '../../agent/lab/network-state.js';
-import { endpointCreate, endpointJoin, leaseFileOf, networkCreate } from '../../agent/lab/networks.js';
+import { endpointCreate, endpointJoin, leaseFileOf, networkCreate, pendingRefills, refillNetworks } from '../../agent/lab/networks.js';
 import { sha256 } from '../../agent/net/faucet/apply.js';
 import { hashPassword } from '../../agent/web/instructor-auth.js';
 import { serveWeb, type WebServer } from '../../agent/web/server.js';
@@ -27,6 +27,7 @@ const ACL_FILE = 'acls:\n  web-only:\n    - {match: {tcp_dst: 80}, action: allow
 let temp: ReturnType<typeof tempConfig>;
 let cfg: Config;
 let world: FakeWorld;
+let ctx: ReturnType<FakeWorld['context']>;
 let server: WebServer;
 let base: string;
 
@@ -39,7 +40,7 @@ test.before(loud(async () => {
   world = new FakeWorld();
   for (const i of ['odsaddport1', 'odsaddport2', 'mir0']) world.interfaces.add(i);
   world.facts = { odsaddport1: { addresses: [], defaultRoute: false }, odsaddport2: { addresses: [], defaultRoute: false } };
-  const ctx = world.context(cfg);
+  ctx = world.context(cfg);
   // What `docker network create -d dovelab …` and `docker run --network …` would have made.
   await networkCreate(ctx, { id: NET_A, generic: { 'dovelab.vlan': '110', 'ovs.bridge.add_ports': 'odsaddport1' }, internal: true, ipv4: [{ Pool: '198.51.100.0/24', Gateway: '198.51.100.1/24' }] });
   await networkCreate(ctx, { id: NET_B, generic: { 'dovelab.vlan': '120', 'dovelab.dhcp': 'true', 'dovelab.uplink': 'odsaddport2' }, internal: true, ipv4: [] });
@@ -104,6 +105,10 @@ test('laptop: the section shows each network and container; an ACL switched on w
 
   // The ACL file loses web-only while the page still offers it: the server refuses, the page says why, beside db1.
   writeFileSync(cfg.aclFile, '');
+  // Spare ports the joins and the toggle took are made again once the driver is quiet: make them
+  // now, so the only change left to see is the refused one's.
+  pendingRefills(true);
+  await refillNetworks(ctx);
   const live = world.faucetLive;
   await row(page, 'db1').getByRole('button', { name: 'web-only on db1' }).click();
   const alert = row(page, 'db1').getByRole('alert');

@@ -9,7 +9,7 @@ import { runChecks } from '../../agent/lab/check-run.js';
 import { checkIo, desiredOf, labDown, labUp, setAcls } from '../../agent/lab/service.js';
 import type { LabState } from '../../agent/lab/state.js';
 import type { AclHit } from '../../agent/net/faucet/acl-hits.js';
-import { cfg, inHost, pingLoss, stack } from './_stack.js';
+import { cfg, inHost, pingLoss, stack, waitFor } from './_stack.js';
 import { loud } from '../loud-hook.js';
 
 const LESSON = fileURLToPath(new URL('../../../lessons/acl-firewall', import.meta.url));
@@ -46,14 +46,18 @@ test('a dropped ping moves the drop rule only; allowed web traffic moves the all
   // rule 2. (After a page load, the tail of its TCP connection may still move the allow rule.)
   const h0 = await hitsOf();
   assert.is(await pingLoss('dovelab-g1-client', '198.51.100.80', 4), 100);
-  const h1 = await hitsOf();
-  assert.ok(count(h1, 2) - count(h0, 2) >= 4, `drop rule counted the replies: ${count(h0, 2)} -> ${count(h1, 2)}`);
+  // The switch adds flow statistics up in passes: wait until the drop rule shows the replies
+  // (then the same pass has counted whatever hit the allow rule).
+  let h1 = await hitsOf();
+  await waitFor('the drop rule to count the 4 replies', async () => { h1 = await hitsOf(); return count(h1, 2) - count(h0, 2) >= 4 || undefined; }, 10_000, 200)
+    .catch((e: Error) => { throw new Error(`${e.message}: ${count(h0, 2)} -> ${count(h1, 2)}`); });
   assert.is(count(h1, 0) - count(h0, 0), 0, 'the allow rule did not move on the ping');
   // Positive control: the web page loads, its replies (TCP from port 80) hit rule 0 (allow), not the drop rule.
   const page = await inHost('dovelab-g1-client', ['curl', '-s', '-m', '5', 'http://198.51.100.80/']);
   assert.match(page.stdout, /Dovelab/, `the web page loads: ${page.stdout}${page.stderr}`);
-  const h2 = await hitsOf();
-  assert.ok(count(h2, 0) - count(h1, 0) >= 2, `allow rule counted the page: ${count(h1, 0)} -> ${count(h2, 0)}`);
+  let h2 = await hitsOf();
+  await waitFor('the allow rule to count the page', async () => { h2 = await hitsOf(); return count(h2, 0) - count(h1, 0) >= 2 || undefined; }, 10_000, 200)
+    .catch((e: Error) => { throw new Error(`${e.message}: ${count(h1, 0)} -> ${count(h2, 0)}`); });
   assert.is(count(h2, 2) - count(h1, 2), 0, 'the drop rule did not move on the page');
   console.log(`    web-only on g1-web-eth0: allow ${count(h0, 0)} -> ${count(h1, 0)} -> ${count(h2, 0)}, drop ${count(h0, 2)} -> ${count(h1, 2)} -> ${count(h2, 2)} packets`);
 });
