@@ -17,7 +17,7 @@ import {
   chooseVid, emptyPluginState, endpointLinks, freeOfport, networkVlanName, PLUGIN_OFPORT_FIRST, PLUGIN_OFPORT_LAST, withNetworks,
   type PluginEndpoint, type PluginNetwork, type PluginState,
 } from '../../agent/lab/plan-networks.js';
-import { LabError, labDown, labRepair, labUp, restOf, setAcls } from '../../agent/lab/service.js';
+import { LabError, labDown, labRepair, labUp, restOf, setAcls, withLabLock } from '../../agent/lab/service.js';
 import { TopologySchema, type Topology } from '../../agent/lesson/schema.js';
 import { FaucetNotConfirmed, FaucetRejected } from '../../agent/net/faucet/apply.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
@@ -325,6 +325,24 @@ test('Join while OVS or Faucet does not answer (dockerd restoring containers): r
     await labRepair(ctx);
     assert.ok(w.has('ovs.addPort dl4001 4001', mark), 'the repair put the port on');
     assert.ok(iface(w.faucetLive!, 4001), 'and into the live config');
+  });
+});
+
+test('Join while OVS and Faucet answer but Docker does not (dockerd restoring, its API waits on our Joins): answered without the lab lock; the next repair puts the port on', async () => {
+  await withDriver(async ({ w, ctx, create, netJson }) => {
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_1 });
+    w.fail('hosts.list', 'Docker: list lab hosts: no answer within 30 s');
+    const mark = w.calls.length;
+    // A repair would hold the lab lock while it waits on Docker: the Join must not wait for it.
+    const r = await withLabLock(ctx.cfg, () => endpointJoin(ctx, NET_A, EP_1));
+    assert.is(r.srcName, 'dp4001');
+    assert.ok(w.has(`ovs.bridgeExists ${ctx.cfg.bridge}`, mark) && w.has('faucet.ping', mark), 'OVS and Faucet were asked (and answered)');
+    assert.ok(readNetworkState(netJson).endpoints[0]!.joined, 'recorded as joined');
+    assert.not.ok(w.has('faucet.apply', mark) || w.has('ovs.addPort dl4001 4001', mark), 'nothing applied while Docker is away');
+    w.heal();
+    await labRepair(ctx);
+    assert.ok(w.has('ovs.addPort dl4001 4001', mark), 'the repair put the port on');
   });
 });
 
