@@ -22,6 +22,7 @@ import { startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
 import { ofctlVia } from './net/ovs-exec.js';
 import { readAclCounters } from './net/faucet/acl-counters.js';
 import { paths } from './config.js';
+import { hostEndJoined } from './lab/network-state.js';
 
 export async function labContext(cfg: Config, log: (s: string) => void, docker: Docker = dockerClient()): Promise<LabContext> {
   await pingDocker(docker);
@@ -48,6 +49,7 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       containersOn: (name, ms) => containersOn(docker, name, ms),
       startDhcp: (a) => startEndpointDhcp(a, `${cfg.runDir}/udhcpc.script`),
       stopDhcp: stopEndpointDhcp,
+      joinedHostEnd: (name) => hostEndJoined(paths(cfg).networks, name),
     },
     aclHits: () => readAclCounters(ofctlVia(docker), cfg.bridge, paths(cfg).faucetYaml),
   };

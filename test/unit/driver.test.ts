@@ -346,6 +346,46 @@ test('Join while OVS and Faucet answer but Docker does not (dockerd restoring, i
   });
 });
 
+test('a repair that read the networks before a Join answered without the lab lock leaves that endpoint\'s veth alone (the name of a port OVS still had from before)', async () => {
+  await withDriver(async ({ w, ctx, create, netJson }) => {
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_1 });
+    await endpointJoin(ctx, NET_A, EP_1);
+    assert.ok(w.has('ovs.addPort dl4001 4001'), 'control: the port is on');
+    // dockerd stops: OVS is away, Leave and Delete go to the file only; OVS keeps dl4001 for EP_1.
+    w.fail(`ovs.bridgeExists ${ctx.cfg.bridge}`, 'OVSDB: connection to ovsdb-server lost');
+    await endpointLeave(ctx, NET_A, EP_1);
+    await endpointDelete(ctx, NET_A, EP_1);
+    w.heal();
+    // dockerd restores: a repair reads the networks, then waits on Docker; meanwhile a new
+    // endpoint is made and joins without the lab lock (Docker does not answer) on the same name.
+    const list = ctx.hosts.list;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let waiting = false;
+    ctx.hosts.list = async () => {
+      if (!waiting) { waiting = true; await gate; return list(); }
+      throw new Error('Docker: list lab hosts: no answer within 30 s');
+    };
+    const repair = labRepair(ctx);
+    while (!waiting) await new Promise((r) => setImmediate(r));
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_2 });
+    await endpointJoin(ctx, NET_A, EP_2);
+    const ep2 = readNetworkState(netJson).endpoints.find((e) => e.id === EP_2)!;
+    assert.is(ep2.hostEnd, 'dl4001', 'the new endpoint has the old name');
+    assert.ok(ep2.joined);
+    const mark = w.calls.length;
+    ctx.hosts.list = list;
+    release();
+    await repair;
+    assert.not.ok(w.has('links.deleteLink dl4001', mark), 'the stale repair did not delete the new endpoint\'s veth');
+    // Positive control: the next repair sees EP_2 and puts its port on.
+    await labRepair(ctx);
+    assert.ok(w.has('ovs.addPort dl4001 4001', mark), 'the next repair set the port right');
+    assert.is(readNetworkState(netJson).endpoints.find((e) => e.id === EP_2)?.joined, true);
+  });
+});
+
 test('networkCreate: networks.json has the network, the live Faucet config its VLAN; the same id again changes nothing', async () => {
   await withDriver(async ({ w, create, netJson }) => {
     assert.not.ok(existsSync(netJson));
