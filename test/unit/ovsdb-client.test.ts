@@ -175,7 +175,7 @@ test('ovs-vswitchd that never applies: the call fails naming the port and what i
 
 test('no server at the path: the call fails at once naming the socket', async () => {
   const db = new OvsdbClient({ path: '/nonexistent/dovelab-test/db.sock', backoff: { firstMs: 1000, maxMs: 1000 } });
-  await rejects(db.ready('OVSDB read of bridge dovelab0'), /cannot reach ovsdb-server at \/nonexistent\/dovelab-test\/db.sock: .*ENOENT.*dovelab infra up/);
+  await rejects(db.ready('OVSDB read of bridge dovelab0'), /OVS is not running \(no ovsdb-server on \/nonexistent\/dovelab-test\/db.sock: .*ENOENT.*\): run `dovelab infra up`/);
   db.close();
 });
 

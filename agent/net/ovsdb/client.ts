@@ -143,6 +143,9 @@ export class OvsdbClient {
       this.lastError = (e as Error).message;
       this.session?.close(this.lastError);
       this.retryLater();
+      // No socket, or nobody behind it: the OVS container is stopped or absent (what the doctor and `up` say).
+      const code = (e as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'ECONNREFUSED') throw new OvsdbError(`OVS is not running (no ovsdb-server on ${this.o.path}: ${this.lastError}): run \`dovelab infra up\``);
       throw new OvsdbError(`cannot reach ovsdb-server at ${this.o.path}: ${this.lastError} (is OVS running? \`dovelab infra up\`)`);
     }
   }
