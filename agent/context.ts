@@ -14,16 +14,20 @@ import { addressesIn, attachCapture, attachVeth, limitHostEnd, createEndpointVet
 import { ensureGatewayFirewall } from './net/gateway-firewall.js';
 import { hardenDongle, heldDongles, isHardened, releaseDongle } from './net/dongle.js';
 import { readInterfaceFacts } from './hardware/interfaces.js';
-import { Ovs } from './net/ovs.js';
+import { groupCommit } from './lab/batch.js';
+import { OvsdbClient } from './net/ovsdb/client.js';
+import { OvsdbSwitch } from './net/ovsdb/switch.js';
 import { containerOfEndpoint, containersOn, networkName } from './docker/endpoints.js';
 import { startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
-import { ofctlVia, vsctlVia } from './net/ovs-exec.js';
+import { ofctlVia } from './net/ovs-exec.js';
 import { readAclCounters } from './net/faucet/acl-counters.js';
 import { paths } from './config.js';
+import { hostEndJoined } from './lab/network-state.js';
 
 export async function labContext(cfg: Config, log: (s: string) => void, docker: Docker = dockerClient()): Promise<LabContext> {
   await pingDocker(docker);
-  const ovs = new Ovs(vsctlVia(docker));
+  // Lab ports over the OVS container's OVSDB socket (no docker exec); bridge set-up stays with ovs-vsctl (lab/infra.ts).
+  const ovs = new OvsdbSwitch(new OvsdbClient({ path: `${paths(cfg).ovsRunDir}/db.sock`, log }).start(), groupCommit);
   return {
     cfg, log, datapath: await chooseDatapath(cfg, ovs),
     hosts: dockerLabHosts(docker, { label: LABEL.lab }),
@@ -45,6 +49,7 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       containersOn: (name, ms) => containersOn(docker, name, ms),
       startDhcp: (a) => startEndpointDhcp(a, `${cfg.runDir}/udhcpc.script`),
       stopDhcp: stopEndpointDhcp,
+      joinedHostEnd: (name) => hostEndJoined(paths(cfg).networks, name),
     },
     aclHits: () => readAclCounters(ofctlVia(docker), cfg.bridge, paths(cfg).faucetYaml),
   };

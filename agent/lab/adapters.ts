@@ -101,6 +101,12 @@ export interface LabEndpoints {
   /** Starts DHCP (detached) for the interface with `mac` in netns `netns`; its pid and interface. */
   startDhcp(a: { netns: string; mac: string; hostname: string; leaseFile: string; logFile: string; waitMs: number }): Promise<{ pid: number; ifname: string }>;
   stopDhcp(pid: number | undefined, leaseFile: string): Promise<void>;
+  /**
+   * Whether a joined endpoint has this host end now (networks.json read at the call). A Join
+   * answered without the lab lock (dockerd restoring) may have taken a name since a repair read its
+   * state. Absent: no driver networks here.
+   */
+  joinedHostEnd?(name: string): boolean;
 }
 
 export interface LabAdapters {

@@ -190,6 +190,13 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
       await doing(`remove host ${a.container}`, () => ctx.hosts.remove(a.container));
       return;
     case 'remove-port':
+      // The name went to an endpoint that joined while this repair waited (a Join answered without
+      // the lab lock while dockerd restored): its veth is in a container now; the next repair,
+      // which sees it, sets the port right.
+      if (a.veth && ctx.endpoints.joinedHostEnd?.(a.port)) {
+        ctx.log(`remove-port ${a.port}: left alone (an endpoint joined on it since this repair read the networks)`);
+        return;
+      }
       await doing(`remove port ${a.port}`, async () => {
         await ctx.ovs.deletePort(bridge, a.port);
         // A dongle stays (and gets back what hardening changed); only our veths go.

@@ -40,7 +40,7 @@ async function waitForOvs(ovs: Ovs, timeoutMs = 30_000): Promise<void> {
     `Next step: \`docker logs ${INFRA.ovs}\`; then \`dovelab infra down && dovelab infra up\`.`);
 }
 
-export async function chooseDatapath(c: Config, ovs: Ovs): Promise<'system' | 'netdev'> {
+export async function chooseDatapath(c: Config, ovs: Pick<Ovs, 'datapathOfSwitch'>): Promise<'system' | 'netdev'> {
   if (c.datapath !== 'auto') return c.datapath;
   return (await ovs.datapathOfSwitch()) ?? 'netdev';
 }

@@ -29,6 +29,11 @@ const Schema = z.object({
 
 export class NetworkStateError extends Error {}
 
+/** Whether a joined endpoint in `file` has the host end `name` (read now). */
+export function hostEndJoined(file: string, name: string): boolean {
+  return readNetworkState(file).endpoints.some((e) => e.joined && e.hostEnd === name);
+}
+
 export function readNetworkState(file: string): PluginState {
   if (!existsSync(file)) return emptyPluginState();
   let doc: unknown;

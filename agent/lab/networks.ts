@@ -389,14 +389,20 @@ export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest
 const DHCP_WAIT_MS = 30_000;
 export const leaseFileOf = (c: Config, endpoint: string) => `${c.runDir}/leases/${endpoint.slice(0, 12)}.json`;
 
-/** How long Join gives OVS and Faucet to answer before it leaves the port to the agent's repair. */
+/** How long Join gives OVS, Faucet and Docker to answer before it leaves the port to the agent's repair. */
 const INFRA_ANSWER_MS = 3_000;
 
-/** OVS has the bridge and Faucet answers, within `ms` (false on any failure or when late). */
+/**
+ * OVS has the bridge, Faucet answers and so does Docker, within `ms` (false on any failure or when
+ * late). Docker is asked too: while dockerd restores its containers it answers no API call until
+ * our Joins have answered, and OVS (over its OVSDB socket) and Faucet may well be back by then; a
+ * Join that took the lab lock would wait behind a repair that waits on Docker (seen: Join refused
+ * after 2 min of lock retries, dockerd stuck in DeleteEndpoint behind it).
+ */
 async function infraAnswers(ctx: LabContext, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
-  const check = Promise.all([ctx.ovs.bridgeExists(ctx.cfg.bridge), ctx.faucet.ping()]).then(([b]) => b, () => false);
+  const check = Promise.all([ctx.ovs.bridgeExists(ctx.cfg.bridge), ctx.faucet.ping(), ctx.hosts.list()]).then(([b]) => b, () => false);
   try { return await Promise.race([check, late]); } finally { clearTimeout(timer); }
 }
 
@@ -486,7 +492,7 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
         throw e;
       }
       writeNetworkState(paths(ctx.cfg).networks, j.next);
-      ctx.log(`network driver: OVS or Faucet not answering (dockerd starting?): endpoint ${endpoint.slice(0, 12)} joins, its port follows with the next repair`);
+      ctx.log(`network driver: OVS, Faucet or Docker not answering (dockerd restoring its containers?): endpoint ${endpoint.slice(0, 12)} joins, its port follows with the next repair`);
       return j;
     });
   // Docker moves the interface in only after Join answers: DHCP starts when it is there; labels

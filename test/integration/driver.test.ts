@@ -9,6 +9,9 @@ import { parse } from 'yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { paths } from '../../agent/config.js';
+import { readNetworkState } from '../../agent/lab/network-state.js';
+import { sparesMissing } from '../../agent/lab/plan-networks.js';
+import { withLabLock } from '../../agent/lab/service.js';
 import { dovelab } from './_cli.js';
 import { cfg, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
 import { loud } from '../loud-hook.js';
@@ -97,7 +100,11 @@ test('dovelab.mtu: both ends of a container\'s link get it (Dovesnap set only it
 });
 
 test('bad options and VLAN clashes fail `docker network create` with our message; nothing is made', async () => {
-  const before = readFileSync(paths(cfg).faucetYaml, 'utf8');
+  // The join of the test before took a spare port: it is made again once the driver is quiet (a
+  // Faucet change of its own, seen landing in this test). Wait for it and for the lab lock its
+  // reload holds, so the only change left to see would be a refused network's.
+  await waitFor('the spare ports taken before to be made again', () => sparesMissing(readNetworkState(paths(cfg).networks)).size === 0 || undefined, 30_000, 200);
+  const before = await withLabLock(cfg, async () => readFileSync(paths(cfg).faucetYaml, 'utf8'));
   const cases: [string[], RegExp][] = [
     [['-o', 'dovelab.vlan=110'], /VLAN 110 is already used/],
     [['-o', 'ovs.bridge.vlan=5000'], /ovs\.bridge\.vlan/],

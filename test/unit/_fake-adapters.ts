@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigSchema, type Config } from '../../agent/config.js';
+import { ConfigSchema, paths, type Config } from '../../agent/config.js';
+import { hostEndJoined } from '../../agent/lab/network-state.js';
 import type { HostCreate, LabAdapters, StartupOutcome } from '../../agent/lab/adapters.js';
 import type { LabContext } from '../../agent/lab/engine.js';
 import type { InterfaceFacts } from '../../agent/lab/interfaces.js';
@@ -212,7 +213,10 @@ export class FakeWorld {
 
   /** A LabContext over this world; cfg from `config()`. */
   context(cfg: Config): LabContext {
-    return { ...this.adapters(), cfg, datapath: 'system', log: (l) => { this.log.push(l); } };
+    const a = this.adapters();
+    // What the agent has too: networks.json read at the call (agent/context.ts).
+    a.endpoints.joinedHostEnd = (name) => hostEndJoined(paths(cfg).networks, name);
+    return { ...a, cfg, datapath: 'system', log: (l) => { this.log.push(l); } };
   }
 }
 

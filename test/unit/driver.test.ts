@@ -17,7 +17,7 @@ import {
   chooseVid, emptyPluginState, endpointLinks, freeOfport, networkVlanName, PLUGIN_OFPORT_FIRST, PLUGIN_OFPORT_LAST, withNetworks,
   type PluginEndpoint, type PluginNetwork, type PluginState,
 } from '../../agent/lab/plan-networks.js';
-import { LabError, labDown, labRepair, labUp, restOf, setAcls } from '../../agent/lab/service.js';
+import { LabError, labDown, labRepair, labUp, restOf, setAcls, withLabLock } from '../../agent/lab/service.js';
 import { TopologySchema, type Topology } from '../../agent/lesson/schema.js';
 import { FaucetNotConfirmed, FaucetRejected } from '../../agent/net/faucet/apply.js';
 import { emitFaucetYaml } from '../../agent/net/faucet/emit.js';
@@ -325,6 +325,64 @@ test('Join while OVS or Faucet does not answer (dockerd restoring containers): r
     await labRepair(ctx);
     assert.ok(w.has('ovs.addPort dl4001 4001', mark), 'the repair put the port on');
     assert.ok(iface(w.faucetLive!, 4001), 'and into the live config');
+  });
+});
+
+test('Join while OVS and Faucet answer but Docker does not (dockerd restoring, its API waits on our Joins): answered without the lab lock; the next repair puts the port on', async () => {
+  await withDriver(async ({ w, ctx, create, netJson }) => {
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_1 });
+    w.fail('hosts.list', 'Docker: list lab hosts: no answer within 30 s');
+    const mark = w.calls.length;
+    // A repair would hold the lab lock while it waits on Docker: the Join must not wait for it.
+    const r = await withLabLock(ctx.cfg, () => endpointJoin(ctx, NET_A, EP_1));
+    assert.is(r.srcName, 'dp4001');
+    assert.ok(w.has(`ovs.bridgeExists ${ctx.cfg.bridge}`, mark) && w.has('faucet.ping', mark), 'OVS and Faucet were asked (and answered)');
+    assert.ok(readNetworkState(netJson).endpoints[0]!.joined, 'recorded as joined');
+    assert.not.ok(w.has('faucet.apply', mark) || w.has('ovs.addPort dl4001 4001', mark), 'nothing applied while Docker is away');
+    w.heal();
+    await labRepair(ctx);
+    assert.ok(w.has('ovs.addPort dl4001 4001', mark), 'the repair put the port on');
+  });
+});
+
+test('a repair that read the networks before a Join answered without the lab lock leaves that endpoint\'s veth alone (the name of a port OVS still had from before)', async () => {
+  await withDriver(async ({ w, ctx, create, netJson }) => {
+    await create(NET_A, { 'dovelab.vlan': '110' });
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_1 });
+    await endpointJoin(ctx, NET_A, EP_1);
+    assert.ok(w.has('ovs.addPort dl4001 4001'), 'control: the port is on');
+    // dockerd stops: OVS is away, Leave and Delete go to the file only; OVS keeps dl4001 for EP_1.
+    w.fail(`ovs.bridgeExists ${ctx.cfg.bridge}`, 'OVSDB: connection to ovsdb-server lost');
+    await endpointLeave(ctx, NET_A, EP_1);
+    await endpointDelete(ctx, NET_A, EP_1);
+    w.heal();
+    // dockerd restores: a repair reads the networks, then waits on Docker; meanwhile a new
+    // endpoint is made and joins without the lab lock (Docker does not answer) on the same name.
+    const list = ctx.hosts.list;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let waiting = false;
+    ctx.hosts.list = async () => {
+      if (!waiting) { waiting = true; await gate; return list(); }
+      throw new Error('Docker: list lab hosts: no answer within 30 s');
+    };
+    const repair = labRepair(ctx);
+    while (!waiting) await new Promise((r) => setImmediate(r));
+    await endpointCreate(ctx, { network: NET_A, endpoint: EP_2 });
+    await endpointJoin(ctx, NET_A, EP_2);
+    const ep2 = readNetworkState(netJson).endpoints.find((e) => e.id === EP_2)!;
+    assert.is(ep2.hostEnd, 'dl4001', 'the new endpoint has the old name');
+    assert.ok(ep2.joined);
+    const mark = w.calls.length;
+    ctx.hosts.list = list;
+    release();
+    await repair;
+    assert.not.ok(w.has('links.deleteLink dl4001', mark), 'the stale repair did not delete the new endpoint\'s veth');
+    // Positive control: the next repair sees EP_2 and puts its port on.
+    await labRepair(ctx);
+    assert.ok(w.has('ovs.addPort dl4001 4001', mark), 'the next repair set the port right');
+    assert.is(readNetworkState(netJson).endpoints.find((e) => e.id === EP_2)?.joined, true);
   });
 });
 
