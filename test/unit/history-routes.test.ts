@@ -2,72 +2,37 @@
 // known counters: /api/history/group (a student's own interfaces, incremental with an ISO since),
 // /api/history/class (the kiosk's total, no login, this run only), /api/history/status, and
 // `unavailable` (not an error status) without a store; download file names.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labUp, desiredOf } from '../../agent/lab/service.js';
 import type { LabState } from '../../agent/lab/state.js';
-import { portDirectory, type PortEntry } from '../../agent/metrics/history-keys.js';
-import { HistoryStore } from '../../agent/metrics/history-store.js';
 import type { ClassTrafficView, HistoryGroupResponse, HistoryStatusView } from '../../agent/web/api-types.js';
-import { createApp, type WebApp } from '../../agent/web/app.js';
-import { hashPassword } from '../../agent/web/instructor-auth.js';
-import { FakeWorld, tempConfig } from './_fake-adapters.js';
-
-const LESSON = `
-dovelab: 1
-id: routes
-title: Routes test
-networks: {lab: {}}
-hosts:
-  h1: {interfaces: {eth0: {network: lab, ip: 198.51.100.11/24}}}
-  h2: {interfaces: {eth0: {network: lab, ip: 198.51.100.12/24}}}
-`;
-const PASSWORD = 'correct horse battery';
-const HOST = 'dovelab.local';
-const passwordHash = hashPassword(PASSWORD);
+import type { WebApp } from '../../agent/web/app.js';
+import { HOST, PASSWORD, historyLesson, pastEntry, withHistoryWeb } from './_history-web.js';
 
 interface World { web: WebApp; st: LabState; now: number; reads: () => number }
 
 async function withWeb(fn: (w: World) => Promise<void>, withStore = true): Promise<void> {
-  const t = tempConfig();
-  let web: WebApp | undefined;
   let reads = 0;
-  try {
-    t.cfg.web.instructor_password_hash = await passwordHash;
-    const ctx = new FakeWorld().context(t.cfg);
-    const lesson = join(t.dir, 'lesson');
-    mkdirSync(lesson, { recursive: true });
-    writeFileSync(join(lesson, 'lesson.yaml'), LESSON);
-    const { state } = await labUp(ctx, lesson, 2);
-    const now = 1_800_000_000_000; // on a 15 s bucket's edge
-    const store = new HistoryStore({ dir: join(t.dir, 'history'), maxBytes: 1 << 20, segmentBytes: 1 << 16, now: () => now });
-    const e = portDirectory({ desired: desiredOf(t.cfg, state), labRun: state.startedAt }).byName;
-    // g1-h1 sends 200 B/s, g2-h2 sends 100 B/s; a past lab's host sent 5000 B/s (not this run: not in the class total).
-    const past: PortEntry = { ...e.get('g1-h1-eth0')!, token: 'old@run0', owner: { kind: 'host', lab: 'old', group: 1, host: 'h1', iface: 'eth0' } };
-    for (let k = 0; k <= 12; k++) {
-      const c = (b: number) => ({ rxPackets: k * b / 100, txPackets: k, rxBytes: k * b * 5, txBytes: k * 10 });
-      store.record([
-        { entry: e.get('g1-h1-eth0')!, counters: c(200) },
-        { entry: e.get('g1-h2-eth0')!, counters: c(0) },
-        { entry: e.get('g2-h1-eth0')!, counters: c(0) },
-        { entry: e.get('g2-h2-eth0')!, counters: c(100) },
-        ...(k < 3 ? [{ entry: past, counters: c(5000) }] : []),
-      ], now - 60_000 + k * 5000);
-    }
-    web = createApp({
-      cfg: t.cfg, lab: ctx, now: () => now, secret: Buffer.alloc(32, 5), log: () => {}, uiDir: join(t.dir, 'ui'),
-      ipv4: () => '192.0.2.10', faucetStatus: async () => ({ hashes: [], loadError: false, applied: true, dpUp: {}, warmStarts: 0, coldStarts: 0 }),
-      diskUsed: async () => 0.5, clientIp: () => '198.51.100.99',
-      // The store behind a counter of its reads.
-      ...(withStore ? { history: { list: () => store.list(), series: (ids: readonly string[], a: number, b?: number) => { reads++; return store.series(ids, a, b); } } } : {}),
-    });
-    await fn({ web, st: state, now, reads: () => reads });
-  } finally {
-    await web?.close();
-    t.done();
-  }
+  await withHistoryWeb({
+    lesson: historyLesson('routes', 'Routes test'),
+    now: 1_800_000_000_000, // on a 15 s bucket's edge
+    fill: (store, e, now) => {
+      // g1-h1 sends 200 B/s, g2-h2 sends 100 B/s; a past lab's host sent 5000 B/s (not this run: not in the class total).
+      const past = pastEntry(e);
+      for (let k = 0; k <= 12; k++) {
+        const c = (b: number) => ({ rxPackets: k * b / 100, txPackets: k, rxBytes: k * b * 5, txBytes: k * 10 });
+        store.record([
+          { entry: e.get('g1-h1-eth0')!, counters: c(200) },
+          { entry: e.get('g1-h2-eth0')!, counters: c(0) },
+          { entry: e.get('g2-h1-eth0')!, counters: c(0) },
+          { entry: e.get('g2-h2-eth0')!, counters: c(100) },
+          ...(k < 3 ? [{ entry: past, counters: c(5000) }] : []),
+        ], now - 60_000 + k * 5000);
+      }
+    },
+    // The store behind a counter of its reads.
+    reader: (store) => (withStore ? { list: () => store.list(), series: (ids: readonly string[], a: number, b?: number) => { reads++; return store.series(ids, a, b); } } : undefined),
+  }, (w) => fn({ web: w.web, st: w.st, now: w.now, reads: () => reads }));
 }
 
 async function joinGroup(w: World, group: number): Promise<string> {

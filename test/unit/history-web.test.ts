@@ -1,69 +1,36 @@
 // Traffic history over the web (agent/web/history.ts through createApp), with a real store in a temp
 // dir fed counters as Gauge would give them for the lab's own ports: who sees which series, the
 // points' direction, CSV, a past host served to the instructor, clear errors, 503 without a store.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labUp, desiredOf } from '../../agent/lab/service.js';
 import type { LabState } from '../../agent/lab/state.js';
-import { portDirectory, type PortEntry } from '../../agent/metrics/history-keys.js';
-import { HistoryStore } from '../../agent/metrics/history-store.js';
+import type { PortEntry } from '../../agent/metrics/history-keys.js';
+import type { HistoryStore } from '../../agent/metrics/history-store.js';
 import type { HistoryResponse, HistorySeriesList } from '../../agent/web/api-types.js';
-import { createApp, type WebApp } from '../../agent/web/app.js';
-import { hashPassword } from '../../agent/web/instructor-auth.js';
-import { FakeWorld, tempConfig } from './_fake-adapters.js';
+import type { WebApp } from '../../agent/web/app.js';
+import { HOST, PASSWORD, historyLesson, pastEntry, withHistoryWeb } from './_history-web.js';
 
-const LESSON = `
-dovelab: 1
-id: histtest
-title: History test
-networks: {lab: {}}
-hosts:
-  h1: {interfaces: {eth0: {network: lab, ip: 198.51.100.11/24}}}
-  h2: {interfaces: {eth0: {network: lab, ip: 198.51.100.12/24}}}
-`;
-const PASSWORD = 'correct horse battery';
-const HOST = 'dovelab.local';
 const ORIGIN = { Origin: `http://${HOST}`, Host: HOST };
-const passwordHash = hashPassword(PASSWORD);
 
 interface World { web: WebApp; st: LabState; store: HistoryStore; entries: Map<string, PortEntry>; now: number }
 
-async function withWeb(fn: (w: World) => Promise<void>, withStore = true): Promise<void> {
-  const t = tempConfig();
-  let web: WebApp | undefined;
-  try {
-    t.cfg.web.instructor_password_hash = await passwordHash;
-    const ctx = new FakeWorld().context(t.cfg);
-    const lesson = join(t.dir, 'lesson');
-    mkdirSync(lesson, { recursive: true });
-    writeFileSync(join(lesson, 'lesson.yaml'), LESSON);
-    const { state } = await labUp(ctx, lesson, 2);
-    const now = Date.now();
-    const store = new HistoryStore({ dir: join(t.dir, 'history'), maxBytes: 1 << 20, segmentBytes: 1 << 16, now: () => now });
-    const dir = portDirectory({ desired: desiredOf(t.cfg, state), labRun: state.startedAt });
-    const entries = dir.byName;
-    // g1-h1 sends 1000 bytes/5 s (the switch's rx), g2-h1 receives 500 bytes/5 s; a past lab's h1 too.
-    const past: PortEntry = { ...entries.get('g1-h1-eth0')!, token: 'old@run0', owner: { kind: 'host', lab: 'old', group: 1, host: 'h1', iface: 'eth0' } };
-    for (let k = 0; k < 4; k++) {
-      store.record([
-        { entry: entries.get('g1-h1-eth0')!, counters: { rxPackets: 10 * k, txPackets: 0, rxBytes: 1000 * k, txBytes: 0 } },
-        { entry: entries.get('g2-h1-eth0')!, counters: { rxPackets: 0, txPackets: 5 * k, rxBytes: 0, txBytes: 500 * k } },
-        ...(k < 2 ? [{ entry: past, counters: { rxPackets: k, txPackets: k, rxBytes: k, txBytes: k } }] : []),
-      ], now - 20_000 + k * 5000);
-    }
-    web = createApp({
-      cfg: t.cfg, lab: ctx, now: () => now, secret: Buffer.alloc(32, 5), log: () => {}, uiDir: join(t.dir, 'ui'),
-      ipv4: () => '192.0.2.10', faucetStatus: async () => ({ hashes: [], loadError: false, applied: true, dpUp: {}, warmStarts: 0, coldStarts: 0 }),
-      diskUsed: async () => 0.5, clientIp: () => '198.51.100.99',
-      ...(withStore ? { history: store } : {}),
-    });
-    await fn({ web, st: state, store, entries, now });
-  } finally {
-    await web?.close();
-    t.done();
-  }
+function withWeb(fn: (w: World) => Promise<void>, withStore = true): Promise<void> {
+  return withHistoryWeb({
+    lesson: historyLesson('histtest', 'History test'),
+    now: Date.now(),
+    fill: (store, entries, now) => {
+      // g1-h1 sends 1000 bytes/5 s (the switch's rx), g2-h1 receives 500 bytes/5 s; a past lab's h1 too.
+      const past = pastEntry(entries);
+      for (let k = 0; k < 4; k++) {
+        store.record([
+          { entry: entries.get('g1-h1-eth0')!, counters: { rxPackets: 10 * k, txPackets: 0, rxBytes: 1000 * k, txBytes: 0 } },
+          { entry: entries.get('g2-h1-eth0')!, counters: { rxPackets: 0, txPackets: 5 * k, rxBytes: 0, txBytes: 500 * k } },
+          ...(k < 2 ? [{ entry: past, counters: { rxPackets: k, txPackets: k, rxBytes: k, txBytes: k } }] : []),
+        ], now - 20_000 + k * 5000);
+      }
+    },
+    ...(withStore ? {} : { reader: () => undefined }),
+  }, fn);
 }
 
 const post = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } });
