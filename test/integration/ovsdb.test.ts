@@ -130,7 +130,7 @@ test('a server that does not answer: the call fails within its deadline, naming 
     await new Promise((r) => setImmediate(r));
     rmSync(path, { force: true });
     const e2 = await new OvsdbClient({ path }).ready('OVSDB read of bridge dovelab0').then(() => undefined, (x: Error) => x);
-    assert.match(String(e2), /cannot reach ovsdb-server at .*silent\.sock: .*ENOENT/);
+    assert.match(String(e2), /OVS is not running \(no ovsdb-server on .*silent\.sock: .*ENOENT.*\): run `dovelab infra up`/);
   } finally { silent.close(); server.close(); rmSync(dir, { recursive: true, force: true }); }
   // 3. The real ovsdb-server frozen (docker pause): a transaction hangs, the deadline names it; it answers again after.
   await veth(A);
