@@ -237,9 +237,14 @@ test('console, laptop: a host gone with its lesson is listed, drawn, and its CSV
   const { page, problems } = await asInstructor('laptop');
   const picker = page.getByTestId('history-picker');
   const gone = picker.locator('optgroup[label^="Gone"] option');
+  // The list comes after the heading (and again every 15 s): wait for both gone series, then read it whole.
+  const listed = (text: string) => gone.filter({ hasText: text }).first().waitFor({ state: 'attached', timeout: 20_000 })
+    .catch(async (e: Error) => { throw new Error(`${text} not listed as gone: ${e.message}\npicker: ${(await picker.locator('option').allInnerTexts()).join(' | ')}`); });
+  await listed('g3-h2.eth0 (first-switch)');
+  await listed('g1-web.eth0 (acl-firewall) #1 of 2');
   const texts = await gone.allInnerTexts();
   assert.ok(texts.some((x) => x.startsWith('g3-h2.eth0 (first-switch)')), texts.join(' | '));
-  assert.ok(texts.some((x) => x.startsWith('g1-web.eth0 (acl-firewall) #1 of 2')), 'g1-web before its reset');
+  assert.ok(texts.some((x) => x.startsWith('g1-web.eth0 (acl-firewall) #1 of 2')), `g1-web before its reset: ${texts.join(' | ')}`);
   const running = await picker.locator('optgroup[label="Running now"] option').allInnerTexts();
   assert.equal(running, ['g1-client.eth0 (acl-firewall)', 'g1-web.eth0 (acl-firewall) #2 of 2', 'g2-client.eth0 (acl-firewall)', 'g2-web.eth0 (acl-firewall)']);
   const id = await gone.filter({ hasText: 'g3-h2.eth0' }).getAttribute('value');
