@@ -19,8 +19,7 @@ import { OvsdbClient } from './net/ovsdb/client.js';
 import { OvsdbSwitch } from './net/ovsdb/switch.js';
 import { containerOfEndpoint, containersOn, networkName } from './docker/endpoints.js';
 import { startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
-import { ofctlVia } from './net/ovs-exec.js';
-import { readAclCounters } from './net/faucet/acl-counters.js';
+import { flowsVia, readAclCounters } from './net/faucet/acl-counters.js';
 import { paths } from './config.js';
 import { hostEndJoined } from './lab/network-state.js';
 
@@ -51,6 +50,6 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       stopDhcp: stopEndpointDhcp,
       joinedHostEnd: (name) => hostEndJoined(paths(cfg).networks, name),
     },
-    aclHits: () => readAclCounters(ofctlVia(docker), cfg.bridge, paths(cfg).faucetYaml),
+    aclHits: () => readAclCounters(flowsVia(paths(cfg).ovsRunDir, cfg.bridge), paths(cfg).faucetYaml),
   };
 }

@@ -8,8 +8,11 @@ import * as assert from 'uvu/assert';
 import { runChecks } from '../../agent/lab/check-run.js';
 import { checkIo, desiredOf, labDown, labUp, setAcls } from '../../agent/lab/service.js';
 import type { LabState } from '../../agent/lab/state.js';
-import type { AclHit } from '../../agent/net/faucet/acl-hits.js';
-import { cfg, inHost, pingLoss, stack, waitFor } from './_stack.js';
+import { parseDumpFlows, type AclHit, type FlowStat } from '../../agent/net/faucet/acl-hits.js';
+import { dumpFlows } from '../../agent/net/openflow/client.js';
+import { ofctlVia } from '../../agent/net/ovs-exec.js';
+import { paths } from '../../agent/config.js';
+import { cfg, docker, inHost, pingLoss, stack, waitFor } from './_stack.js';
 import { loud } from '../loud-hook.js';
 
 const LESSON = fileURLToPath(new URL('../../../lessons/acl-firewall', import.meta.url));
@@ -39,6 +42,30 @@ test('switching web-only on (rules with cookies) is a warm change; its flows car
   const mine = hits.filter((h) => h.acl === 'lesson-web-only' && h.port === 'g1-web-eth0').map((h) => h.rule);
   assert.equal(mine, [0, 1, 2], JSON.stringify(hits));
   assert.not.ok(hits.some((h) => h.acl === 'lesson-web-only' && h.port === 'g2-web-eth0'), 'group 2 has no web-only');
+});
+
+test('the management socket reads the flows ovs-ofctl dump-flows shows, with their counters', async () => {
+  const key = (f: FlowStat) => `${f.table}/${f.cookie}/${f.priority}/${f.inPort ?? '-'}`;
+  const ofctl = async () => parseDumpFlows((await ofctlVia(docker)(['dump-flows', cfg.bridge])).stdout);
+  const before = await ofctl();
+  const mine = await dumpFlows({ path: `${paths(cfg).ovsRunDir}/${cfg.bridge}.mgmt`, timeoutMs: 5000 });
+  const after = await ofctl();
+  // Flows may come and go between reads (learned hosts): what both ofctl reads show, the socket shows; nothing neither shows.
+  const a = new Set(before.map(key)), b = new Set(after.map(key)), m = new Set(mine.map(key));
+  assert.ok(before.length > 20 && mine.length > 20, `${before.length} / ${mine.length} flows`);
+  for (const k of a) if (b.has(k)) assert.ok(m.has(k), `the socket misses ${k}`);
+  for (const k of m) assert.ok(a.has(k) || b.has(k), `the socket shows ${k}, which ofctl never did`);
+  // Counters read in between lie in between (they only grow).
+  const at = (list: FlowStat[]) => new Map(list.map((f) => [key(f), f.packets]));
+  const pa = at(before), pb = at(after);
+  let compared = 0;
+  for (const f of mine) {
+    const lo = pa.get(key(f)), hi = pb.get(key(f));
+    if (lo === undefined || hi === undefined) continue;
+    assert.ok(f.packets >= lo && f.packets <= hi, `${key(f)}: ${lo} <= ${f.packets} <= ${hi}`);
+    compared++;
+  }
+  assert.ok(compared > 20, `${compared} counters compared`);
 });
 
 test('a dropped ping moves the drop rule only; allowed web traffic moves the allow rule only', async () => {
