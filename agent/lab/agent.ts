@@ -95,7 +95,7 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   // Traffic history: Gauge's port counters every few seconds, kept after hosts, groups and labs go.
   let history: HistoryCollector | undefined;
   if (c.history.enabled) {
-    try { history = startHistory(c, { log: ctx.log, reloadGauge: async () => { if (!(await reloadGauge(docker))) throw new Error('Gauge is not running'); } }); } catch (e) { ctx.log(`history: not kept: ${(e as Error).message}`); }
+    try { history = startHistory(c, { log: ctx.log, ...(ctx.aclHits ? { aclHits: ctx.aclHits } : {}), reloadGauge: async () => { if (!(await reloadGauge(docker))) throw new Error('Gauge is not running'); } }); } catch (e) { ctx.log(`history: not kept: ${(e as Error).message}`); }
     const store = history?.store;
     if (store) registerHistoryStoreBytes(() => store.facts.bytes);
   }

@@ -46,12 +46,13 @@ export interface Decoded {
 export const emptyDecoded = (): Decoded => ({ series: new Map(), minutes: new Map(), checkpoints: new Map(), droppedLines: 0, badLines: 0 });
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const OWNER_KINDS = new Set(['host', 'container', 'uplink']);
+const OWNER_KINDS = new Set(['host', 'container', 'uplink', 'acl']);
 
 function asInfo(v: unknown): SeriesInfo | undefined {
   const o = v as SeriesInfo | null;
   if (!o || typeof o !== 'object' || typeof o.id !== 'string' || typeof o.key !== 'string' || !isNum(o.since) || !isNum(o.ofport) || typeof o.token !== 'string') return undefined;
   if (!o.owner || typeof o.owner !== 'object' || !OWNER_KINDS.has((o.owner as PortOwner).kind)) return undefined;
+  if (o.owner.kind === 'acl' && (!o.owner.port || typeof o.owner.port !== 'object' || (o.owner.port.kind as string) === 'acl' || !OWNER_KINDS.has(o.owner.port.kind))) return undefined;
   return o;
 }
 

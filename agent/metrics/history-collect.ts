@@ -4,7 +4,8 @@
 // state (re-planned only when lab.json or networks.json changed), and hands them to the store;
 // every flushS the store appends a batch. Gauge down: one log line, the loop goes on. Gauge still
 // on an older faucet.yaml: one log line, nothing recorded until it has reloaded (and when that
-// lasts, Gauge is asked to reload).
+// lasts, Gauge is asked to reload). ACL rule hits (the switch's flow counters) are read beside
+// Gauge and recorded with the same scrape, as series of their own.
 import { readFileSync, statSync } from 'node:fs';
 import { parse } from 'yaml';
 import { paths, type Config } from '../config.js';
@@ -12,7 +13,8 @@ import { readNetworkState } from '../lab/network-state.js';
 import { applianceDesired } from '../lab/service.js';
 import { readLabState } from '../lab/state.js';
 import { withDeadline } from '../sys/deadline.js';
-import { faucetPortNames, GAUGE_PORT_METRICS, portDirectory, readGauge, type FaucetPortNames, type PortDirectory } from './history-keys.js';
+import type { AclHit } from '../net/faucet/acl-hits.js';
+import { aclOwned, faucetPortNames, GAUGE_PORT_METRICS, portDirectory, readGauge, type FaucetPortNames, type PortDirectory } from './history-keys.js';
 import { HistoryStore } from './history-store.js';
 import { scrape, type Sample } from './prometheus.js';
 
@@ -72,6 +74,8 @@ export interface CollectorDeps {
   livePorts?: () => FaucetPortNames;
   /** Asks Gauge to reload its config (SIGHUP); without it a lagging Gauge is only waited for. */
   reloadGauge?: () => Promise<void>;
+  /** ACL rule hits from the switch (none: ACL series are not kept). */
+  aclHits?: () => Promise<AclHit[]>;
   /** Gauge's samples (default: its Prometheus page, with the config's deadline). */
   samples?: () => Promise<Sample[]>;
   store?: HistoryStore;
@@ -94,6 +98,7 @@ export function startHistory(c: Config, deps: CollectorDeps): HistoryCollector {
     try { return await fn(); } finally { const u = process.cpuUsage(u0); cpu += u.user + u.system; }
   };
   let failing = false;
+  let aclFailing = false;
   let busy = false;
   let lagSince: number | undefined;
   let lagScrapes = 0;
@@ -115,7 +120,18 @@ export function startHistory(c: Config, deps: CollectorDeps): HistoryCollector {
     if (busy) return 0;
     busy = true;
     try {
+      // Read beside Gauge; a failing read costs the ACL series this scrape, never the ports'.
+      const acl = deps.aclHits?.().then((h) => {
+        if (aclFailing) deps.log('history: reading ACL counters again');
+        aclFailing = false;
+        return h;
+      }, (e: Error) => {
+        if (!aclFailing) deps.log(`history: ACL counters: ${e.message.split('\n')[0]}`);
+        aclFailing = true;
+        return [] as AclHit[];
+      });
       const s = await samples();
+      const hits = (await acl) ?? [];
       return await measured(() => {
         if (failing) deps.log('history: reading Gauge again');
         failing = false;
@@ -127,8 +143,9 @@ export function startHistory(c: Config, deps: CollectorDeps): HistoryCollector {
         lagSince = undefined;
         // No port on Gauge's page: it has just (re)loaded and not polled yet; the last scrape stands.
         if (!r.ports) return 0;
-        store.record(r.owned, now());
-        return r.owned.length;
+        const owned = hits.length ? [...r.owned, ...aclOwned(hits, directory(), live)] : r.owned;
+        store.record(owned, now());
+        return owned.length;
       });
     } catch (e) {
       if (!failing) deps.log(`history: ${(e as Error).message.split('\n')[0]} (retrying every ${c.history.intervalS} s)`);

@@ -10,14 +10,21 @@
 // keyed by lesson, group, host and interface (or Docker network and container), never by an
 // ofport that a later host reuses.
 import type { DesiredState } from '../lab/desired.js';
+import type { AclHit } from '../net/faucet/acl-hits.js';
 import type { PluginState } from '../lab/plan-networks.js';
 import type { Sample } from './prometheus.js';
 
-/** Whose traffic a series is. */
-export type PortOwner =
+/** The owner of a switch port. */
+export type PortOwnerOfPort =
   | { kind: 'host'; lab: string; group: number; host: string; iface: string }
   | { kind: 'container'; network: string; container: string; iface: string }
   | { kind: 'uplink'; iface: string };
+
+/**
+ * Whose traffic a series is: a port's, or one ACL rule's hits on a port (`acl`: the lesson's name,
+ * without Faucet's `lesson-`; `rule`: its index in the ACL, from 0, as the pages number them).
+ */
+export type PortOwner = PortOwnerOfPort | { kind: 'acl'; acl: string; rule: number; port: PortOwnerOfPort };
 
 /** A port's owner now, and what changes when the port changes hands (lab run, Docker endpoint). */
 export interface PortEntry { ofport: number; faucetName: string; owner: PortOwner; token: string }
@@ -30,6 +37,7 @@ export function seriesKey(o: PortOwner): string {
     case 'host': return `host/${o.lab}/${o.group}/${o.host}/${o.iface}`;
     case 'container': return `container/${o.network}/${o.container}/${o.iface}`;
     case 'uplink': return `uplink/${o.iface}`;
+    case 'acl': return `acl/${o.acl}/${o.rule}/${seriesKey(o.port)}`;
   }
 }
 
@@ -39,6 +47,7 @@ export function ownerLabel(o: PortOwner): string {
     case 'host': return `${o.group ? `g${o.group}-` : ''}${o.host}.${o.iface} (${o.lab})`;
     case 'container': return `${o.container}.${o.iface} on ${o.network}`;
     case 'uplink': return `uplink ${o.iface}`;
+    case 'acl': return `ACL ${o.acl} rule ${o.rule} on ${ownerLabel(o.port)}`;
   }
 }
 
@@ -160,4 +169,30 @@ export function readGauge(samples: readonly Sample[], dir: PortDirectory, dpName
     owned.push({ entry, counters: c as PortCounters });
   }
   return { owned: owned.sort((a, b) => a.entry.ofport - b.entry.ofport), ports: labels.size };
+}
+
+/** Faucet's name of a lesson ACL (`lesson-web-only`) -> the lesson's; the appliance's own (`dovelab-…`) are plumbing. */
+const LESSON_ACL = 'lesson-';
+const aclName = (faucetAcl: string): string | undefined =>
+  faucetAcl.startsWith('dovelab-') ? undefined : faucetAcl.startsWith(LESSON_ACL) ? faucetAcl.slice(LESSON_ACL.length) : faucetAcl;
+
+/**
+ * ACL rule hits (from the switch's flow counters, mapped with the live faucet.yaml) -> counters per
+ * (ACL, rule, port owner). A hit counts as what the port received (for an ACL on a port's way in:
+ * what the host sent that the rule matched); only ports faucet.yaml and the directory put on the
+ * same ofport, as for Gauge's counters. The appliance's own allow rules are left out.
+ */
+export function aclOwned(hits: readonly AclHit[], dir: PortDirectory, live: FaucetPortNames): OwnedCounters[] {
+  const out: OwnedCounters[] = [];
+  for (const h of hits) {
+    const acl = aclName(h.acl);
+    const entry = dir.byName.get(h.port);
+    if (acl === undefined || !entry || entry.ofport !== h.ofport || live.byName.get(h.port) !== h.ofport) continue;
+    if (entry.owner.kind === 'acl') continue;
+    out.push({
+      entry: { ofport: entry.ofport, faucetName: `${h.acl}#${h.rule}@${entry.faucetName}`, token: entry.token, owner: { kind: 'acl', acl, rule: h.rule, port: entry.owner } },
+      counters: { rxPackets: h.packets, txPackets: 0, rxBytes: h.bytes, txBytes: 0 },
+    });
+  }
+  return out;
 }

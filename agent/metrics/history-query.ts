@@ -38,6 +38,8 @@ export function parseTarget(text: string, group?: number, lab?: string): Target 
 
 /** Whether a series is the one asked for. */
 export function matches(o: PortOwner, q: Target): boolean {
+  // An ACL's series are asked for by the ACL's name (`web-only`, all its rules and ports; --group: that group's).
+  if (o.kind === 'acl') return o.acl === q.name && q.iface === undefined && (q.group === undefined || (o.port.kind === 'host' && o.port.group === q.group)) && (q.lab === undefined || (o.port.kind === 'host' && o.port.lab === q.lab));
   if (o.kind === 'host') {
     return o.host === q.name && (q.iface === undefined || o.iface === q.iface) && (q.group === undefined || o.group === q.group) && (q.lab === undefined || o.lab === q.lab);
   }
@@ -58,7 +60,7 @@ const cell = (v: string | number) => (typeof v === 'number' ? String(v) : /[",\n
 export function toCsv(list: readonly ServedSeries[]): string {
   const rows = [CSV_HEAD];
   for (const s of list) {
-    const o = s.info.owner;
+    const o = s.info.owner.kind === 'acl' ? s.info.owner.port : s.info.owner;
     const [lab, group, host, iface] = o.kind === 'host' ? [o.lab, o.group, o.host, o.iface] : o.kind === 'container' ? [o.network, '', o.container, o.iface] : ['', '', 'uplink', o.iface];
     for (const p of s.points) rows.push([s.info.id, lab, group, host, iface, new Date(p.t).toISOString(), p.dt, p.rxPps, p.txPps, p.rxBps, p.txBps].map(cell).join(','));
   }

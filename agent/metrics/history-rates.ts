@@ -73,7 +73,10 @@ export function step(tracks: ReadonlyMap<string, Track>, seen: readonly OwnedCou
     // counters then carry on), and a removed port's last word can be zeros. A recreated host is
     // seen once its counters move (below the old ones): a new series starts then.
     if (!changedHands && isZero(counters)) continue;
-    if (changedHands || wentBack(old.last, counters)) {
+    // A rule's flows start from zero whenever Faucet re-adds them (the ACL switched off and on):
+    // the same series goes on, counting from zero.
+    const reset = wentBack(old.last, counters);
+    if (changedHands || (reset && entry.owner.kind !== 'acl')) {
       const info = fresh();
       started.push(info);
       next.set(key, { info, last: counters, t });
@@ -83,7 +86,7 @@ export function step(tracks: ReadonlyMap<string, Track>, seen: readonly OwnedCou
       if (!changedHands && !isZero(counters)) deltas.push({ series: info.id, t0: Math.max(prevT ?? old.t, old.t), t1: t, d: counters });
       continue;
     }
-    const d = minus(counters, old.last);
+    const d = reset ? counters : minus(counters, old.last);
     next.set(key, { info: old.info, last: counters, t });
     deltas.push({ series: old.info.id, t0: old.t, t1: t, d });
   }

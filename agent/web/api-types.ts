@@ -326,10 +326,13 @@ export interface DongleRoleResult extends OpResult { view: HardwareView }
 // ---- Traffic history (agent/web/history.ts) ----
 
 /** Whose traffic a series is: a lesson host's interface, a container on a Docker network, an uplink dongle. */
-export type HistoryOwnerView =
+export type HistoryPortOwnerView =
   | { kind: 'host'; lab: string; group: number; host: string; iface: string }
   | { kind: 'container'; network: string; container: string; iface: string }
   | { kind: 'uplink'; iface: string };
+
+/** A port's owner, or one ACL rule on a port (its hits are counted as what the port received: the host sent). */
+export type HistoryOwnerView = HistoryPortOwnerView | { kind: 'acl'; acl: string; rule: number; port: HistoryPortOwnerView };
 
 /**
  * One series: one owner's port from when it was first seen until its counters went back (the host

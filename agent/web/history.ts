@@ -34,8 +34,9 @@ export const downloadName = (what: string, ext: 'csv' | 'json') =>
   `history-${what.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'series'}.${ext}`;
 
 /** `g3-h2.eth0`, `web1.eth0`, `up0`: an owner in a file name. */
-const shortName = (o: SeriesSummary['owner']) =>
-  o.kind === 'host' ? `${o.group ? `g${o.group}-` : ''}${o.host}.${o.iface}` : o.kind === 'container' ? `${o.container.replace(/^\//, '')}.${o.iface}` : o.iface;
+const shortName = (o: SeriesSummary['owner']): string =>
+  o.kind === 'acl' ? `acl-${o.acl}-rule${o.rule}-${shortName(o.port)}`
+    : o.kind === 'host' ? `${o.group ? `g${o.group}-` : ''}${o.host}.${o.iface}` : o.kind === 'container' ? `${o.container.replace(/^\//, '')}.${o.iface}` : o.iface;
 
 export const seriesView = (s: SeriesSummary): HistorySeriesView =>
   ({ id: s.id, label: ownerLabel(s.owner), owner: s.owner, since: s.since, lastSeen: s.lastSeen, current: s.current });

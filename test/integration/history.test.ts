@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labDown, labReset, labUp } from '../../agent/lab/service.js';
+import { labDown, labReset, labUp, setAcls } from '../../agent/lab/service.js';
 import { readLabState } from '../../agent/lab/state.js';
 import { paths } from '../../agent/config.js';
 import type { HistoryResponse } from '../../agent/web/api-types.js';
 import { dovelab, LESSONS } from './_cli.js';
-import { cfg, hostPidOf, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { cfg, hostPidOf, inHost, pingLoss, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
 import { loud } from '../loud-hook.js';
 
 /** 1000 datagrams of 1000 bytes: frames of 1000 + 8 (UDP) + 20 (IPv4) + 14 (Ethernet) bytes. */
@@ -30,7 +30,7 @@ let env: NodeJS.ProcessEnv;
 let agent: AgentProc | undefined;
 let logN = 0;
 
-interface Series { id: string; since: number; points: { t: number; dt: number; rxBps: number; txBps: number }[] }
+interface Series { id: string; since: number; points: { t: number; dt: number; rxBps: number; txBps: number; txPps: number }[] }
 /** What the store on disk has for a host of group 1: per series, bytes sent (tx) and received (rx) by the interface. */
 async function stored(host: string): Promise<{ id: string; tx: number; rx: number }[]> {
   const r = await dovelab(['history', `${host}.eth0`, '--group', '1', '--lesson', 'first-switch', '--since', '1h', '--format', 'json'], env);
@@ -176,6 +176,44 @@ test('the lab removed: its series are still served', async () => {
   const after = await stored('h2');
   assert.equal(after.map((s) => s.id), before.map((s) => s.id));
   assert.ok(after[0]!.rx >= SENT, `${after[0]!.rx}`);
+});
+
+/** The stored hits of acl-firewall's web-only per rule in group 1 (packets the rule matched), from `dovelab history web-only`. */
+async function ruleHits(): Promise<Map<number, number>> {
+  const r = await dovelab(['history', 'web-only', '--group', '1', '--lesson', 'acl-firewall', '--since', '1h', '--format', 'json'], env);
+  if (r.code !== 0) {
+    if (/no traffic history/.test(r.stderr)) return new Map();
+    throw new Error(`dovelab history failed: ${r.stderr}`);
+  }
+  const body = JSON.parse(r.stdout) as { series: (Series & { owner: { kind: string; rule: number } })[] };
+  const out = new Map<number, number>();
+  for (const s of body.series) {
+    if (s.owner.kind !== 'acl') throw new Error(`not an ACL series: ${s.id}`);
+    out.set(s.owner.rule, (out.get(s.owner.rule) ?? 0) + Math.round(s.points.reduce((sum, p) => sum + p.txPps * p.dt, 0)));
+  }
+  return out;
+}
+
+test('an ACL drop moves that rule\'s stored series and not the allow rule\'s (allowed traffic: the reverse); both outlive the lab', async () => {
+  const ctx = await stack();
+  await labUp(ctx, join(LESSONS, 'acl-firewall'), 1);
+  await setAcls(ctx, 'web.eth0', ['web-only'], 1);
+  await waitStored('series of web-only\'s three rules', async () => (await ruleHits()).size === 3, 60_000);
+  const h0 = await ruleHits();
+  // web's replies to the ping are dropped by rule 2 (web-only: allow tcp from port 80, allow ARP, drop).
+  assert.is(await pingLoss('dovelab-g1-client', '198.51.100.80', 4), 100);
+  await waitStored('the drop rule\'s series to count 4 replies', async () => (await ruleHits()).get(2)! - h0.get(2)! >= 4, 60_000);
+  const h1 = await ruleHits();
+  assert.is(h1.get(0)! - h0.get(0)!, 0, 'the allow rule did not move on the ping');
+  // Positive control: the page's replies (TCP from port 80) move the allow rule, not the drop rule.
+  const page = await inHost('dovelab-g1-client', ['curl', '-s', '-m', '5', 'http://198.51.100.80/']);
+  assert.match(page.stdout, /Dovelab/, `the web page loads: ${page.stdout}${page.stderr}`);
+  await waitStored('the allow rule\'s series to count the page', async () => (await ruleHits()).get(0)! - h1.get(0)! >= 2, 60_000);
+  const h2 = await ruleHits();
+  assert.is(h2.get(2)! - h1.get(2)!, 0, 'the drop rule did not move on the page');
+  console.log(`    stored hits of web-only on g1-web.eth0: ${JSON.stringify([...h0])} -> ${JSON.stringify([...h1])} -> ${JSON.stringify([...h2])}`);
+  await labDown(ctx);
+  assert.equal(await ruleHits(), h2, 'served after the lab is gone');
 });
 
 test.run();

@@ -137,6 +137,8 @@ export function pickList(series: readonly HistorySeriesView[]): { running: PickI
 /** The API's host parameter for a series' whole host (all its interfaces and incarnations) in a download. */
 export function hostQuery(s: HistorySeriesView): string {
   const o = s.owner;
+  // An ACL's series: every rule of that ACL on every port.
+  if (o.kind === 'acl') return `host=${encodeURIComponent(o.acl)}`;
   if (o.kind === 'host') return `host=${encodeURIComponent(o.host)}&group=${o.group}&lab=${encodeURIComponent(o.lab)}`;
   if (o.kind === 'container') return `host=${encodeURIComponent(o.container.replace(/^\//, ''))}`;
   return `host=${encodeURIComponent(o.iface)}`;
@@ -145,6 +147,7 @@ export function hostQuery(s: HistorySeriesView): string {
 /** The host's name as people say it: `g3-h2`, `web1`, `uplink up0`. */
 export function hostName(s: HistorySeriesView): string {
   const o = s.owner;
+  if (o.kind === 'acl') return `ACL ${o.acl}`;
   return o.kind === 'host' ? `${o.group ? `g${o.group}-` : ''}${o.host}` : o.kind === 'container' ? o.container.replace(/^\//, '') : `uplink ${o.iface}`;
 }
 
