@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 type Action = <A extends unknown[]>(fn: (...a: A) => Promise<void | number>) => (...a: A) => Promise<void>;
 
 export function registerHistoryVerbs(program: Command, cfg: () => Config, action: Action, log: (s: string) => void): void {
-  program.command('history').argument('[target]', 'host.interface (h2.eth0, g3-h2.eth0), a container\'s name or an uplink (up0); none: list the series')
+  program.command('history').argument('[target]', 'host.interface (h2.eth0, g3-h2.eth0), a container\'s name, an uplink (up0) or an ACL (web-only: its rules\' hits); none: list the series')
     .description('traffic history of an interface (also of hosts, groups and labs that are gone), as CSV or JSON')
     .option('--group <n>', 'the host\'s group (shared hosts: 0)')
     .option('--lesson <id>', 'only series of this lesson')

@@ -14,7 +14,7 @@ import { applianceDesired } from '../lab/service.js';
 import { readLabState } from '../lab/state.js';
 import { withDeadline } from '../sys/deadline.js';
 import type { AclHit } from '../net/faucet/acl-hits.js';
-import { aclOwned, faucetPortNames, GAUGE_PORT_METRICS, portDirectory, readGauge, type FaucetPortNames, type PortDirectory } from './history-keys.js';
+import { aclOwned, faucetPortNames, GAUGE_POLL_S, GAUGE_PORT_METRICS, portDirectory, readGauge, type FaucetPortNames, type OwnedCounters, type PortDirectory } from './history-keys.js';
 import { HistoryStore } from './history-store.js';
 import { scrape, type Sample } from './prometheus.js';
 
@@ -82,6 +82,10 @@ export interface CollectorDeps {
   now?: () => number;
 }
 
+/** What Gauge's counters of a scrape add up to, port by port (changes whenever Gauge polled and anything moved). */
+const signature = (owned: readonly OwnedCounters[]) =>
+  owned.map((o) => `${o.entry.faucetName}:${o.counters.rxPackets}/${o.counters.txPackets}/${o.counters.rxBytes}/${o.counters.txBytes}`).join(' ');
+
 export function startHistory(c: Config, deps: CollectorDeps): HistoryCollector {
   const now = deps.now ?? Date.now;
   const store = deps.store ?? historyStore(c, now);
@@ -99,6 +103,8 @@ export function startHistory(c: Config, deps: CollectorDeps): HistoryCollector {
   };
   let failing = false;
   let aclFailing = false;
+  let lastSig: string | undefined;
+  let lastRecorded: number | undefined;
   let busy = false;
   let lagSince: number | undefined;
   let lagScrapes = 0;
@@ -143,8 +149,17 @@ export function startHistory(c: Config, deps: CollectorDeps): HistoryCollector {
         lagSince = undefined;
         // No port on Gauge's page: it has just (re)loaded and not polled yet; the last scrape stands.
         if (!r.ports) return 0;
+        // Gauge's page changes only when Gauge polls (every GAUGE_POLL_S s), not when we read it.
+        // Counters all as they were: Gauge has not polled since (or all is idle). Recording that as
+        // an idle interval would draw a steady rate as zero, then double; it is no news, unless
+        // nothing moved for two of Gauge's polls (then the ports are idle: a zero point is true).
+        const sig = signature(r.owned);
+        const t = now();
+        if (sig === lastSig && lastRecorded !== undefined && t - lastRecorded < 2 * GAUGE_POLL_S * 1000) return 0;
+        lastSig = sig;
+        lastRecorded = t;
         const owned = hits.length ? [...r.owned, ...aclOwned(hits, directory(), live)] : r.owned;
-        store.record(owned, now());
+        store.record(owned, t);
         return owned.length;
       });
     } catch (e) {

@@ -86,6 +86,9 @@ export function portDirectory(inp: DirectoryInput): PortDirectory {
 /** One port's counters as the switch counts them (rx: what the port received, i.e. what the host sent). */
 export interface PortCounters { rxPackets: number; txPackets: number; rxBytes: number; txBytes: number }
 
+/** How often Gauge polls the switch's port counters (its port_stats watcher; gauge.yaml is ours). */
+export const GAUGE_POLL_S = 5;
+
 export const GAUGE_PORT_METRICS = ['of_port_rx_packets', 'of_port_tx_packets', 'of_port_rx_bytes', 'of_port_tx_bytes'] as const;
 const FIELD: Record<(typeof GAUGE_PORT_METRICS)[number], keyof PortCounters> = {
   of_port_rx_packets: 'rxPackets', of_port_tx_packets: 'txPackets', of_port_rx_bytes: 'rxBytes', of_port_tx_bytes: 'txBytes',

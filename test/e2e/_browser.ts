@@ -69,3 +69,16 @@ export async function seriousA11y(page: Page, name: string): Promise<string[]> {
   if (v.length) console.log(`    axe ${name}: ${v.map((x) => `${x.id} (${x.impact}, ${x.nodes})`).join('; ')}`);
   return v.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((x) => `${x.id}: ${x.help}`);
 }
+
+/** Pixels of the canvas in `sel` within a few levels of the colour (the drawn line). */
+export const pixelsOf = (page: Page, sel: string, rgb: [number, number, number]) => page.evaluate(([s, c]) => {
+  const canvas = document.querySelector(`${s} canvas`) as HTMLCanvasElement | null;
+  if (!canvas) return -1;
+  const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - c[0]) < 8 && Math.abs(d[i + 1]! - c[1]) < 8 && Math.abs(d[i + 2]! - c[2]) < 8 && d[i + 3]! > 200) n++;
+  return n;
+}, [sel, rgb] as const);
+/** The graphs' line colours (kiosk-ui's CSS): received, sent. */
+export const LINE_RX: [number, number, number] = [0x0a, 0x58, 0xa8];
+export const LINE_TX: [number, number, number] = [0xa4, 0x4a, 0x00];

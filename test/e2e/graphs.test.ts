@@ -23,7 +23,7 @@ import { hashPassword } from '../../agent/web/instructor-auth.js';
 import { serveWeb, type WebServer } from '../../agent/web/server.js';
 import { UI_DIR } from '../../agent/web/static.js';
 import { FakeWorld, tempConfig } from '../unit/_fake-adapters.js';
-import { closeBrowser, openPage, screenshot, seriousA11y, type VIEWPORTS } from './_browser.js';
+import { closeBrowser, LINE_RX, LINE_TX, openPage, pixelsOf, screenshot, seriousA11y, type VIEWPORTS } from './_browser.js';
 import { loud } from '../loud-hook.js';
 
 const PASSWORD = 'a long teacher password';
@@ -120,17 +120,8 @@ test.after(async () => {
   if (downloads) rmSync(downloads, { recursive: true, force: true });
 });
 
-/** Pixels of the canvas in `sel` within a few levels of the colour (the drawn line). */
-const pixelsOf = (page: Page, sel: string, rgb: [number, number, number]) => page.evaluate(([s, c]) => {
-  const canvas = document.querySelector(`${s} canvas`) as HTMLCanvasElement | null;
-  if (!canvas) return -1;
-  const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-  let n = 0;
-  for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - c[0]) < 8 && Math.abs(d[i + 1]! - c[1]) < 8 && Math.abs(d[i + 2]! - c[2]) < 8 && d[i + 3]! > 200) n++;
-  return n;
-}, [sel, rgb] as const);
-const RX: [number, number, number] = [0x0a, 0x58, 0xa8];
-const TX: [number, number, number] = [0xa4, 0x4a, 0x00];
+const RX = LINE_RX;
+const TX = LINE_TX;
 
 /** The page's width, and what sticks out past `max` (to say why, when it does). */
 const widthOf = (page: Page, max: number) => page.evaluate((m) => {

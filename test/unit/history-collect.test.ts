@@ -91,4 +91,30 @@ test('faucet.yaml missing: not recording (one log line), never a crash', async (
   } finally { t.done(); }
 });
 
+test('read faster than Gauge polls, a steady rate stays steady: a scrape with Gauge\'s page unchanged is no news, unless nothing moved for two polls (idle: a zero point)', async () => {
+  const t = tempConfig();
+  try {
+    let now = 1_000_000;
+    let n = 0;
+    const h = startHistory({ ...t.cfg, history: { ...t.cfg.history, intervalS: 300, flushS: 3600 } }, { log: () => {}, directory: () => DIR, livePorts: () => LIVE, samples: async () => page(n), now: () => now });
+    try {
+      for (let k = 0; k < 100 && !h.store.list().length; k++) await new Promise((r) => setTimeout(r, 5));
+      // Gauge polls every 5 s; the agent reads every second: 1000 packets more at each of Gauge's polls.
+      const recorded: number[] = [];
+      for (let s = 1; s <= 15; s++) {
+        now += 1000;
+        if (s % 5 === 0) n += 1000;
+        recorded.push(await h.scrapeOnce());
+      }
+      assert.equal(recorded, [0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+      // Idle (no poll changes anything): after two of Gauge's polls a zero point is recorded.
+      const idle: number[] = [];
+      for (let s = 1; s <= 10; s++) { now += 1000; idle.push(await h.scrapeOnce()); }
+      assert.equal(idle, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+      const [series] = await h.store.series([h.store.list()[0]!.id], 0);
+      assert.equal(series!.points.map((p) => [p.dt, p.txPps]), [[5, 200], [5, 200], [5, 200], [10, 0]]);
+    } finally { await h.stop(); }
+  } finally { t.done(); }
+});
+
 test.run();
