@@ -214,6 +214,7 @@ Wants=docker.service
 After=docker.service network.target
 
 [Service]
+Environment=NODE_OPTIONS=--max-semi-space-size=1
 ExecStart=/usr/local/bin/dovelab agent
 # The agent writes /run/dovelab/agent.pid and does not create /run/dovelab itself (found by this
 # test: on a fresh boot it exited with ENOENT, restart after restart). Kept across restarts: the

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigSchema } from '../../agent/config.js';
+import { APPLIANCE_NODE_OPTIONS, ConfigSchema } from '../../agent/config.js';
 import { parseBootConfig } from '../../agent/appliance/boot-config.js';
 import { APPLIANCE_COMMANDS, elfMachine, IMAGE_COMMANDS, IMAGE_FILES, preloadedImages } from '../../agent/doctor-offline.js';
 import { hostEndName } from '../../agent/lab/desired.js';
@@ -108,6 +108,7 @@ test('units: agent restarts always after the network and Docker; first boot guar
   assert.match(agent.Unit!.After![0]!, /\bdocker\.service\b/);
   assert.match(agent.Unit!.Wants![0]!, /\bnetwork-online\.target\b/);
   assert.equal(agent.Service!.ExecStart, ['/usr/local/bin/dovelab agent']);
+  assert.ok(agent.Service!.Environment!.includes(`NODE_OPTIONS=${APPLIANCE_NODE_OPTIONS}`), `the agent runs with the Node options bench:memory measured: ${agent.Service!.Environment}`);
   const first = u['dovelab-firstboot.service']!;
   const marker = first.Unit!.ConditionPathExists![0]!;
   assert.ok(marker.startsWith('!/'), marker);

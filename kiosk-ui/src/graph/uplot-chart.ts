@@ -14,6 +14,9 @@ export interface ChartHandle {
 export const RX_COLOR = '#0a58a8';
 export const TX_COLOR = '#a44a00';
 
+/** A lone point draws no line: a new host's first point (or two) is shown as dots. */
+const fewPoints = (u: uPlot) => u.data[0].length <= 2;
+
 export function createChart(el: HTMLElement, data: Columns, o: { width: number; height: number; from: number; to: number; unit: string }): ChartHandle {
   let win = { from: o.from, to: o.to };
   const axis = { stroke: '#4d5866', grid: { stroke: '#e3e8ef', width: 1 }, ticks: { stroke: '#d5dbe3', width: 1 }, font: '11px system-ui, sans-serif' };
@@ -28,8 +31,8 @@ export function createChart(el: HTMLElement, data: Columns, o: { width: number; 
     },
     series: [
       {},
-      { label: 'received', stroke: RX_COLOR, width: 2, fill: 'rgba(10, 88, 168, 0.08)', points: { show: false } },
-      { label: 'sent', stroke: TX_COLOR, width: 2, dash: [6, 4], points: { show: false } },
+      { label: 'received', stroke: RX_COLOR, width: 2, fill: 'rgba(10, 88, 168, 0.08)', points: { show: fewPoints } },
+      { label: 'sent', stroke: TX_COLOR, width: 2, dash: [6, 4], points: { show: fewPoints } },
     ],
     axes: [
       { ...axis, space: 70 },
