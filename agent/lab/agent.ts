@@ -10,6 +10,9 @@ import { labContext } from '../context.js';
 import { dockerCall, dockerClient } from '../docker/client.js';
 import { checkIo, desiredOf, ensureJoinCodes, labDongleRepair, labRepair } from './service.js';
 import { watchLinks } from '../hardware/link-monitor.js';
+import { renameLink } from '../hardware/link-rename.js';
+import { adoptNewDongles } from '../hardware/new-dongles.js';
+import { agentConfigFile, realSysfs } from '../web/wiring.js';
 import { heldDongles, isHardened } from '../net/dongle.js';
 import { serveWeb, type WebServer } from '../web/server.js';
 import { servePlugin, type PluginServer } from '../web/plugin.js';
@@ -37,6 +40,9 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 4_000;
 /** Container events within this window make one repair. */
 const EVENT_SETTLE_MS = 500;
+
+/** Links the agent and Docker make (lab veths, Docker's, OVS's): never a dongle, no discovery for them. */
+const LAB_LINK = /^(dl|dp|veth|docker|br-|ovs-|dovelab)/;
 
 export async function runAgent(c: Config, log: (s: string) => void, intervalMs: number): Promise<void> {
   const docker = dockerClient();
@@ -71,10 +77,28 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   });
   // The appliance's dongles, and any interface a lab took (a Docker network's add_ports): it is held.
   const isDongle = (name: string) => Object.hasOwn(c.dongles, name) || heldDongles(paths(c).dongleState).includes(name);
+  // A dongle plugged in that the map does not have (a new one, or one not yet renamed): discovery
+  // again, so lessons may use it without a restart; once under its stable name it is repaired as above.
+  const adopt = coalescer(async (reasons) => {
+    try {
+      const appeared = reasons.map((r) => r.split(' ')[0]!);
+      const found = await adoptNewDongles({ configFile: agentConfigFile(), running: [c, ctx.cfg], appeared, ...(realSysfs(c) ? { rename: renameLink } : {}) });
+      for (const d of found) ctx.log(`new dongle ${d.ifname} in ${d.where}: ${d.role}, as ${d.name}${d.note ? `; ${d.note}` : ''}`);
+      if (found.length) {
+        dongleChanges++;
+        const here = new Set(links.present());
+        const ready = found.filter((d) => here.has(d.name)).map((d) => `${d.name} plugged in`);
+        if (ready.length) dongleRepairs.trigger(...ready);
+      }
+    } catch (e) { ctx.log(`new dongles (${describeReasons(reasons)}): ${(e as Error).message.split('\n')[0]}`); }
+  });
   const links = watchLinks({
     log: ctx.log,
     onChange: (s) => {
-      if (!isDongle(s.name)) return;
+      if (!isDongle(s.name)) {
+        if (s.present && c.hardware && !LAB_LINK.test(s.name)) adopt.trigger(`${s.name} appeared`);
+        return;
+      }
       dongleChanges++;
       const what = `${s.name} ${s.present ? 'plugged in' : 'unplugged'}`;
       ctx.log(`dongle ${what}`);

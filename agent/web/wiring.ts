@@ -38,13 +38,17 @@ export function agentWebDeps(cfg: Config, lab: LabContext, docker: Docker, log: 
     ...(cfg.web.mdns ? { neighbours: watchNeighbours(cfg, log) } : {}),
     // Roles are written where the agent read them; live renames only on the real /sys (never for a fixture tree).
     dongleRoles: {
-      configFile: process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml',
+      configFile: agentConfigFile(),
       ...(realSysfs(cfg) ? { rename: renameLink } : {}),
     },
   };
 }
 
-function realSysfs(cfg: Config): boolean {
+/** The appliance config file the agent was started with. */
+export const agentConfigFile = () => process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml';
+
+/** The NIC scan reads the real /sys (not a fixture tree): only then are dongles renamed live. */
+export function realSysfs(cfg: Config): boolean {
   try { return realpathSync(cfg.hardware?.sysfs ?? '/sys') === '/sys'; } catch { return false; }
 }
 
