@@ -145,12 +145,15 @@ test('group 1 loops its network and storms it; group 2 keeps pinging, Faucet and
       }
     })();
     let loss: number;
-    try { loss = await pingLoss(C(2, 'h1'), '198.51.100.12', PINGS, '0.1'); } finally { probing = false; await probe; }
+    let g2lines: string[] = [];
+    try { loss = await pingLoss(C(2, 'h1'), '198.51.100.12', PINGS, '0.1'); } finally {
+      probing = false; await probe;
+      g2lines = (await g2cap.stop()).lines;
+    }
     const secs = (Date.now() - t0) / 1000; const storm = stormFrames() - s0;
     const f2 = await faucetView();
     const vs1 = await cpuTicks(VSWITCHD); const fa1 = await cpuTicks(FAUCET);
     const log1 = statSync(logFile, { throwIfNoEntry: false })?.size;
-    const g2lines = (await g2cap.stop()).lines;
     const replies = PINGS - Math.round(loss * PINGS / 100);
     const pct = (a?: number, b?: number) => (a === undefined || b === undefined ? '?' : `${Math.round((b - a) / secs)}%`);
     console.log(`    storm: ${storm} frames from g1-br into the switch in ${secs.toFixed(1)} s (${Math.round(storm / secs)}/s; before the loop ${quiet0} in all); ` +
