@@ -116,6 +116,8 @@ export const ConfigSchema = z.strictObject({
    * stayed near a core and other groups lost more pings (85/100 against 100/100 without): keep 0.
    */
   stormLimitMbit: z.number().min(0).max(100_000).default(0),
+  /** Faucet's and Gauge's logs (<logDir>/faucet) are cut past this size, their tail kept in <file>.1 (agent/sys/log-cap.ts). */
+  faucetLogMaxMB: z.number().min(1).max(10_000).default(20),
   /** Per lab host: what it gets by default, and the most a lesson may ask for. */
   limits: z.strictObject({
     default: HostLimitsSchema.prefault({}),

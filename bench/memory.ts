@@ -1,4 +1,5 @@
-// The agent's memory, as JSON (not a test; `npm run bench:memory`, needs infra up and the sim world).
+// The agent's memory, as JSON (not a test; `npm run bench:memory`, needs infra up and the sim world;
+// `--imports-only`: the first part alone, no stack).
 // - what each heavy module costs when imported into a bare Node (RSS after a GC, in order);
 // - a real `dovelab agent` with a 24-host lab (first-switch, 8 groups × 3 hosts), idle after its
 //   start repair: RSS sampled every 2 s for 30 s (median, max) and the peak (VmHWM), once as
@@ -49,6 +50,7 @@ async function agentMemory(nodeOptions: string, execArgv: string[] = []): Promis
   const fd = openSync(log, 'w');
   const env = { ...process.env, DOVELAB_WEB_MDNS: '0', NODE_OPTIONS: nodeOptions };
   const child = spawn(process.execPath, [...execArgv, CLI, 'agent', '--interval', '5'], { stdio: ['ignore', fd, fd], env });
+  const exited = new Promise((r) => child.once('exit', r));
   closeSync(fd);
   try {
     const t0 = Date.now();
@@ -62,16 +64,20 @@ async function agentMemory(nodeOptions: string, execArgv: string[] = []): Promis
     for (let i = 0; i < 15; i++) { await sleep(2000); samples.push(kib(child.pid!, 'VmRSS')); }
     return { rss_kib_median: median(samples), rss_kib_max: Math.max(...samples), hwm_kib: kib(child.pid!, 'VmHWM'), cpu_ms_in_30s: cpuMs(child.pid!) - cpu0 };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    // Awaited only while it runs: a child that already exited (the error above says why) has nothing to wait for.
+    if (child.exitCode === null && child.signalCode === null) { child.kill('SIGTERM'); await exited; }
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const cfg = loadConfig();
-const ctx = await labContext(cfg, () => {}, dockerClient());
 const imports = importCosts(['dockerode', 'zod', 'yaml', 'hono', '@hono/node-server', 'prom-client', 'systeminformation', 'markdown-it',
   './dist/agent/config.js', './dist/agent/context.js', './dist/agent/lab/agent.js', './dist/agent/web/server.js']);
+if (process.argv.includes('--imports-only')) {
+  await emitJson({ bench: 'memory', import_rss_mb: imports });
+  process.exit(0);
+}
+const cfg = loadConfig();
+const ctx = await labContext(cfg, () => {}, dockerClient());
 await labDown(ctx);
 await labUp(ctx, LESSON, 8);
 let plain, tuned, lite;

@@ -11,6 +11,7 @@ import { dockerCall, dockerClient } from '../docker/client.js';
 import { checkIo, desiredOf, ensureJoinCodes, labDongleRepair, labRepair } from './service.js';
 import { watchLinks } from '../hardware/link-monitor.js';
 import { renameLink } from '../hardware/link-rename.js';
+import { capLogs } from '../sys/log-cap.js';
 import { adoptNewDongles } from '../hardware/new-dongles.js';
 import { agentConfigFile, realSysfs } from '../web/wiring.js';
 import { heldDongles, isHardened } from '../net/dongle.js';
@@ -40,6 +41,10 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 4_000;
 /** Container events within this window make one repair. */
 const EVENT_SETTLE_MS = 500;
+
+/** Faucet's and Gauge's logs under <logDir>/faucet, and how often their size is looked at. */
+const FAUCET_LOGS = ['faucet.log', 'faucet_exception.log', 'gauge.log', 'gauge_exception.log'];
+const LOG_CAP_EVERY_MS = 30_000;
 
 /** Links the agent and Docker make (lab veths, Docker's, OVS's): never a dongle, no discovery for them. */
 const LAB_LINK = /^(dl|dp|veth|docker|br-|ovs-|dovelab)/;
@@ -196,11 +201,22 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   };
   repairs.trigger('start');
   const timer = setInterval(() => { repairs.trigger('interval'); recheckDongles(); void check(); }, intervalMs);
+  // Faucet's and Gauge's own logs, which nothing rotates (a loop makes Faucet log ~10 MB a minute).
+  const capFaucetLogs = () => {
+    const max = c.faucetLogMaxMB * 1024 * 1024;
+    try {
+      for (const r of capLogs(FAUCET_LOGS.map((f) => `${c.logDir}/faucet/${f}`), max, Math.floor(max / 4))) {
+        ctx.log(`${r.file}: ${Math.round(r.bytes / 1048576)} MB, over its ${c.faucetLogMaxMB} MB cap: the last ${Math.round(r.kept / 1024)} kB kept in ${r.file}.1`);
+      }
+    } catch (e) { ctx.log(`capping Faucet's logs: ${(e as Error).message}`); }
+  };
+  capFaucetLogs();
+  const logCaps = setInterval(capFaucetLogs, LOG_CAP_EVERY_MS);
 
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    clearTimeout(settling); clearInterval(timer);
+    clearTimeout(settling); clearInterval(timer); clearInterval(logCaps);
     events.close();
     // Graceful: the running repair finishes (it holds the lab lock and may be halfway through).
     // The web side closes its streams and terminals; the lab keeps running.
