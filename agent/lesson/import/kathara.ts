@@ -234,7 +234,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
     warnings.push(...addressesFromScript(host, h, script));
     if (script.includes('/hostlab')) warnings.push(`startup of ${h} uses /hostlab, which Dovelab does not mount: the lab's files are copied into the host instead (see files:)`);
     // Kathará mounts the lab's shared/ at /shared on every device, even with no shared/ folder.
-    if (/\/shared\b/.test(script) && !sharedFiles.length) { host.startup = withPrologue(script, SHARED_MKDIR); usesShared.push(h); }
+    if (/(^|[\s"'=:>(])\/shared\b/m.test(script) && !sharedFiles.length) { host.startup = withPrologue(script, SHARED_MKDIR); usesShared.push(h); }
   }
   if (usesShared.length) {
     warnings.push(`startups of ${usesShared.join(', ')} use /shared, which Kathará mounts from the lab folder on every device: each Dovelab host has its own /shared `
