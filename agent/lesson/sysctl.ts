@@ -29,5 +29,20 @@ export function splitSysctls<V>(sysctl: Record<string, V>): { atCreate: Record<s
  * to 1): a host routes only when its lesson says so.
  */
 export function effectiveSysctls(lessonDefaults: Record<string, number | string> | undefined, host: Record<string, number | string> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries({ 'net.ipv4.ip_forward': 0, ...lessonDefaults, ...host }).map(([k, v]) => [k, String(v)]));
+  const merged: Record<string, number | string> = { 'net.ipv4.ip_forward': 0, ...lessonDefaults, ...host };
+  // The host's `all` value reaches its interfaces, as it would on a box whose interfaces were there.
+  for (const k of FOLLOWS_ALL) {
+    const all = k.replace('%', 'all'); const dflt = k.replace('%', 'default');
+    if (host?.[all] !== undefined && host[dflt] === undefined && lessonDefaults?.[dflt] !== undefined) merged[dflt] = host[all]!;
+  }
+  return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, String(v)]));
 }
+
+/**
+ * Keys where Linux's write of `all` also sets `default` (and every interface there). A host's
+ * interfaces are moved in after creation and copy `default`; Docker sets a container's sysctls in
+ * no fixed order, so a host's `all` over the lesson's `default` (Kathará's ipv6=true:
+ * all.forwarding 1 over default.forwarding 0) would reach the interfaces only sometimes. The
+ * host's `all` wins over the lesson's `default`, as it does where interfaces exist first.
+ */
+const FOLLOWS_ALL = ['net.ipv6.conf.%.forwarding', 'net.ipv6.conf.%.disable_ipv6', 'net.ipv4.conf.%.forwarding'];

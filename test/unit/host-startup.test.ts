@@ -55,6 +55,19 @@ test('sysctls: interface keys are set after wiring; all/default/lo and the rest 
   assert.equal(effectiveSysctls({ 'net.ipv4.icmp_ratelimit': 0 }, undefined), { 'net.ipv4.ip_forward': '0', 'net.ipv4.icmp_ratelimit': '0' });
 });
 
+test('sysctls: a host\'s `all` forwarding / disable_ipv6 over the lesson\'s `default` reaches the interfaces wired later (Linux sets default with all)', () => {
+  const kathara = { 'net.ipv6.conf.all.forwarding': 0, 'net.ipv6.conf.default.forwarding': 0, 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 };
+  // Kathará's ipv6=true gives all.* only: default follows, whatever order Docker sets them in.
+  const on = effectiveSysctls(kathara, { 'net.ipv6.conf.all.forwarding': 1, 'net.ipv6.conf.all.disable_ipv6': 0 });
+  assert.is(on['net.ipv6.conf.default.forwarding'], '1');
+  assert.is(on['net.ipv6.conf.default.disable_ipv6'], '0');
+  // Control: a host without its own value keeps the lesson's default; a host that gives default keeps it.
+  assert.is(effectiveSysctls(kathara, {})['net.ipv6.conf.default.forwarding'], '0');
+  assert.is(effectiveSysctls(kathara, { 'net.ipv6.conf.all.forwarding': 1, 'net.ipv6.conf.default.forwarding': 0 })['net.ipv6.conf.default.forwarding'], '0');
+  // Keys Linux does not propagate (rp_filter takes the max of all and the interface) are left alone.
+  assert.is(effectiveSysctls({ 'net.ipv4.conf.default.rp_filter': 0 }, { 'net.ipv4.conf.all.rp_filter': 1 })['net.ipv4.conf.default.rp_filter'], '0');
+});
+
 const lesson = (extra: string) => TopologySchema.parse({
   dovelab: 1, networks: { a: {} },
   hosts: { h: { interfaces: { eth0: { network: 'a' } }, ...JSON.parse(extra) }, r: { interfaces: { eth0: { network: 'a' } }, sysctl: { 'net.ipv4.ip_forward': 1 } } },

@@ -107,6 +107,24 @@ test('import: chooseHubs marks the networks of bridging, VLAN, STP and sniffing 
   assert.equal(chooseHubs({ a: {} }, { pc: { interfaces: { eth0: { network: 'a' } }, startup: 'ping -c1 198.51.100.1' } }), [], 'a plain host: no hub, no line');
 });
 
+test('import: chooseHubs: a device named as a sniffer with no address makes its network a hub (students run tcpdump by hand)', () => {
+  const nets = { a: {}, b: {}, c: {} } as Record<string, { kind?: 'hub' }>;
+  const lines = chooseHubs(nets, {
+    sniffer: { interfaces: { eth0: { network: 'a' } } },
+    eve: { interfaces: { eth0: { network: 'b' } }, startup: 'ip link set eth0 up\n' },
+    // Controls: a host called capture that has an address talks, it does not listen; an unnamed host without an address is just a host.
+    capture: { interfaces: { eth0: { network: 'c', ip: '198.51.100.5/24' } } },
+    pc: { interfaces: { eth0: { network: 'c' } } },
+  });
+  assert.equal(Object.fromEntries(Object.entries(nets).map(([n, v]) => [n, v.kind])), { a: 'hub', b: 'hub', c: undefined });
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /collision domains a, b are hubs .*sniffer, eve is named as a sniffer and has no address/);
+  // A sniffer that runs tcpdump from its startup is named once, for that.
+  const one = chooseHubs({ a: {} }, { sniffer: { interfaces: { eth0: { network: 'a' } }, startup: 'tcpdump -i eth0 -w /shared/x.pcap &' } });
+  assert.equal(one.length, 1);
+  assert.match(one[0]!, /sniffer sniffs its neighbours/);
+});
+
 test('import: a Kathará lab with a bridge in a host imports with a hub network and a report line', () => {
   const lab = scratchLab({
     'lab.conf': 'pc1[0]="A"\nsw[0]="A"\nsw[1]="B"\npc2[0]="B"\npc3[0]="C"\npc4[0]="C"\n',

@@ -287,4 +287,27 @@ test('Kathará: copies obey the pack limits: a file too big is left out with the
   } finally { t.remove(); }
 });
 
+test('/shared in a startup with no shared/ folder: the host makes its own /shared first (after a #! line), and the report says it is not shared', () => {
+  const lab = scratchLab({
+    'lab.conf': 'pc1[0]="A"\npc2[0]="A"\nsniffer[0]="A"\n',
+    'sniffer.startup': '#!/bin/bash\nip link set eth0 up\ntcpdump -i eth0 -n -w /shared/capture.pcap &\n',
+    'pc1.startup': 'ip address add 198.51.100.1/24 dev eth0\nmkdir -p /var/shared/logs\n',
+  });
+  try {
+    const r = importLab(lab.dir);
+    const s = r.lesson.hosts.sniffer!.startup!;
+    assert.match(s, /^#!\/bin\/bash\n# dovelab: Kathará mounts .*\nmkdir -p \/shared\nip link set eth0 up\n/);
+    hasWarning(r, /^startups of sniffer use \/shared, which Kathará mounts .* each Dovelab host has its own \/shared/);
+    assert.not.match(r.lesson.hosts.pc1!.startup!, /mkdir -p \/shared/, 'control: a startup that does not use /shared (only /var/shared) is left alone');
+    validates(r);
+  } finally { lab.remove(); }
+  // Control: with a shared/ folder, /shared is there already (its files are copied in): no mkdir, no such line.
+  const withShared = scratchLab({ 'lab.conf': 'sniffer[0]="A"\n', 'sniffer.startup': 'tcpdump -i eth0 -w /shared/capture.pcap &\n', 'shared/readme.txt': 'hi\n' });
+  try {
+    const r = importLab(withShared.dir);
+    assert.not.match(r.lesson.hosts.sniffer!.startup!, /mkdir -p \/shared/);
+    assert.not.ok(r.warnings.some((w) => /^startups of .* use \/shared/.test(w)));
+  } finally { withShared.remove(); }
+});
+
 test.run();

@@ -1,6 +1,6 @@
 // Helpers both importers use while building hosts: addresses and gateways read from the startup
 // script, environment variables as exports, and images that may not exist on the appliance.
-import { closestImage, OUR_IMAGES } from './images.js';
+import { closestImage, OUR_IMAGES, type PathMove } from './images.js';
 import { scanScript } from './script.js';
 import { expandVars } from './vars.js';
 import type { DraftHost } from './types.js';
@@ -57,6 +57,22 @@ export function joinScript(parts: { from: string; text: string }[]): string | un
   return shebang ? `${shebang}\n${body}` : body;
 }
 
+/**
+ * Moves the host's files from the foreign image's folders to ours (httpd's htdocs -> /var/www/html);
+ * returns what the report says about it (what moved, what ours does not read).
+ */
+function movePaths(host: DraftHost, moves: PathMove[]): string {
+  const said: string[] = [];
+  for (const m of moves) {
+    const hit = Object.keys(host.files ?? {}).filter((p) => p.startsWith(m.from));
+    if (m.to) {
+      for (const p of hit) { host.files![`${m.to}${p.slice(m.from.length)}`] = host.files![p]!; delete host.files![p]; }
+      said.push(`${m.what} ${m.from} is ${m.to} in ours${hit.length ? ` (${hit.length} file${hit.length > 1 ? 's' : ''} moved there)` : ''}`);
+    } else if (hit.length) said.push(`${hit.join(', ')}: not read, ${m.what}`);
+  }
+  return said.length ? `; ${said.join('; ')}` : '';
+}
+
 /** The interpreter of a script's `#!` line other than bash (Kathará runs every startup with bash, whatever its first line says). */
 export function nonBashShebang(script: string): string | undefined {
   const m = /^#![ \t]*(\S+)(?:[ \t]+(\S+))?/.exec(script);
@@ -86,8 +102,9 @@ export function settleImages(hosts: Record<string, DraftHost>, wanted: Record<st
     if (!c) { add(missing, image, h); continue; }
     if (c.image !== DEFAULT_IMAGE) host.image = c.image;
     if (c.starts) host.startup = `${host.startup ?? ''}${host.startup && !host.startup.endsWith('\n') ? '\n' : ''}# ${image} starts this by itself, ${c.image} does not:\n${c.starts}\n`;
+    const moved = c.moves ? movePaths(host, c.moves) : '';
     const built = available(c.image) ? '' : `; it is not built on this appliance (\`dovelab images build ${c.image.replace('dovelab/', '')}\`)`;
-    add(mapped, `${image}\0${c.image}\0${c.why}${built}${c.starts ? `; "${c.starts}" added to the startup, as ${image} runs it by itself` : ''}`, h);
+    add(mapped, `${image}\0${c.image}\0${c.why}${built}${c.starts ? `; "${c.starts}" added to the startup, as ${image} runs it by itself` : ''}${moved}`, h);
   }
   return [
     ...[...mapped].map(([key, hs]) => {

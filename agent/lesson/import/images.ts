@@ -23,7 +23,19 @@ interface Rule {
   to: Target;
   /** The foreign image starts this service by itself (its entrypoint); ours need the line in the startup. */
   starts?: string;
+  /** Folders the foreign image's software reads that are elsewhere in ours: files shipped there move. */
+  moves?: PathMove[];
 }
+
+/** A folder of the foreign image (`from`, ending in /) and ours (`to`); `to` undefined: ours has no such thing, files there are not read. */
+export interface PathMove { from: string; to?: string; what: string }
+
+/** Docker's official httpd image: Apache built in /usr/local/apache2, started by its CMD (httpd-foreground). */
+const HTTPD_MOVES: PathMove[] = [
+  { from: '/usr/local/apache2/htdocs/', to: '/var/www/html/', what: 'the document root' },
+  { from: '/usr/local/apache2/cgi-bin/', to: '/usr/lib/cgi-bin/', what: 'the CGI folder' },
+  { from: '/usr/local/apache2/conf/', what: "httpd's configuration (Debian's apache2 reads /etc/apache2: write the site there)" },
+];
 
 const RULES: Rule[] = [
   { names: ['kathara/base', 'kathara/scapy'], to: 'by-startup' },
@@ -32,7 +44,8 @@ const RULES: Rule[] = [
   { names: ['kathara/frr', 'kathara/quagga'], to: ROUTER },
   { names: ['frrouting/frr', 'quay.io/frrouting/frr'], to: ROUTER, starts: '/etc/init.d/frr start' },
   { names: ['kathara/bind', 'kathara/bind9', 'ubuntu/bind9', 'internetsystemsconsortium/bind9'], to: SERVICES },
-  { names: ['httpd', 'kathara/apache', 'ubuntu/apache2'], to: SERVICES },
+  { names: ['httpd'], to: SERVICES, starts: '/etc/init.d/apache2 start', moves: HTTPD_MOVES },
+  { names: ['kathara/apache', 'ubuntu/apache2'], to: SERVICES },
 ];
 
 /** `docker.io/library/debian:bookworm` -> `debian`; `quay.io/frrouting/frr:9.1.0` -> `quay.io/frrouting/frr`. */
@@ -65,10 +78,14 @@ export interface ImageChoice {
   why: string;
   /** A line the startup needs because the foreign image ran it by itself (its entrypoint). */
   starts?: string;
+  /** Folders that are elsewhere in ours (see Rule.moves). */
+  moves?: PathMove[];
 }
 
-/** A startup that already starts FRR itself. */
+/** A startup that already starts FRR (or Apache) itself. */
 const STARTS_FRR = /frrinit\.sh|docker-start|init\.d\/frr|\bservice\s+frr\b|\bsystemctl\s+(\S+\s+)*(re)?start\s+frr\b/;
+const STARTS_APACHE = /init\.d\/apache2|\bservice\s+apache2\b|\bsystemctl\s+(\S+\s+)*(re)?start\s+(apache2|httpd)\b|\bapache2ctl\s+(-k\s+)?start\b|\bhttpd-foreground\b|\bhttpd\s+-k\s+start\b/;
+const startsAlready = (line: string, startup: string) => (line.includes('apache2') ? STARTS_APACHE : STARTS_FRR).test(startup);
 
 /**
  * The closest of ours to a foreign image (undefined: no idea, e.g. a vendor NOS or an
@@ -83,6 +100,6 @@ export function closestImage(image: string, startup?: string, files: string[] = 
     const ours = imageForStartup(startup, files);
     return { image: ours, why: `Kathará's all-in-one image; chosen from what the startup runs: ${OUR_IMAGES[ours]}` };
   }
-  const starts = rule.starts && !STARTS_FRR.test(startup ?? '') ? rule.starts : undefined;
-  return { image: rule.to, why: OUR_IMAGES[rule.to]!, ...(starts ? { starts } : {}) };
+  const starts = rule.starts && !startsAlready(rule.starts, startup ?? '') ? rule.starts : undefined;
+  return { image: rule.to, why: OUR_IMAGES[rule.to]!, ...(starts ? { starts } : {}), ...(rule.moves ? { moves: rule.moves } : {}) };
 }

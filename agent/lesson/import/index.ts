@@ -8,6 +8,8 @@ import { dropClashes, lessonYaml, reachTasks, validate } from './finish.js';
 import { importKathara } from './kathara.js';
 import { renderReadme } from './readme.js';
 import { addressesFromRouterConfigs } from './routercfg.js';
+import { frrGapWarnings, isRouterConfig } from './frrlines.js';
+import { ROUTER } from './images.js';
 import { mergeByReason, mergeWarnings, reviewHosts } from './review.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted, type PackFile, type SourceFormat } from './types.js';
 
@@ -47,7 +49,7 @@ export function importLab(path: string, opts: ImportOptions = {}): ImportResult 
   if (opts.id !== undefined && !/^[a-z0-9-]+$/.test(opts.id)) throw new ImportError(path, undefined, `lesson id "${opts.id}": lowercase letters, digits and dashes`);
   const { format, file } = detectFormat(path);
   const imported = format === 'kathara' ? importKathara(file, opts) : importContainerlab(file, opts);
-  imported.warnings.push(...routerAddresses(imported));
+  imported.warnings.push(...routerAddresses(imported), ...frrGaps(imported));
   const review = reviewHosts(imported.lesson);
   if (!Object.keys(imported.lesson.hosts).length) {
     const why = mergeByReason([...imported.notConverted, ...review.notConverted]).map((n) => `  ${n.what}: ${n.why}`).join('\n');
@@ -85,6 +87,21 @@ function routerAddresses(imported: Imported): string[] {
     if (ifaces.length) set.push(`${h} (${ifaces.join(', ')})`);
   }
   return set.length ? [`addresses the routers' FRR/Quagga configs give (interface … ip address) are the interfaces' ip: in the lesson: ${set.join(', ')}`] : [];
+}
+
+/** Lines of the routers' shipped FRR/Quagga configs that FRR 8.4 does not know (frrlines.ts), one warning per kind. */
+function frrGaps(imported: Imported): string[] {
+  const source = new Map(imported.files.map((f) => [f.to, f.from]));
+  const files: Record<string, Record<string, string>> = {};
+  for (const [h, host] of Object.entries(imported.lesson.hosts)) {
+    if (host.image !== ROUTER) continue;
+    for (const [inHost, to] of Object.entries(host.files ?? {})) {
+      const from = source.get(to);
+      if (!from || !isRouterConfig(inHost)) continue;
+      try { (files[h] ??= {})[inHost] = readFileSync(from, 'utf8'); } catch { /* copied or reported by the importer */ }
+    }
+  }
+  return frrGapWarnings(files);
 }
 
 /** Hosts with their keys in reading order: image, interfaces (network, ip, mac, gateway), sysctl, files, startup. */

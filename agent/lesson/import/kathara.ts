@@ -9,6 +9,7 @@ import { CopyBudget, PackPaths, realInside, walkFiles } from './files.js';
 import { lessonId, Namer } from './names.js';
 import { ImportError, type DraftHost, type Imported, type ImportOptions, type LessonDraft, type NotConverted, type PackFile } from './types.js';
 import { chooseHubs } from './hubs.js';
+import { withPrologue } from './review.js';
 
 export interface KatharaInterface { index: number; cd: string; mac?: string; rest?: string; line: number }
 export interface KatharaOption { key: string; value: string; line: number }
@@ -89,6 +90,7 @@ const UNSUPPORTED: Record<string, string> = {
   ulimit: "Dovelab does not set a host's ulimits",
   privileged: 'lab hosts are unprivileged containers',
 };
+const SHARED_MKDIR = '# dovelab: Kathará mounts the lab\'s shared folder here on every device; this host has its own\nmkdir -p /shared';
 const BRIDGED_WHY = "Kathará's bridged connects the device to the computer's own network (Internet access); in Dovelab give the lesson an uplink for that";
 
 const isLink = (path: string) => { try { return lstatSync(path).isSymbolicLink(); } catch { return false; } };
@@ -215,7 +217,7 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
   if (withEnv.length) warnings.push(envWarning(withEnv));
   if (sharedFiles.length) warnings.push('shared/ is copied into every host at /shared when the lab starts; unlike Kathará, hosts do not see each other\'s changes there');
 
-  const otherShell: string[] = [];
+  const otherShell: string[] = []; const usesShared: string[] = [];
   for (const [dev, h] of deviceByName) {
     const host = hosts[h]!;
     for (const [p, to] of sharedFiles) (host.files ??= {})[p] = to;
@@ -231,6 +233,12 @@ export function importKathara(path: string, opts: ImportOptions = {}): Imported 
     if (other) otherShell.push(`${h} (${other})`);
     warnings.push(...addressesFromScript(host, h, script));
     if (script.includes('/hostlab')) warnings.push(`startup of ${h} uses /hostlab, which Dovelab does not mount: the lab's files are copied into the host instead (see files:)`);
+    // Kathará mounts the lab's shared/ at /shared on every device, even with no shared/ folder.
+    if (/(^|[\s"'=:>(])\/shared\b/m.test(script) && !sharedFiles.length) { host.startup = withPrologue(script, SHARED_MKDIR); usesShared.push(h); }
+  }
+  if (usesShared.length) {
+    warnings.push(`startups of ${usesShared.join(', ')} use /shared, which Kathará mounts from the lab folder on every device: each Dovelab host has its own /shared `
+      + '(made before the startup), not shared with the other hosts nor with the teacher\'s computer; what a host writes there (a capture) stays in that host: read it there (tcpdump -r), or let groups capture in the browser (controls: capture:)');
   }
 
   // A device with nothing of its own (no interface, startup or file but shared/'s): a GUI such as
