@@ -17,20 +17,23 @@
 //   rss_kib after its start repair, cpu over `window_s` (self; children = the processes it spawned and
 //   reaped; also dockerd, containerd and the shims, ovs-vswitchd against a window without the agent),
 //   repairs logged in the window, pids made in the window (system-wide, from /proc/loadavg), and
-//   one in-bench idle repair's time (the work each interval does);
+//   agent_without_history: the same with the traffic history off (what the Gauge scrapes cost);
+//   idle repairs timed in the bench: {full: a look inside every host, timer_pass: what the agent's
+//   timer does (HostLinksSeen reused)}; DOVELAB_SCALE_CPU_PROF=DIR keeps the agent's CPU profile;
 // - memory: MemAvailable before, with the plain containers, with the lab, after down;
 // - down_ms: {dovelab, plain_docker_bridge}; clean_after_down: no lab containers or dl* ports left.
 import { emitJson } from './emit.js';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { parse, stringify } from 'yaml';
 import { join } from 'node:path';
 import { loadConfig, paths } from '../agent/config.js';
 import { labContext } from '../agent/context.js';
 import { dockerClient, execIn } from '../agent/docker/client.js';
 import { infraUp } from '../agent/lab/infra.js';
 import { labDown, labRepair, labReset, labUp } from '../agent/lab/service.js';
-import type { ReconcileReport } from '../agent/lab/engine.js';
+import type { HostLinksSeen, ReconcileReport } from '../agent/lab/engine.js';
 import { run } from '../agent/sys/run.js';
 import { CLI } from './timed.js';
 
@@ -117,11 +120,11 @@ const faucetDelta = (r: ReconcileReport | undefined) => ({
 // ---- CPU from /proc ----
 const TICKS = Number((await run(['getconf', 'CLK_TCK'])).stdout.trim());
 /** utime+stime and cutime+cstime of one process, in ticks (undefined when it is gone). */
-function cpuTicks(pid: number): { self: number; children: number } | undefined {
+function cpuTicks(pid: number): { self: number; user: number; system: number; children: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number);
-    return { self: f[11]! + f[12]!, children: f[13]! + f[14]! };
+    return { self: f[11]! + f[12]!, user: f[11]!, system: f[12]!, children: f[13]! + f[14]! };
   } catch { return undefined; }
 }
 /** pids by command name (containerd-shim: every shim). */
@@ -139,7 +142,7 @@ const SERVICES: Record<string, (c: string) => boolean> = {
 const lastPid = () => Number(readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/)[4]);
 
 /** CPU (% of one core) of the services over `seconds`, and pids made system-wide. */
-async function serviceWindow(seconds: number, extra?: number): Promise<{ services: Record<string, number>; agent?: { self: number; children: number }; pids_made: number }> {
+async function serviceWindow(seconds: number, extra?: number): Promise<{ services: Record<string, number>; agent?: { self: number; user: number; system: number; children: number }; pids_made: number }> {
   const pids = Object.fromEntries(Object.entries(SERVICES).map(([n, m]) => [n, pidsOf(m)]));
   const sum = (ps: number[]) => ps.reduce((a, p) => a + (cpuTicks(p)?.self ?? 0), 0);
   const before = Object.fromEntries(Object.entries(pids).map(([n, ps]) => [n, sum(ps)]));
@@ -151,14 +154,16 @@ async function serviceWindow(seconds: number, extra?: number): Promise<{ service
   const pct = (ticks: number) => Number(((ticks / TICKS / secs) * 100).toFixed(2));
   const services = Object.fromEntries(Object.entries(pids).map(([n, ps]) => [n, pct(sum(ps) - before[n]!)]));
   const a1 = extra ? cpuTicks(extra) : undefined;
-  const agent = a0 && a1 ? { self: pct(a1.self - a0.self), children: pct(a1.children - a0.children) } : undefined;
+  const agent = a0 && a1 ? { self: pct(a1.self - a0.self), user: pct(a1.user - a0.user), system: pct(a1.system - a0.system), children: pct(a1.children - a0.children) } : undefined;
   return { services, ...(agent ? { agent } : {}), pids_made: lastPid() - p0 };
 }
 
 // ---- the agent ----
-async function agentRun(logFile: string) {
+async function agentRun(logFile: string, env: NodeJS.ProcessEnv = {}) {
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [CLI, 'agent'], { stdio: ['ignore', fd, fd], env: { ...process.env, DOVELAB_WEB_MDNS: '0' } });
+  // DOVELAB_SCALE_CPU_PROF=DIR: the agent writes a V8 CPU profile there when it stops (where its CPU goes).
+  const prof = process.env.DOVELAB_SCALE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DOVELAB_SCALE_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, CLI, 'agent'], { stdio: ['ignore', fd, fd], env: { ...process.env, DOVELAB_WEB_MDNS: '0', ...env } });
   closeSync(fd);
   const t0 = Date.now();
   while (!/repair (done|failed) \(start\)/.test(readFileSync(logFile, 'utf8'))) {
@@ -232,6 +237,7 @@ try {
   memory.available_before_kib = memAvailableKiB();
   const dir = mkdtempSync(join(tmpdir(), 'dovelab-bench-scale-'));
   writeFileSync(join(dir, 'lesson.yaml'), LESSON);
+  result.log_dir = dir; // the agents' logs
   const logAt = logSize();
 
   const plain = await plainDocker(GROUPS * HOSTS);
@@ -254,13 +260,28 @@ try {
 
   // The work of each agent interval, in this process: an idle repair with every host up.
   const idle: number[] = [];
-  for (let i = 0; i < 3; i++) { t = Date.now(); const r = await labRepair(ctx); idle.push(since(t)); if (r?.actions.some((a) => a.kind !== 'faucet' && a.kind !== 'warn')) note(`idle repair changed something: ${r.actions.map((a) => a.kind).join(',')}`); }
+  const seen: HostLinksSeen = { links: new Map(), reuse: false };
+  for (let i = 0; i < 6; i++) {
+    seen.reuse = i >= 3; // three full looks, then three timer passes (what the last look saw, reused)
+    t = Date.now();
+    const r = await labRepair(ctx, { seen });
+    idle.push(since(t));
+    if (r?.actions.some((a) => a.kind !== 'faucet' && a.kind !== 'warn')) note(`idle repair changed something: ${r.actions.map((a) => a.kind).join(',')}`);
+  }
 
   note(`baseline window ${BASE_WINDOW_S} s (no agent)`);
   const base = await serviceWindow(BASE_WINDOW_S);
   note('agent window');
   const agent = await agentRun(join(dir, 'agent.log'));
-  result.agent = { ...agent, idle_repair_ms: idle, baseline_services_cpu_pct: base.services, baseline_pids_made: base.pids_made, baseline_window_s: BASE_WINDOW_S, goal_cpu_pct: 2 };
+  // The same agent without the traffic history (Gauge scraped every few seconds): what the history costs.
+  note('agent window without history');
+  const cfgFile = join(dir, 'dovelab-no-history.yaml');
+  const own = process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml';
+  const base0 = existsSync(own) ? (parse(readFileSync(own, 'utf8')) as Record<string, unknown> | null) ?? {} : {};
+  writeFileSync(cfgFile, stringify({ ...base0, history: { ...((base0.history as object | undefined) ?? {}), enabled: false } }));
+  const noHistory = await agentRun(join(dir, 'agent-no-history.log'), { DOVELAB_CONFIG: cfgFile });
+  result.agent_without_history = { cpu_pct: noHistory.cpu_pct, rss_kib: noHistory.rss_kib, repairs_in_window: noHistory.repairs_in_window, window_s: WINDOW_S };
+  result.agent = { ...agent, idle_repair_ms: { full: idle.slice(0, 3), timer_pass: idle.slice(3) }, baseline_services_cpu_pct: base.services, baseline_pids_made: base.pids_made, baseline_window_s: BASE_WINDOW_S, goal_cpu_pct: 2 };
   note(`agent: rss ${agent.rss_kib} KiB, cpu ${JSON.stringify(agent.cpu_pct)}`);
 
   const g = Math.ceil(GROUPS / 2);
