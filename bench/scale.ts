@@ -1,8 +1,9 @@
 // The 120-host run (30 groups x 4 hosts), as JSON (not a test). Brings the switch up itself (infra
 // up, idempotent), so it runs from a clean state; holds the whole stack: run it under the stack lock.
-//   `--groups N` (default 30) for a smaller try; `--out FILE` / DOVELAB_BENCH_OUT also writes FILE.
+//   `--groups N` (default 30) for a smaller try; `--fresh` takes the switch down first (infra down:
+//   from no OVS, Faucet or Gauge at all); `--out FILE` / DOVELAB_BENCH_OUT also writes FILE.
 // Fields (times in ms, memory in KiB, CPU in % of one core):
-// - infra_up_ms: `infra up` (near 0 when it already ran);
+// - infra_up_ms: `infra up` (under 1 s when it already ran; from nothing with --fresh);
 // - bringup_ms: {dovelab, plain_docker_bridge, ratio, goal_ratio}: the same N*4 containers until every
 //   host answers a ping of its neighbour (4 execs at a time, both sides), same run. Dovelab is `up`
 //   of the bench lesson; plain is a user-defined docker bridge, containers created and started 4 at a
@@ -10,6 +11,8 @@
 // - faucet_reload: the agent's view of each reload (up, reset, down: ms from candidate to confirmed,
 //   warm/cold starts counted by Faucet) and `log`: what faucet.log says about the same run
 //   ("Reloading configuration", warm/cold starting, one-second resolution);
+// - up_phases_ms: per action kind of `up`, when its first and last action began (ms since the call),
+//   the whole reconcile and the Faucet apply (check, swap, reload, confirmed);
 // - faucet_config: bytes and ports of faucet.yaml with the lab up, and how long Faucet's check of it takes;
 // - reset_one_group_ms: {reset, until_reachable, goal}: `reset --group` of one group, and until its
 //   hosts answer again;
@@ -31,7 +34,7 @@ import { join } from 'node:path';
 import { loadConfig, paths } from '../agent/config.js';
 import { labContext } from '../agent/context.js';
 import { dockerClient, execIn } from '../agent/docker/client.js';
-import { infraUp } from '../agent/lab/infra.js';
+import { infraDown, infraUp } from '../agent/lab/infra.js';
 import { labDown, labRepair, labReset, labUp } from '../agent/lab/service.js';
 import type { HostLinksSeen, ReconcileReport } from '../agent/lab/engine.js';
 import { run } from '../agent/sys/run.js';
@@ -223,16 +226,33 @@ function readFileSyncFd(fd: number, buf: Buffer, position: number) {
   while (off < buf.length) { const n = readSync(fd, buf, off, buf.length - off, position + off); if (n <= 0) break; off += n; }
 }
 
+/** Per action kind of `up`: {n, from, to} in ms since the call, and the Faucet apply (from its duration, at the end). */
+function upPhases(lines: [number, string][], t0: number, report: ReconcileReport) {
+  const out: Record<string, { n: number; from: number; to: number }> = {};
+  for (const [at, line] of lines) {
+    const kind = /^(create-host|attach|startup|add-capture|add-uplink|remove-host|remove-port) /.exec(line)?.[1];
+    if (!kind) continue;
+    const p = (out[kind] ??= { n: 0, from: at - t0, to: at - t0 });
+    p.n++; p.to = at - t0;
+  }
+  return { ...out, reconcile_ms: report.ms, faucet_apply_ms: report.faucet?.ms ?? 0 };
+}
+
 // ---- the run ----
 const result: Record<string, unknown> = { bench: 'scale', groups: GROUPS, hosts: GROUPS * HOSTS, parallelism: PAR };
 const memory: Record<string, number> = { total_kib: Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) };
 try {
+  // --fresh: from no switch at all (infra down first: OVS, Faucet and Gauge removed), as after a boot.
+  if (argv.includes('--fresh')) { await infraDown(cfg, docker); note('infra down (--fresh)'); }
+  result.fresh = argv.includes('--fresh');
   let t = Date.now();
   const infra = await infraUp(cfg, docker, () => {});
   result.infra_up_ms = since(t);
   result.datapath = infra.datapath;
   note(`infra up in ${result.infra_up_ms} ms`);
-  const ctx = await labContext(cfg, () => {}, docker);
+  // The engine's log lines ("create-host …", "attach …") with their times: where `up` spends its time.
+  const engineLog: [number, string][] = [];
+  const ctx = await labContext(cfg, (line) => engineLog.push([Date.now(), line]), docker);
   await labDown(ctx);
   memory.available_before_kib = memAvailableKiB();
   const dir = mkdtempSync(join(tmpdir(), 'dovelab-bench-scale-'));
@@ -245,8 +265,10 @@ try {
   note(`plain docker: up ${plain.up} ms, down ${plain.down} ms`);
 
   t = Date.now();
+  engineLog.length = 0;
   const up = await labUp(ctx, dir, GROUPS);
   const upMs = since(t);
+  result.up_phases_ms = upPhases(engineLog, t, up.report);
   await allAnswer(labPairs(Array.from({ length: GROUPS }, (_, i) => i + 1)));
   const ours = since(t);
   memory.available_with_lab_kib = memAvailableKiB();
