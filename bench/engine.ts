@@ -6,7 +6,9 @@
 // - Faucet warm/cold start counts of every live change; the agent's RSS with the 24 hosts up;
 // - packets lost by a 10/s ping during disturbances (agent kill -9 and restart, Faucet restart, OVS
 //   restart, reset of another group), against the same ping with nothing happening (same run).
+// - Mininet `--topo single,24` (Linux bridge, no controller) until all answer: bringup_24_hosts_ms.mininet.
 import { emitJson } from './emit.js';
+import { mininetBringUp } from './mininet.js';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,6 +159,8 @@ writeFileSync(join(dir, 'lesson.yaml'), LESSON);
 
 const plain = await plainDockerBringUp();
 const ours = await dovelabBringUp(ctx, dir);
+// Mininet's namespace-only floor, same run (Linux bridge, no controller: see bench/mininet.ts).
+const mininet = await mininetBringUp(24);
 
 // Agent RSS with the 24-host lab up: a real agent process after its first repair.
 const agent = spawn(process.execPath, [CLI, 'agent', '--interval', '2'], { stdio: 'ignore', env: { ...process.env, DOVELAB_WEB_MDNS: '0' } });
@@ -189,7 +193,9 @@ await labDown(ctx);
 
 await emitJson({
   bench: 'engine',
-  bringup_24_hosts_ms: { dovelab: ours, plain_docker_bridge: plain, ratio: Number((ours / plain).toFixed(2)), goal_ratio: 1.3 },
+  bringup_24_hosts_ms: { dovelab: ours, plain_docker_bridge: plain, ratio: Number((ours / plain).toFixed(2)), goal_ratio: 1.3,
+    mininet: mininet.all_reachable_ms, mininet_ratio: Number((ours / mininet.all_reachable_ms).toFixed(2)), mininet_switch: mininet.switch },
+  mininet_single_24: mininet,
   attach_one_host_ms: { p50: pct(attach, 50), p95: pct(attach, 95), faucet_confirm_p50: pct(attachFaucet, 50), n: attach.length },
   acl_toggle_effect_ms: { p50: pct(toggle, 50), p95: pct(toggle, 95), goal_p95: 1000, n: toggle.length },
   faucet_starts_during_live_changes: warmCold,

@@ -25,6 +25,8 @@ PACKAGES=(docker.io debootstrap dnsmasq-base tcpdump ethtool iproute2 iptables u
   # The Pi image's checks: shellcheck of the scripts, systemd-analyze verify of the units, and
   # the arm64 chroot check (debootstrap --arch=arm64 runs aarch64 programs through binfmt_misc).
   shellcheck systemd qemu-user-static binfmt-support)
+# The engine bench's namespace-only floor: Mininet from Debian on a Linux bridge (brctl).
+PACKAGES+=(mininet bridge-utils)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

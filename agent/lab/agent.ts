@@ -1,6 +1,8 @@
 // The agent process: repairs the running lab whenever OVS, Docker or Faucet drift from the lab on
 // disk (at start, on container events, after the Docker event stream comes back, and every
 // interval). It keeps no state of its own, so a killed agent restarts and carries on.
+// A pass of the timer alone reads no host's netns (what the last look saw is kept; HostLinksSeen):
+// events bring what changes, and every HOST_RESCAN_MS a pass looks inside every host again.
 // Repairs coalesce (one running, one pending); every finished repair logs one line:
 //   repair done (<why>): <n> change(s)[, Faucet reloaded]     or     repair failed (<why>): <message>
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { readLabState } from './state.js';
 import { INFRA, paths } from '../config.js';
 import { coalescer, describeReasons } from './coalesce.js';
 import { startAgentLeds } from './agent-leds.js';
+import type { HostLinksSeen } from './engine.js';
 import { containersToRestore } from './plan-restore.js';
 import { driverNetworkIds, startContainer, stoppedOnNetworks } from '../docker/restore.js';
 
@@ -41,6 +44,8 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 4_000;
 /** Container events within this window make one repair. */
 const EVENT_SETTLE_MS = 500;
+/** Timer passes reuse what they saw inside the hosts; every this often they look again (safety rescan). */
+export const HOST_RESCAN_MS = 300_000;
 
 /** Faucet's and Gauge's logs under <logDir>/faucet, and how often their size is looked at. */
 const FAUCET_LOGS = ['faucet.log', 'faucet_exception.log', 'gauge.log', 'gauge_exception.log'];
@@ -139,12 +144,17 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
   let unadvertise: (() => Promise<void>) | undefined;
   if (web && c.web.mdns) unadvertise = await advertise(c, ctx.log).catch((e: Error) => { ctx.log(`mdns: ${e.message}`); return undefined; });
 
+  // Interfaces inside the hosts, as last seen: a timer pass alone does no per-host work (HostLinksSeen).
+  const hostsSeen: HostLinksSeen = { links: new Map(), reuse: false };
+  let hostsReadAt = 0;
   const repairs = coalescer(async (reasons) => {
     const why = describeReasons(reasons);
     try {
       const stale = await pruneEndpoints(ctx);
       if (stale) ctx.log(`network driver: ${stale} endpoint(s) whose container is gone forgotten`);
-      const r = await labRepair(ctx);
+      hostsSeen.reuse = reasons.every((x) => x === 'interval') && Date.now() - hostsReadAt < HOST_RESCAN_MS;
+      if (!hostsSeen.reuse) hostsReadAt = Date.now();
+      const r = await labRepair(ctx, { seen: hostsSeen });
       const changes = r?.actions.filter((a) => a.kind !== 'faucet' && a.kind !== 'warn') ?? [];
       ctx.log(`repair done (${why}): ${changes.length} change(s)${r?.faucet?.changed ? ', Faucet reloaded' : ''}`);
       // dockerd (re)started without the driver: its containers are ours to start (not awaited: a

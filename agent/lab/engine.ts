@@ -23,14 +23,25 @@ export const STARTUP_BUDGET_MS = 20_000;
  * What runs now. A host whose interfaces could not be read has `links: undefined`, never [].
  * The appliance's addresses are read only when asked (gateways wanted).
  */
-export async function observe(ctx: LabContext, addresses = false): Promise<ObservedState> {
-  const hosts = await Promise.all((await ctx.hosts.list()).map(async (h) => {
+export async function observe(ctx: LabContext, addresses = false, seen?: HostLinksSeen): Promise<ObservedState> {
+  const listed = await ctx.hosts.list();
+  if (seen) {
+    const running = new Set(listed.filter((h) => h.running).map((h) => h.container));
+    for (const c of [...seen.links.keys()]) if (!running.has(c)) seen.links.delete(c);
+  }
+  const hosts = await Promise.all(listed.map(async (h) => {
     let links: string[] | undefined = [];
     let why: string | undefined;
-    if (h.running) {
-      try { links = await ctx.links.linksInNetns(await ctx.hosts.pid(h.container)); } catch (e) {
+    const known = h.running && seen?.reuse ? seen.links.get(h.container) : undefined;
+    if (known) links = [...known];
+    else if (h.running) {
+      try {
+        links = await ctx.links.linksInNetns(await ctx.hosts.pid(h.container));
+        seen?.links.set(h.container, [...links]);
+      } catch (e) {
         links = undefined;
         why = (e as Error).message;
+        seen?.links.delete(h.container);
       }
     }
     return { container: h.container, running: h.running, labels: h.labels, links, ...(why ? { unobserved: why } : {}) };
@@ -53,7 +64,19 @@ export interface ReconcileReport { actions: Action[]; faucet?: ApplyResult; warn
 export interface ReconcileOptions {
   /** Containers to remove and make again even if they look right (reset of a group). */
   recreate?: Set<string>;
+  /** The agent's timer passes: the hosts' interfaces as last read (see HostLinksSeen). */
+  seen?: HostLinksSeen;
 }
+
+/**
+ * What the last look inside each running host's netns found (container -> interface names), kept by
+ * the agent between its passes. A pass with `reuse` reads no netns (no `docker inspect`, no
+ * `nsenter`) of a running host it has: Docker's events (a host that dies or starts) and the OVS view
+ * (a veth that goes takes its port's interface with it) carry what changes, and the agent's slow
+ * safety rescan reads them all again. Any change made, and any host gone, drops what was kept.
+ * Not state: a new agent starts with none.
+ */
+export interface HostLinksSeen { links: Map<string, string[]>; reuse: boolean }
 
 /** Several things failed in one phase: all of them are reported, not only the first. */
 export class PhaseError extends Error {
@@ -84,7 +107,7 @@ async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: Recon
     await ctx.faucet.check(faucetText);
   }
   const gateways = desired.gateways ?? [];
-  const observed = await observe(ctx, gateways.length > 0);
+  const observed = await observe(ctx, gateways.length > 0, opts.seen);
   // Gateways' OVS ends are lab ports too (the appliance's stack must ignore what comes in on them).
   const wanted = [HOST_END_PATTERN, ...(gateways.length ? [GATEWAY_PORT_PATTERN] : []), ...desired.uplinks.map((u) => u.iface)];
   // A dongle that leaves keeps its DROP rule until it is off the bridge (no gap), then loses it.
@@ -102,6 +125,8 @@ async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: Recon
   // Hosts made now whose startup has not run yet: if we fail before it runs, they must go again,
   // or no later reconcile would run it (it runs only on hosts it makes).
   const awaitingStartup = new Set(actions.flatMap((a) => (a.kind === 'create-host' && a.host.startup ? [a.host.container] : [])));
+  // A pass that changes something: the next one looks inside the hosts again.
+  if (actions.some((a) => a.kind !== 'warn' && a.kind !== 'faucet')) opts.seen?.links.clear();
   try {
     for (const phase of phases(actions)) {
       await inParallel(phase, parallelism(phase[0]!.kind), async (a) => {

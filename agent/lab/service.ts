@@ -144,12 +144,12 @@ export async function labDown(ctx: LabContext): Promise<ReconcileReport> {
 }
 
 /** Re-applies the lab on disk: what an agent does after a restart. Touches only what differs. */
-export async function labRepair(ctx: LabContext): Promise<ReconcileReport | undefined> {
+export async function labRepair(ctx: LabContext, opts: ReconcileOptions = {}): Promise<ReconcileReport | undefined> {
   return withLabLock(ctx.cfg, async () => {
     const st = readLabState(paths(ctx.cfg).labState);
-    if (st) return reconcile(ctx, desiredOf(ctx.cfg, st));
+    if (st) return reconcile(ctx, desiredOf(ctx.cfg, st), opts);
     // No lab, but Docker networks: they are repaired the same way.
-    return readNetworkState(paths(ctx.cfg).networks).networks.length ? reconcile(ctx, restOf(ctx.cfg)) : undefined;
+    return readNetworkState(paths(ctx.cfg).networks).networks.length ? reconcile(ctx, restOf(ctx.cfg), opts) : undefined;
   });
 }
 

@@ -4,17 +4,26 @@ import { run } from '../sys/run.js';
 
 export const CHAIN = 'DOVELAB-LAB';
 
-async function ensureFamily(tool: 'iptables' | 'ip6tables', ifaces: string[]): Promise<void> {
-  await run([tool, '-w', '-N', CHAIN], { allowFail: true });
+/**
+ * The commands (argv after `iptables -w`) that bring a filter table, as `iptables -S` lists it, to
+ * the lab chain dropping what enters on `ifaces`, hooked into INPUT and FORWARD. None when it is
+ * right already: the agent's every pass costs one listing per family, not eight commands.
+ */
+export function planLabFirewall(listing: string, ifaces: string[]): string[][] {
+  const lines = listing.split('\n').map((l) => l.trim());
+  const out: string[][] = [];
+  if (!lines.includes(`-N ${CHAIN}`)) out.push(['-N', CHAIN]);
   const want = ifaces.map((i) => `-A ${CHAIN} -i ${i} -j DROP`);
-  const have = (await run([tool, '-w', '-S', CHAIN])).stdout.split('\n').filter((l) => l.startsWith('-A '));
-  for (const rule of want) if (!have.includes(rule)) await run([tool, '-w', ...rule.split(' ')]);
-  for (const rule of have) if (!want.includes(rule)) await run([tool, '-w', ...rule.replace(/^-A /, '-D ').split(' ')]);
-  for (const hook of ['INPUT', 'FORWARD']) {
-    if ((await run([tool, '-w', '-C', hook, '-j', CHAIN], { allowFail: true })).code !== 0) {
-      await run([tool, '-w', '-I', hook, '1', '-j', CHAIN]);
-    }
-  }
+  const have = lines.filter((l) => l.startsWith(`-A ${CHAIN} `));
+  for (const rule of want) if (!have.includes(rule)) out.push(rule.split(' '));
+  for (const rule of have) if (!want.includes(rule)) out.push(rule.replace(/^-A /, '-D ').split(' '));
+  for (const hook of ['INPUT', 'FORWARD']) if (!lines.includes(`-A ${hook} -j ${CHAIN}`)) out.push(['-I', hook, '1', '-j', CHAIN]);
+  return out;
+}
+
+async function ensureFamily(tool: 'iptables' | 'ip6tables', ifaces: string[]): Promise<void> {
+  const listing = (await run([tool, '-w', '-S'])).stdout;
+  for (const argv of planLabFirewall(listing, ifaces)) await run([tool, '-w', ...argv]);
 }
 
 /** Idempotent; interface names may use iptables' `+` wildcard (e.g. `dl+`). */
