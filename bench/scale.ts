@@ -200,8 +200,11 @@ function faucetLogSince(offset: number) {
   let text = '';
   try {
     const fd = openSync(FAUCET_LOG, 'r');
-    const buf = Buffer.alloc(Math.max(0, statSync(FAUCET_LOG).size - offset));
-    readFileSyncFd(fd, buf, offset);
+    // The agent caps the log (faucetLogMaxMB): cut since `offset`, it is read from its start.
+    const size = statSync(FAUCET_LOG).size;
+    const from = size < offset ? 0 : offset;
+    const buf = Buffer.alloc(size - from);
+    readFileSyncFd(fd, buf, from);
     closeSync(fd);
     text = buf.toString('utf8');
   } catch (e) { return { error: (e as Error).message }; }
