@@ -3,9 +3,9 @@
 // - what each heavy module costs when imported into a bare Node (RSS after a GC, in order);
 // - a real `dovelab agent` with a 24-host lab (first-switch, 8 groups × 3 hosts), idle after its
 //   start repair: RSS sampled every 2 s for 30 s (median, max) and the peak (VmHWM), once as
-//   `node cli.js agent`, once with the Node options the appliance's unit sets (APPLIANCE_NODE_OPTIONS,
-//   see pi-gen-config's dovelab-agent.service) and once with V8's --lite-mode as well, same run;
-//   the agent's CPU time over the same 30 s.
+//   `node cli.js agent` and once with the Node options the appliance's unit sets
+//   (APPLIANCE_NODE_OPTIONS, see pi-gen-config's dovelab-agent.service), same run; the agent's CPU
+//   time over the same 30 s.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,12 +44,12 @@ process.stdout.write(JSON.stringify(out));`);
 interface AgentMemory { rss_kib_median: number; rss_kib_max: number; hwm_kib: number; cpu_ms_in_30s: number }
 const cpuMs = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
 
-async function agentMemory(nodeOptions: string, execArgv: string[] = []): Promise<AgentMemory> {
+async function agentMemory(nodeOptions: string): Promise<AgentMemory> {
   const dir = mkdtempSync(join(tmpdir(), 'dovelab-mem-agent-'));
   const log = join(dir, 'agent.log');
   const fd = openSync(log, 'w');
   const env = { ...process.env, DOVELAB_WEB_MDNS: '0', NODE_OPTIONS: nodeOptions };
-  const child = spawn(process.execPath, [...execArgv, CLI, 'agent', '--interval', '5'], { stdio: ['ignore', fd, fd], env });
+  const child = spawn(process.execPath, [CLI, 'agent', '--interval', '5'], { stdio: ['ignore', fd, fd], env });
   const exited = new Promise((r) => child.once('exit', r));
   closeSync(fd);
   try {
@@ -80,19 +80,19 @@ const cfg = loadConfig();
 const ctx = await labContext(cfg, () => {}, dockerClient());
 await labDown(ctx);
 await labUp(ctx, LESSON, 8);
-let plain, tuned, lite;
+let plain, tuned;
 try {
   plain = await agentMemory('');
   tuned = await agentMemory(APPLIANCE_NODE_OPTIONS);
-  // V8's lite mode (no optimizing compiler): not settable through NODE_OPTIONS; measured for comparison.
-  lite = await agentMemory(APPLIANCE_NODE_OPTIONS, ['--lite-mode']);
+  // Not V8's --lite-mode: it turns the JIT off and WebAssembly with it, and dockerode's ssh2 (and
+  // the diagram's viz-js) need WebAssembly: the agent does not start (seen here).
 } finally { await labDown(ctx); }
 
 await emitJson({
   bench: 'memory',
   hosts: 24,
   import_rss_mb: imports,
-  agent_idle_24_hosts: { node_defaults: plain, appliance_node_options: { options: APPLIANCE_NODE_OPTIONS, ...tuned }, lite_mode_too: { options: `--lite-mode ${APPLIANCE_NODE_OPTIONS}`, ...lite } },
+  agent_idle_24_hosts: { node_defaults: plain, appliance_node_options: { options: APPLIANCE_NODE_OPTIONS, ...tuned } },
   goal_rss_kib: 70 * 1024,
 });
 process.exit(0);
