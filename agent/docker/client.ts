@@ -1,4 +1,6 @@
 // One dockerode client per process, plus exec-with-output inside a container.
+// First: dockerode's unused transports load only if used.
+import './lazy-transports.js';
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { DeadlineExceeded, withDeadline } from '../sys/deadline.js';
