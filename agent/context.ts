@@ -10,7 +10,7 @@ import { chooseDatapath } from './lab/infra.js';
 import { faucetIo } from './net/faucet/docker-io.js';
 import { faucetPort } from './net/faucet/apply.js';
 import { ensureLabFirewall } from './net/firewall.js';
-import { addressesIn, attachCapture, attachVeth, limitHostEnd, createEndpointVeth, createGatewayVeth, deleteLink, linksInNetns, removeNetns, setLinkUp } from './net/links.js';
+import { addressesIn, attachCapture, attachVeth, limitHostEnd, createEndpointVeth, createGatewayVeth, deleteLink, linksInNetns, mtuOf, removeNetns, setLinkUp } from './net/links.js';
 import { ensureGatewayFirewall } from './net/gateway-firewall.js';
 import { hardenDongle, heldDongles, isHardened, releaseDongle } from './net/dongle.js';
 import { readInterfaceFacts } from './hardware/interfaces.js';
@@ -21,7 +21,7 @@ import { containerOfEndpoint, containersOn, networkName } from './docker/endpoin
 import { startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
 import { flowsVia, readAclCounters } from './net/faucet/acl-counters.js';
 import { paths } from './config.js';
-import { hostEndJoined } from './lab/network-state.js';
+import { hostEndHeld, hostEndJoined } from './lab/network-state.js';
 
 export async function labContext(cfg: Config, log: (s: string) => void, docker: Docker = dockerClient()): Promise<LabContext> {
   await pingDocker(docker);
@@ -31,7 +31,7 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
     cfg, log, datapath: await chooseDatapath(cfg, ovs),
     hosts: dockerLabHosts(docker, { label: LABEL.lab }),
     ovs,
-    links: { attachVeth, limitHostEnd, attachCapture, createEndpointVeth, createGateway: createGatewayVeth, removeNetns, deleteLink, setLinkUp, linksInNetns, addressesIn },
+    links: { attachVeth, limitHostEnd, attachCapture, createEndpointVeth, createGateway: createGatewayVeth, removeNetns, deleteLink, mtuOf, setLinkUp, linksInNetns, addressesIn },
     dongles: {
       present: async () => readdirSync('/sys/class/net'),
       facts: readInterfaceFacts,
@@ -49,6 +49,7 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       startDhcp: (a) => startEndpointDhcp(a, `${cfg.runDir}/udhcpc.script`),
       stopDhcp: stopEndpointDhcp,
       joinedHostEnd: (name) => hostEndJoined(paths(cfg).networks, name),
+      heldHostEnd: (name) => hostEndHeld(paths(cfg).networks, name),
     },
     aclHits: () => readAclCounters(flowsVia(paths(cfg).ovsRunDir, cfg.bridge), paths(cfg).faucetYaml),
   };

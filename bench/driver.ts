@@ -257,6 +257,21 @@ function driverCalls(log: string) {
   return Object.fromEntries(Object.entries(ms).map(([call, xs]) => [call, { p50: pct(xs, 50), p95: pct(xs, 95), max: Math.max(...xs), n: xs.length }]));
 }
 
+/** The steps each call marked (the agent's {"msg":"plugin","steps":{…}}): per call, per step, p50/p95 over the run. */
+function driverSteps(log: string) {
+  const ms: Record<string, Record<string, number[]>> = {};
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const f = JSON.parse(line) as { msg?: string; call?: string; steps?: Record<string, number> };
+      if (f.msg !== 'plugin' || !f.call || !f.steps) continue;
+      const per = (ms[f.call] ??= {});
+      for (const [k, v] of Object.entries(f.steps)) if (typeof v === 'number') (per[k] ??= []).push(v);
+    } catch { /* not a JSON line */ }
+  }
+  return Object.fromEntries(Object.entries(ms).map(([call, steps]) => [call, Object.fromEntries(Object.entries(steps).map(([k, xs]) => [k, { p50: r1(pct(xs, 50)), p95: r1(pct(xs, 95)), n: xs.length }]))]));
+}
+
 // ---- the run ----
 const t00 = Date.now();
 let failed = true;
@@ -308,6 +323,7 @@ try {
     }])),
     teardown_s: Object.fromEntries(KINDS.map((k) => [k, r2(mean(res[k].map((r) => r.teardown_ms / 1000)))])),
     driver_calls_ms: driverCalls(agent!.log()),
+    driver_steps_ms: driverSteps(agent!.log()),
     faucet_reloads_during_runs: { dovelab: dl.map((r) => r.reloads), bridge: br.map((r) => r.reloads) },
     goals: {
       ratio_max: 1.05, ratio_met: ratio <= 1.05,
@@ -321,6 +337,7 @@ try {
       network_create_ms: '`docker network create` alone (dovelab: returns once Faucet confirmed the VLAN)',
       teardown_s: `one \`docker rm -f\` naming the network's ${CONTAINERS + 2} containers (the CLI removes them concurrently; dovelab: each Leave waits for the earlier ones), then \`docker network rm\``,
       driver_calls_ms: 'the driver\'s own time per call, from the agent\'s log, over the whole run (dovelab networks only)',
+      driver_steps_ms: 'per call, the steps it marked (the agent\'s debug line: time since the previous mark), over the whole run',
       faucet_reloads_during_runs: `per repetition: Faucet's warm and cold starts (faucet_config_reload_{warm,cold}_total) from before the first to after the last of the ${CONTAINERS} timed \`docker run\` (bridge: the same window, as a control)`,
       network_create_to_usable_ms: 'start of `docker network create` -> first echo reply received by a second container from a first one on the network (two `docker run -d`, ARP, one round trip); mean over repetitions',
     },
@@ -336,7 +353,7 @@ try {
     await agent?.stop();
   }
   // The agent's log stays for a failed run.
-  if (failed) console.error(`the agent's log: ${dir}`);
+  if (failed || process.env.BENCH_DRIVER_KEEP_LOG) console.error(`the agent's log: ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }
 process.exit(interrupted === 'SIGINT' ? 130 : interrupted === 'SIGTERM' ? 143 : failed ? 1 : 0);

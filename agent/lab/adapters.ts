@@ -62,6 +62,8 @@ export interface LabLinks {
   /** Removes a named netns of the agent (and what is left in it); fine when it is not there. */
   removeNetns(name: string): Promise<void>;
   deleteLink(name: string): Promise<void>;
+  /** The MTU of an interface in the appliance's netns (undefined: no such interface). */
+  mtuOf?(name: string): Promise<number | undefined>;
   setLinkUp(name: string): Promise<void>;
   linksInNetns(pid: number): Promise<string[]>;
   addressesIn(pid: number): Promise<Record<string, string[]>>;
@@ -107,6 +109,8 @@ export interface LabEndpoints {
    * state. Absent: no driver networks here.
    */
   joinedHostEnd?(name: string): boolean;
+  /** Whether any endpoint (joined or not) holds this host end now (networks.json read at the call). */
+  heldHostEnd?(name: string): boolean;
 }
 
 export interface LabAdapters {

@@ -119,13 +119,26 @@ export interface DesiredState {
   captures?: DesiredCapture[];
   /** Ports of containers on Docker networks of the driver (lab/plan-networks.ts). */
   pluginPorts?: DesiredPluginPort[];
+  /** Spare ports of Docker networks that no container holds now: veth pair and OVS port ready (lab/plan-networks.ts). */
+  slots?: DesiredSlot[];
   /** Gateway ports of nat/routed Docker networks (lab/plan-gateways.ts); absent: none. */
   gateways?: DesiredGateway[];
   faucet: FaucetModel;
 }
 
 /** A container's interface on a Docker network of the driver (lab/plan-networks.ts). */
-export interface DesiredPluginPort { ofport: number; hostEnd: string; faucetName: string; network: string; endpoint: string; vid: number; vlan: string; acls: string[]; mac: string }
+export interface DesiredPluginPort {
+  ofport: number; hostEnd: string; faucetName: string; network: string; endpoint: string; vid: number; vlan: string; acls: string[]; mac: string;
+  /** A spare port the container took: the same OVS port (same ids) as while it waited (DesiredSlot). */
+  slot?: boolean;
+}
+
+/**
+ * A spare port of a Docker network waiting for a container: its veth pair made ahead (the host end
+ * on the bridge, the peer down in the root netns for Docker to move in), so a container that takes
+ * it needs no link, OVS or Faucet change at CreateEndpoint and Join.
+ */
+export interface DesiredSlot { ofport: number; hostEnd: string; peer: string; network: string; mtu: number }
 
 /** A port published on the appliance's addresses (`docker run -p H:C`), DNATed to a container. */
 export interface DesiredPublished {

@@ -1,7 +1,7 @@
 // Desired vs observed state -> ordered actions. Pure: repairs only what differs.
 import { createHash } from 'node:crypto';
 import type { FaucetModel } from '../net/faucet/model.js';
-import type { DesiredCapture, DesiredGateway, DesiredHost, DesiredPluginPort, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
+import type { DesiredCapture, DesiredGateway, DesiredHost, DesiredPluginPort, DesiredPort, DesiredSlot, DesiredState, DesiredUplink } from './desired.js';
 
 export interface ObservedHost {
   container: string;
@@ -29,6 +29,8 @@ export type Action =
   | { kind: 'add-uplink'; uplink: DesiredUplink; why: string }
   | { kind: 'add-capture'; capture: DesiredCapture; why: string }
   | { kind: 'add-plugin-port'; port: DesiredPluginPort; why: string }
+  /** A spare port's OVS port, and its veth pair too when `veth` (missing or half). */
+  | { kind: 'add-slot'; slot: DesiredSlot; veth: boolean; why: string }
   | { kind: 'add-gateway'; gateway: DesiredGateway; why: string }
   | { kind: 'warn'; message: string }
   | { kind: 'startup'; host: DesiredHost }
@@ -58,7 +60,14 @@ export function uplinkExternalIds(lab: string, u: DesiredUplink): Record<string,
 }
 
 export function pluginPortExternalIds(p: DesiredPluginPort): Record<string, string> {
+  // A spare's port keeps its ids whoever holds it: a container taking it changes nothing on OVS.
+  if (p.slot) return slotExternalIds(p.network, p.ofport);
   return { 'dovelab-role': 'plugin', 'dovelab-network': p.network, 'dovelab-endpoint': p.endpoint, 'dovelab-mac': p.mac };
+}
+
+/** A spare port of a Docker network (held by a container or not). */
+export function slotExternalIds(network: string, ofport: number): Record<string, string> {
+  return { 'dovelab-role': 'plugin', 'dovelab-network': network, 'dovelab-slot': String(ofport) };
 }
 
 export function gatewayExternalIds(g: DesiredGateway): Record<string, string> {
@@ -118,7 +127,7 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
   }
   const wantUplinks = new Map(desired.uplinks.map((u) => [u.iface, u]));
   const wantCaptures = new Map((desired.captures ?? []).map((c) => [c.hostEnd, c]));
-  const wantPlugin = new Map((desired.pluginPorts ?? []).map((p) => [p.hostEnd, p]));
+  const wantPlugin = new Set([...(desired.pluginPorts ?? []).map((p) => p.hostEnd), ...(desired.slots ?? []).map((s) => s.hostEnd)]);
   const wantGateways = new Map((desired.gateways ?? []).map((g) => [g.portEnd, g]));
   for (const p of observed.ports) {
     const role = p.externalIds['dovelab-role'];
@@ -187,6 +196,12 @@ export function diff(desired: DesiredState, observed: ObservedState, opts: DiffO
     if (why) actions.push({ kind: 'add-gateway', gateway: g, why });
   }
   actions.push({ kind: 'faucet', model: desired.faucet });
+  // Spare ports after Faucet: nothing waits on them (a container finding one not ready makes its own).
+  for (const s of desired.slots ?? []) {
+    const veth = !observed.interfaces.includes(s.hostEnd) || !observed.interfaces.includes(s.peer);
+    const why = veth ? 'its veth pair is missing' : portDrift(gotPorts.get(s.hostEnd), s.ofport, slotExternalIds(s.network, s.ofport));
+    if (why) actions.push({ kind: 'add-slot', slot: s, veth, why });
+  }
   // Startup scripts run once, on hosts made now, after the network is up.
   for (const h of desired.hosts) if (h.startup && recreated.has(h.container)) actions.push({ kind: 'startup', host: h });
   return actions;

@@ -8,7 +8,7 @@ import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../
 import type { LabAdapters } from './adapters.js';
 import { CAPTURE_NETNS, HOST_END_PATTERN, type DesiredState } from './desired.js';
 import { GATEWAY_PORT_PATTERN, gatewayFirewall } from './plan-gateways.js';
-import { captureExternalIds, diff, gatewayExternalIds, isDongleRole, pluginPortExternalIds, hostLabels, portExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
+import { captureExternalIds, diff, gatewayExternalIds, isDongleRole, pluginPortExternalIds, hostLabels, portExternalIds, slotExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
 
 export interface LabContext extends LabAdapters {
   cfg: Config;
@@ -147,8 +147,8 @@ async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: Recon
   return { actions, faucet, warnings, ms: Date.now() - t0 };
 }
 
-/** Startups wait on their hosts, not on the appliance: run them all at once. */
-const parallelism = (kind: Action['kind']) => (kind === 'startup' ? 64 : 4);
+/** Startups wait on their hosts, not on the appliance: run them all at once. Spare ports (a network's pool) go 8 at a time. */
+const parallelism = (kind: Action['kind']) => (kind === 'startup' ? 64 : kind === 'add-slot' ? 8 : 4);
 
 /** Consecutive actions of the same kind form a phase. */
 export function phases(actions: Action[]): Action[][] {
@@ -188,6 +188,7 @@ function describe(a: Action): string {
     case 'remove-port': return a.port;
     case 'add-uplink': return `${a.uplink.role} ${a.uplink.name}: ${a.uplink.iface} (ofport ${a.uplink.ofport})`;
     case 'add-plugin-port': return `${a.port.hostEnd} (ofport ${a.port.ofport}, vlan ${a.port.vid}) for endpoint ${a.port.endpoint.slice(0, 12)}`;
+    case 'add-slot': return `${a.slot.hostEnd}${a.veth ? `/${a.slot.peer}` : ''} (ofport ${a.slot.ofport}, spare port of network ${a.slot.network.slice(0, 12)})`;
     case 'add-gateway': return `${a.gateway.portEnd}/${a.gateway.addrEnd} ${a.gateway.address} (ofport ${a.gateway.ofport}, vlan ${a.gateway.vid}, ${a.gateway.mode}) for network ${a.gateway.network.slice(0, 12)}`;
     case 'add-capture': return `${a.capture.owner ? 'docker networks' : `group ${a.capture.group}`}: ${a.capture.hostEnd} -> ${a.capture.netns ?? CAPTURE_NETNS}:${a.capture.peer} (ofport ${a.capture.ofport})`;
     case 'startup': return a.host.container;
@@ -275,6 +276,26 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
         // The veth is the endpoint's (made at CreateEndpoint): only its OVS port is (re)made here.
         await ctx.ovs.deletePort(bridge, p.hostEnd);
         await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, pluginPortExternalIds(p));
+      });
+      return;
+    }
+    case 'add-slot': {
+      const s = a.slot;
+      // An endpoint took it since this repair read the networks (a Join answers without the lab
+      // lock): its peer may be in a container now, so only a broken OVS port is put right.
+      if (a.veth && ctx.endpoints.heldHostEnd?.(s.hostEnd)) {
+        ctx.log(`add-slot ${s.hostEnd}: left alone (an endpoint holds it since this repair read the networks)`);
+        return;
+      }
+      await doing(`spare port ${s.hostEnd} of network ${s.network.slice(0, 12)}`, async () => {
+        await ctx.ovs.deletePort(bridge, s.hostEnd);
+        if (a.veth) await ctx.links.createEndpointVeth({ hostEnd: s.hostEnd, peer: s.peer, mtu: s.mtu, txOff: ctx.datapath === 'netdev' });
+        try {
+          await ctx.ovs.addPort(bridge, s.hostEnd, s.ofport, slotExternalIds(s.network, s.ofport));
+        } catch (e) {
+          if (a.veth) await ctx.links.deleteLink(s.hostEnd);
+          throw e;
+        }
       });
       return;
     }

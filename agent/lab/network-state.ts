@@ -29,6 +29,11 @@ const Schema = z.object({
 
 export class NetworkStateError extends Error {}
 
+/** Whether any endpoint in `file` (joined or not) has the host end `name` (read now). */
+export function hostEndHeld(file: string, name: string): boolean {
+  return readNetworkState(file).endpoints.some((e) => e.hostEnd === name);
+}
+
 /** Whether a joined endpoint in `file` has the host end `name` (read now). */
 export function hostEndJoined(file: string, name: string): boolean {
   return readNetworkState(file).endpoints.some((e) => e.joined && e.hostEnd === name);

@@ -10,14 +10,16 @@ import { idleDesired, inParallel, reconcile, type LabContext } from './engine.js
 import { notADongle } from './interfaces.js';
 import { readNetworkState, writeNetworkState } from './network-state.js';
 import { applyMacPrefix, NetworkOptionError, parseEndpointLabels, parseNetworkOptions, type EndpointLabels } from './plan-network-options.js';
-import { chooseVid, endpointLinks, fitsSpare, freeOfport, freeOfports, refillSpares, returnSpare, sparesMissing, takeSpare, usedVids, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
+import { chooseVid, endpointLinks, fitsSpare, freeOfport, freeOfports, refillSpares, returnSpare, slotInPlace, sparesMissing, takeSpare, usedVids, type PluginEndpoint, type PluginNetwork, type PluginState } from './plan-networks.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
-import { pluginPortExternalIds } from './diff.js';
+import { pluginPortExternalIds, portDrift, slotExternalIds } from './diff.js';
+import { withDeadline } from '../sys/deadline.js';
 import { PlanError, type DesiredState } from './desired.js';
 import { lessonDesired, networkEnv, withApplianceNetworks, withLabLock } from './service.js';
 import { cidrsOverlap, parseCidr, parsePortMap, PortMapError, type PublishedPort } from './plan-gateways.js';
 import { readLabState } from './state.js';
 import { foldChanges, groupCommit, type Change, type GroupCommit, type Verdict } from './batch.js';
+import { step } from '../sys/steps.js';
 
 /**
  * networks.json is written by this process only (the agent): its read-modify-writes go one at a
@@ -60,8 +62,9 @@ async function apply(ctx: LabContext, prev: PluginState, next: PluginState): Pro
   }
   const file = paths(ctx.cfg).networks;
   writeNetworkState(file, next);
+  step('plan+write');
   try {
-    if (!(await portsOnly(ctx, prev, desired))) await reconcile(ctx, desired);
+    if (!(await portsOnly(ctx, prev, desired))) { await reconcile(ctx, desired); step('reconcile'); }
   } catch (e) {
     writeNetworkState(file, prev);
     await reconcile(ctx, planWith(ctx.cfg, prev)).catch((e2) => ctx.log(`warning: could not restore the Docker networks: ${(e2 as Error).message}`));
@@ -70,10 +73,11 @@ async function apply(ctx: LabContext, prev: PluginState, next: PluginState): Pro
 }
 
 /**
- * The fast way for a change Faucet does not see (a container taking a spare port, leaving one):
- * when Faucet's live (checked) config is already the one `desired` wants, and nothing but driver
- * ports differs from `prev`'s plan, only those OVS ports change, and Faucet is asked to confirm it
- * still runs that config (no check, no reload). False, doing nothing, when the change needs more.
+ * The fast way for a change Faucet does not see (a container taking a spare port whose OVS port was
+ * not ready, a port leaving): when Faucet's live (checked) config is already the one `desired` wants,
+ * and nothing but driver ports differs from `prev`'s plan, only those OVS ports change, and Faucet
+ * is asked to confirm it still runs that config (no check, no reload). False, doing nothing, when
+ * the change needs more. Spare ports waiting for a container are the reconcile's (their veths).
  */
 async function portsOnly(ctx: LabContext, prev: PluginState, desired: DesiredState): Promise<boolean> {
   const live = ctx.faucet.liveConfig();
@@ -83,23 +87,27 @@ async function portsOnly(ctx: LabContext, prev: PluginState, desired: DesiredSta
   try { before = planWith(ctx.cfg, prev); } catch { return false; }
   const rest = (d: DesiredState) => JSON.stringify([d.uplinks, d.gateways ?? [], d.ports, d.hosts, d.captures ?? []]);
   if (emitFaucetYaml(before.faucet) !== live || rest(before) !== rest(desired)) return false;
-  const key = (p: NonNullable<DesiredState['pluginPorts']>[number]) => JSON.stringify(p);
-  const had = new Set((before.pluginPorts ?? []).map(key));
-  const want = new Set((desired.pluginPorts ?? []).map(key));
   const bridge = ctx.cfg.bridge;
+  // Ports by what OVS sees of them: a spare taken keeps its port (the same ids), so only what
+  // left, or what OVS lacks, changes.
+  const wanted = new Set([...(desired.pluginPorts ?? []).map((p) => p.hostEnd), ...(desired.slots ?? []).map((s) => s.hostEnd)]);
+  const got = new Map((await ctx.ovs.ports(bridge)).map((p) => [p.name, p]));
+  step('compare');
   // A batch (containers removed together) goes a few ports at a time, like the reconcile's phases.
-  await inParallel((before.pluginPorts ?? []).filter((p) => !want.has(key(p))), 4, async (p) => {
+  await inParallel((before.pluginPorts ?? []).filter((p) => !wanted.has(p.hostEnd)), 4, async (p) => {
     ctx.log(`remove-port ${p.hostEnd} (its container left the network; spare port, no Faucet reload)`);
     await ctx.ovs.deletePort(bridge, p.hostEnd);
     await ctx.links.deleteLink(p.hostEnd);
   });
-  await inParallel((desired.pluginPorts ?? []).filter((p) => !had.has(key(p))), 4, async (p) => {
+  await inParallel((desired.pluginPorts ?? []).filter((p) => portDrift(got.get(p.hostEnd), p.ofport, pluginPortExternalIds(p))), 4, async (p) => {
     ctx.log(`add-plugin-port ${p.hostEnd} (ofport ${p.ofport}, vlan ${p.vid}) for endpoint ${p.endpoint.slice(0, 12)} (spare port, no Faucet reload)`);
     await ctx.ovs.deletePort(bridge, p.hostEnd);
     await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, pluginPortExternalIds(p));
   });
+  step('ovs');
   // Faucet still runs the live config (already checked when it went live): confirmed, not reloaded.
   await ctx.faucet.apply(live, { alreadyChecked: true });
+  step('faucet-confirm');
   return true;
 }
 
@@ -191,6 +199,7 @@ function changeNetworks(ctx: LabContext, change: NetChange): Promise<void> {
  * is quiet again: the verb goes alone, so a Join on a spare stays without a Faucet reload.
  */
 async function commitChanges(ctx: LabContext, changes: NetChange[]): Promise<Verdict[]> {
+  step('queue+lock');
   const verbs = changes.flatMap((c, i) => (c.background ? [] : [i]));
   if (!verbs.length || verbs.length === changes.length) return commitBatch(ctx, changes);
   scheduleRefill(ctx, false);
@@ -347,9 +356,11 @@ export interface CreateEndpointRequest { network: string; endpoint: string; mac?
 export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest): Promise<{ mac?: string }> {
   // Which container: asked of Docker outside the file lock (a Docker call may take its time).
   const who = await joiningContainer(ctx, req.network);
+  step('docker-list');
   // No switch change (the port goes on at Join): the networks file is all it needs.
   let starved = false;
   return withNetworksFile(async () => {
+    step('file-wait');
     const prev = readNetworkState(paths(ctx.cfg).networks);
     const n = prev.networks.find((x) => x.id === req.network);
     if (!n) throw new NetworkError(`network ${req.network.slice(0, 12)} is not one of this appliance's (made while the agent was away?)`);
@@ -374,15 +385,58 @@ export async function endpointCreate(ctx: LabContext, req: CreateEndpointRequest
       ...(spare ? { slot: true } : {}),
       ...(labels?.mirror ? { mirror: labels.mirror } : {}), ...(who.container ? { container: who.container.name, policy: 'labels' as const } : {}),
     };
-    await ctx.links.createEndpointVeth({ ...links, mac, mtu: n.mtu, txOff: ctx.datapath === 'netdev' });
+    step('plan');
+    // A spare's veth pair was made ahead (Docker sets the MAC as it moves the peer in); else now.
+    const made = spare && (await vethReady(ctx, links));
+    if (!made) await ctx.links.createEndpointVeth({ ...links, mac, mtu: n.mtu, txOff: ctx.datapath === 'netdev' });
+    step(made ? 'veth-ready' : 'veth');
     try {
       writeNetworkState(paths(ctx.cfg).networks, { networks: base.networks.map((x) => (x.id === n.id ? { ...x, ...(named.name ? { name: named.name } : {}) } : x)), endpoints: [...base.endpoints, ep] });
     } catch (e) {
-      await ctx.links.deleteLink(links.hostEnd);
+      if (!made) await ctx.links.deleteLink(links.hostEnd);
       throw e;
     }
+    step('write');
     return req.mac ? {} : { mac };
-  }).finally(() => afterVerb(ctx, starved));
+  }).finally(() => { afterVerb(ctx, starved); step('after'); });
+}
+
+/** Both ends of a spare's veth pair are in the appliance's netns (the peer not in a container). */
+async function vethReady(ctx: LabContext, links: { hostEnd: string; peer: string }): Promise<boolean> {
+  const present = new Set(await ctx.dongles.present());
+  return present.has(links.hostEnd) && present.has(links.peer);
+}
+
+/** How long the fast Join gives OVS's view of the bridge (the OVSDB mirror answers at once when connected). */
+const SLOT_LOOK_MS = 300;
+
+/**
+ * Join of a container on a spare that is ready (veth pair made, OVS port up with its ids, nothing
+ * for Faucet or the firewall to change): only networks.json changes, under its own lock; no Faucet
+ * confirm is needed because Faucet's config is not touched. Undefined (nothing done) otherwise:
+ * the usual Join goes on.
+ */
+async function joinInPlace<J extends { next: PluginState }>(ctx: LabContext, network: string, endpoint: string, published: PublishedPort[], joinIn: (prev: PluginState) => J): Promise<J | undefined> {
+  const file = paths(ctx.cfg).networks;
+  const mine = (st: PluginState) => st.endpoints.find((e) => e.id === endpoint && e.network === network);
+  // A look without the lock first: most joins that cannot go this way stop here.
+  const peek = mine(readNetworkState(file));
+  if (!peek || peek.joined || !slotInPlace(peek, published)) return undefined;
+  return withNetworksFile(async () => {
+    step('file-wait');
+    const prev = readNetworkState(file);
+    const ep = mine(prev);
+    if (!ep || ep.joined || !slotInPlace(ep, published)) return undefined;
+    const bridge = ctx.cfg.bridge;
+    const port = await withDeadline('OVS view of the bridge', SLOT_LOOK_MS, () => ctx.ovs.ports(bridge)).then((ps) => ps.find((p) => p.name === ep.hostEnd), () => undefined);
+    if (portDrift(port, ep.ofport, slotExternalIds(network, ep.ofport)) || !(await vethReady(ctx, ep))) return undefined;
+    step('ready-check');
+    const j = joinIn(prev);
+    writeNetworkState(file, j.next);
+    step('write');
+    ctx.log(`join endpoint ${endpoint.slice(0, 12)} on spare port ${ep.hostEnd} (ofport ${ep.ofport}): already on the bridge, no OVS change, no Faucet reload`);
+    return j;
+  });
 }
 
 /** How long DHCP waits for Docker to move the interface in and list the container. */
@@ -470,6 +524,7 @@ function prefixed(mac: string, prefix: string | undefined): string {
  */
 export async function endpointJoin(ctx: LabContext, network: string, endpoint: string, sandbox?: string, portmap?: unknown): Promise<{ srcName: string; gateway?: string }> {
   const published = publishedPorts(ctx.cfg, portmap);
+  step('portmap');
   const joinIn = (prev: PluginState) => {
     const ep = prev.endpoints.find((e) => e.id === endpoint && e.network === network);
     if (!ep) throw new NetworkError(`endpoint ${endpoint.slice(0, 12)} was not created on this appliance`);
@@ -479,7 +534,10 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
     const n = prev.networks.find((x) => x.id === network);
     return { ep: joined, next, dhcp: !!n?.dhcp, gateway: n && n.mode !== 'flat' ? parseCidr(n.gateway ?? '')?.ip : undefined };
   };
-  const r = (await infraAnswers(ctx, INFRA_ANSWER_MS))
+  const inPlace = await joinInPlace(ctx, network, endpoint, published, joinIn);
+  const answers = inPlace ? true : await infraAnswers(ctx, INFRA_ANSWER_MS);
+  if (!inPlace) step('infra-check');
+  const r = inPlace ?? (answers
     ? await (async () => {
       let j: ReturnType<typeof joinIn> | undefined;
       await changeNetworks(ctx, (prev) => { j = joinIn(prev); return { state: j.next, reconcile: true }; });
@@ -494,12 +552,14 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
       writeNetworkState(paths(ctx.cfg).networks, j.next);
       ctx.log(`network driver: OVS, Faucet or Docker not answering (dockerd restoring its containers?): endpoint ${endpoint.slice(0, 12)} joins, its port follows with the next repair`);
       return j;
-    });
+    }));
   // Docker moves the interface in only after Join answers: DHCP starts when it is there; labels
   // of a container not known yet follow once Docker lists it.
+  step('commit-end');
   const known = r.ep.policy === 'labels' ? r.ep.container : undefined;
   if (!known || (r.dhcp && sandbox)) void afterJoin(ctx, network, endpoint, r.dhcp ? sandbox : undefined, r.ep.mac, known);
   afterVerb(ctx);
+  step('after');
   // nat/routed: Docker sets the default route via the gateway (and adds no docker_gwbridge).
   return { srcName: r.ep.peer, ...(r.gateway ? { gateway: r.gateway } : {}) };
 }
@@ -641,7 +701,13 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
     // A spare it took goes back to its network (the same port for Faucet: no reload).
     return { ep, next: remove && ep.slot ? returnSpare(next, network, ep.ofport) : next };
   };
-  const done = async (ep: PluginEndpoint) => { if (remove) await ctx.links.deleteLink(ep.hostEnd); afterVerb(ctx); };
+  // A spare's veth stays for the next container (made again first if the container took it along);
+  // anything else's goes.
+  const done = async (ep: PluginEndpoint) => {
+    if (remove && !ep.slot) await ctx.links.deleteLink(ep.hostEnd);
+    if (ep.slot && slotInPlace(ep)) ctx.log(`${remove ? 'delete' : 'leave'} endpoint ${endpoint.slice(0, 12)} of spare port ${ep.hostEnd}: its port stays on the bridge for the next container (no OVS change, no Faucet reload)`);
+    afterVerb(ctx);
+  };
   if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
     // DHCP stops while the port is still on (its release can reach the server); a client that
     // started meanwhile is stopped once the change is in.
@@ -655,7 +721,9 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
       const n = st.networks.find((x) => x.id === ep.network);
       return remove && !!ep.slot && (!n || !fitsSpare(n, ep.acls, ep.mirror));
     };
-    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: c.ep.joined || changesFaucet(c.ep, prev) }; });
+    if (remove && before.ep.slot) await slotVethBack(ctx, before.ep, true);
+    // A spare's endpoint with nothing for Faucet or the firewall leaves as it joined: only the file.
+    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: (c.ep.joined && !slotInPlace(c.ep)) || changesFaucet(c.ep, prev) }; });
     if (!c) return;
     if (c.ep.dhcpPid !== undefined && c.ep.dhcpPid !== before.ep.dhcpPid) await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
     await done(c.ep);
@@ -665,9 +733,27 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
     const c = change(readNetworkState(paths(ctx.cfg).networks));
     if (!c) return;
     await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+    // Its OVS port follows with the next repair.
+    if (remove && c.ep.slot) await slotVethBack(ctx, c.ep, false);
     writeNetworkState(paths(ctx.cfg).networks, c.next);
     await done(c.ep);
   });
+}
+
+/**
+ * Before a spare's endpoint gives it back: its veth pair as a spare's must be, both ends in the
+ * appliance's netns with the network's MTU (Docker moves the peer back when the container leaves;
+ * a container killed with its netns takes the pair along). Made again (and its OVS port, with
+ * `ovsToo`) when it is not.
+ */
+async function slotVethBack(ctx: LabContext, ep: PluginEndpoint, ovsToo: boolean): Promise<void> {
+  const n = readNetworkState(paths(ctx.cfg).networks).networks.find((x) => x.id === ep.network);
+  if (!n) return;
+  if ((await vethReady(ctx, ep)) && ((await ctx.links.mtuOf?.(ep.peer)) ?? n.mtu) === n.mtu) return;
+  ctx.log(`spare port ${ep.hostEnd} of network ${n.id.slice(0, 12)}: its veth pair is made again (the container took it along)`);
+  if (ovsToo) await ctx.ovs.deletePort(ctx.cfg.bridge, ep.hostEnd);
+  await ctx.links.createEndpointVeth({ hostEnd: ep.hostEnd, peer: ep.peer, mtu: n.mtu, txOff: ctx.datapath === 'netdev' });
+  if (ovsToo) await ctx.ovs.addPort(ctx.cfg.bridge, ep.hostEnd, ep.ofport, slotExternalIds(n.id, ep.ofport));
 }
 
 export const endpointLeave = (ctx: LabContext, network: string, endpoint: string) => endpointOff(ctx, network, endpoint, false);

@@ -5,7 +5,7 @@
 import type { AclRule } from '../lesson/schema.js';
 import { ALLOW_ALL, EGRESS_ALLOW, egressAllow, IDLE_VLAN, type FaucetInterface, type FaucetVlan } from '../net/faucet/model.js';
 import { BUILTIN_ACLS, compileApplianceAcls } from './appliance-acls.js';
-import { DOCKER_MIRROR_NETNS, hostEndName, PlanError, type DesiredCapture, type DesiredGateway, type DesiredPluginPort, type DesiredState, type DesiredUplink } from './desired.js';
+import { DOCKER_MIRROR_NETNS, hostEndName, PlanError, type DesiredCapture, type DesiredGateway, type DesiredPluginPort, type DesiredSlot, type DesiredState, type DesiredUplink } from './desired.js';
 import { checkPublished, gatewayInterface, planGateway, type PublishedPort } from './plan-gateways.js';
 
 /** Endpoint ports of driver networks: 4001.. (lesson ports end at 3099, uplinks at 49). */
@@ -121,6 +121,14 @@ export function freeOfports(state: PluginState, desired: DesiredState, count: nu
 /** Faucet's name of a spare port, kept when a container takes it (a rename would be a change). */
 export const slotName = (ofport: number) => `docker-port-${ofport}`;
 
+/**
+ * Whether joining (or leaving) changes nothing on the switch or in the firewall: the endpoint holds a
+ * spare (its OVS port and Faucet port are there whether joined or not), copies to no mirror (a
+ * mirror lists joined ports only) and publishes no ports (its network's firewall), now or before.
+ */
+export const slotInPlace = (ep: PluginEndpoint, published: readonly unknown[] = []) =>
+  !!ep.slot && !ep.mirror && !published.length && !ep.published?.length;
+
 /** Whether an endpoint with these ACLs and mirror may take a spare of `n` (its port is then exactly the spare). */
 export const fitsSpare = (n: PluginNetwork, acls: string[], mirror: unknown) =>
   !mirror && JSON.stringify(acls) === JSON.stringify(n.defaultAcls);
@@ -175,7 +183,7 @@ export interface NetworkEnv {
  * Throws PlanError on a clash or on an ACL or mirror the appliance does not have.
  */
 export function withNetworks(desired: DesiredState, state: PluginState, env: NetworkEnv = { acls: BUILTIN_ACLS, mirrorDongles: [] }): DesiredState {
-  if (!state.networks.length) return { ...desired, pluginPorts: [] };
+  if (!state.networks.length) return { ...desired, pluginPorts: [], slots: [] };
   const faucet = structuredClone(desired.faucet);
   const vids = new Map(faucet.vlans.map((v) => [v.vid, v.name]));
   const numbers = new Map(faucet.dp.interfaces.map((i) => [i.number, i.name]));
@@ -188,6 +196,8 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
   const uplinks: DesiredUplink[] = [...desired.uplinks];
   const trunks = new Map<string, { iface: string; ofport?: number; native?: string; tagged: string[]; acls: string[]; names: string[]; ids: string[] }>();
   const ports: DesiredPluginPort[] = [];
+  const slots: DesiredSlot[] = [];
+  const slot = (n: PluginNetwork, ofport: number): DesiredSlot => ({ ofport, ...endpointLinks(ofport), network: n.id, mtu: n.mtu });
   const interfaces: FaucetInterface[] = [];
   const gateways: DesiredGateway[] = [];
   for (const n of state.networks) {
@@ -210,6 +220,7 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
     for (const p of n.spares ?? []) {
       take(p, `spare port ${p} of network ${n.name ?? n.id.slice(0, 12)}`);
       interfaces.push(slotInterface(n, p, n.defaultAcls));
+      slots.push(slot(n, p));
     }
     for (const u of n.uplinks) {
       const other = ifaces.get(u.iface);
@@ -262,7 +273,9 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
     const vlan = networkVlanName(n);
     const faucetName = e.slot ? slotName(e.ofport) : `docker-${e.id.slice(0, 12)}`;
     take(e.ofport, faucetName);
-    if (e.joined) ports.push({ ofport: e.ofport, hostEnd: e.hostEnd, faucetName, network: n.id, endpoint: e.id, vid: n.vid, vlan, acls: e.acls, mac: e.mac });
+    if (e.joined) ports.push({ ofport: e.ofport, hostEnd: e.hostEnd, faucetName, network: n.id, endpoint: e.id, vid: n.vid, vlan, acls: e.acls, mac: e.mac, ...(e.slot ? { slot: true } : {}) });
+    // Taken, not joined (yet, or any more): its veth waits beside the bridge as a spare's does.
+    else slots.push(slot(n, e.ofport));
     interfaces.push(e.slot ? slotInterface(n, e.ofport, e.acls)
       : { number: e.ofport, name: faucetName, description: `${e.container ?? 'container'} on ${n.name ?? n.id.slice(0, 12)}`, native_vlan: vlan, acls_in: [...e.acls.map(pluginAclName), ALLOW_ALL] });
   }
@@ -272,7 +285,7 @@ export function withNetworks(desired: DesiredState, state: PluginState, env: Net
   const dockerMirror = mirrorEndpoints(state, env, ports, uplinks, faucet.dp.interfaces, numbers);
   checkPublished(gateways);
   return {
-    ...desired, uplinks, faucet, pluginPorts: ports, gateways,
+    ...desired, uplinks, faucet, pluginPorts: ports, slots, gateways,
     ...(dockerMirror ? { captures: [...(desired.captures ?? []), dockerMirror] } : {}),
   };
 }

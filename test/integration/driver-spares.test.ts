@@ -3,7 +3,7 @@
 // only their OVS ports: no Faucet reload) and all reach each other; the spares taken are made
 // again in one reload that is warm (no cold start: traffic goes on); `docker network rm` removes
 // every spare from Faucet's config.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -39,7 +39,8 @@ function slotPorts(vid: number): number[] {
 }
 const status = async () => faucetStatus(await scrape(`http://127.0.0.1:${cfg.faucetPromPort}/metrics`));
 const myNetwork = () => readNetworkState(paths(cfg).networks).networks.find((n) => n.vid === 130);
-const noReloadJoins = () => agent.log().split('\n').filter((l) => /add-plugin-port .*spare port, no Faucet reload/.test(l)).length;
+// A join on a spare: in place (its port made ahead, nothing changes), or its OVS port added (not ready yet).
+const noReloadJoins = () => agent.log().split('\n').filter((l) => /(add-plugin-port .*spare port|join endpoint .* on spare port .*no OVS change),? no Faucet reload/.test(l)).length;
 
 test.before(loud(async () => {
   await stack();
@@ -93,13 +94,18 @@ test('right after network create a container is reachable; five more back to bac
 
   // Teardown: containers leave without reloads, the spares go with the network.
   for (const c of all) { await docker(['rm', '-f', c]); made.containers.delete(c); }
-  assert.ok(agent.log().split('\n').filter((l) => /remove-port .*spare port, no Faucet reload/.test(l)).length >= all.length, 'each Leave without a reload');
+  assert.ok(agent.log().split('\n').filter((l) => /(remove-port .*spare port|(leave|delete) endpoint .* of spare port .*no OVS change),? no Faucet reload/.test(l)).length >= all.length, 'each Leave without a reload');
+  // Each slot (spare or taken) has its veth pair made ahead, in the appliance's netns while free.
+  const slots = [...(myNetwork()?.spares ?? []), ...readNetworkState(paths(cfg).networks).endpoints.filter((e) => e.network === myNetwork()?.id).map((e) => e.ofport)];
+  assert.ok(slots.length >= pool, `slots: ${slots.join(' ')}`);
+  for (const p of myNetwork()?.spares ?? []) assert.ok(existsSync(`/sys/class/net/dl${p}`) && existsSync(`/sys/class/net/dp${p}`), `spare ${p}: its veth pair is ready`);
   const rm = await docker(['network', 'rm', NET]);
   assert.is(rm.code, 0, rm.stderr);
   made.networks.delete(NET);
   assert.equal(slotPorts(130), [], 'no spare left in faucet.yaml');
   assert.not.ok(Object.values(faucetDoc().dps[cfg.bridge]!.interfaces).some((i) => /^docker-port-/.test(i.name)), 'no spare of any network left');
   assert.not.ok(myNetwork());
+  for (const p of slots) assert.not.ok(existsSync(`/sys/class/net/dl${p}`) || existsSync(`/sys/class/net/dp${p}`), `slot ${p}: its veth pair went with the network`);
 });
 
 test.run();

@@ -132,7 +132,10 @@ export class FakeWorld {
         limitHostEnd: async (hostEnd, mbit) => { this.rec(`links.limitHostEnd ${hostEnd} ${mbit}`); },
         attachCapture: async (a) => { this.rec(`links.attachCapture ${a.hostEnd} ${a.netns}:${a.ifname}`); },
         removeNetns: async (name) => { this.rec(`links.removeNetns ${name}`); },
-        createEndpointVeth: async (a) => { this.rec(`links.createEndpointVeth ${a.hostEnd} ${a.peer} ${a.mac}`); },
+        createEndpointVeth: async (a) => {
+          this.rec(`links.createEndpointVeth ${a.hostEnd} ${a.peer} ${a.mac}`);
+          this.interfaces.add(a.hostEnd); this.interfaces.add(a.peer);
+        },
         createGateway: async (a) => {
           this.rec(`links.createGateway ${a.portEnd} ${a.addrEnd} ${a.address}`);
           this.interfaces.add(a.portEnd); this.interfaces.add(a.addrEnd);
@@ -143,6 +146,9 @@ export class FakeWorld {
           // A gateway pair goes whole, like a real veth pair.
           const m = /^g[pw](\d+)$/.exec(name);
           if (m) for (const l of [`gp${m[1]}`, `gw${m[1]}`]) { this.interfaces.delete(l); delete this.addresses[l]; }
+          // So does an endpoint's (dlN on the bridge, dpN for the container).
+          const v = /^d[lp](\d+)$/.exec(name);
+          if (v && this.interfaces.has(`dp${v[1]}`)) for (const l of [`dl${v[1]}`, `dp${v[1]}`]) this.interfaces.delete(l);
         },
         setLinkUp: async (name) => { this.rec(`links.setLinkUp ${name}`); },
         linksInNetns: async (pid) => {

@@ -1,9 +1,12 @@
-// Spare ports of the driver's networks, against the recording fake world: a network keeps Faucet
-// ports ready (its VLAN, its default ACLs, no OVS port, no container); a container without ACL or
-// mirror labels of its own takes one at CreateEndpoint, so its Join and Leave change only OVS
-// (Faucet is asked to confirm its live config, never given an unchecked one); spares come back at
-// Delete and prune, are made again in one checked reload, are derived from networks.json after a
-// restart, go with `docker network rm`, and are never shown as containers.
+// Spare ports of the driver's networks, against the recording fake world: a network keeps ports
+// ready (in Faucet's config with its VLAN and default ACLs; a veth pair made ahead, its host end on
+// OVS; no container); a container without ACL or mirror labels of its own takes one at
+// CreateEndpoint, so its CreateEndpoint makes no link and its Join and Leave change nothing on OVS
+// or in Faucet (only networks.json); a spare whose port is not ready joins the usual way (its OVS
+// port, Faucet asked to confirm its live config, never given an unchecked one); spares come back at
+// Delete (their veth made again if the container took it along) and prune, are made again in one
+// checked reload, are derived from networks.json after a restart, go with `docker network rm`, and
+// are never shown as containers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readNetworkState } from '../../agent/lab/network-state.js';
@@ -26,7 +29,7 @@ function recordChecks(ctx: Ctx): string[] {
   return seen;
 }
 
-test('network create: the spares are in Faucet\'s checked config (VLAN, default ACLs, fixed names), not on OVS, not in status', async () => {
+test('network create: the spares are in Faucet\'s checked config (VLAN, default ACLs, fixed names), their veths made and on OVS, not in status', async () => {
   await withDriver(async ({ w, ctx, create, netJson }) => {
     const checked = recordChecks(ctx);
     await create(NET_A, { 'dovelab.vlan': '110', 'dovelab.default_acl': 'no-ping' });
@@ -36,7 +39,11 @@ test('network create: the spares are in Faucet\'s checked config (VLAN, default 
     assert.equal(pluginNumbers(w.faucetLive!), [4001, 4002, 4003, 4004]);
     assert.equal(iface(w.faucetLive!, 4002), { name: slotName(4002), description: `port of docker network ${NET_A.slice(0, 12)}`, native_vlan: `docker-${NET_A.slice(0, 12)}`, acls_in: ['appliance-no-ping', 'dovelab-allow'] } as never);
     assert.ok(checked.includes(w.faucetLive!), 'the live config was checked');
-    assert.not.ok([...w.ports.keys()].some((p) => /^dl4/.test(p)), 'no OVS port for a spare');
+    // Made ahead: each spare's veth pair (the peer for Docker to move in) and its OVS port, with ids no container changes.
+    assert.equal([...w.ports.keys()].filter((p) => /^dl4/.test(p)).sort(), ['dl4001', 'dl4002', 'dl4003', 'dl4004']);
+    assert.equal(w.ports.get('dl4002')!.externalIds, { 'dovelab-role': 'plugin', 'dovelab-network': NET_A, 'dovelab-slot': '4002' });
+    for (const l of ['dl4001', 'dp4001', 'dl4004', 'dp4004']) assert.ok(w.interfaces.has(l), `${l} made ahead`);
+    assert.ok(w.calls.includes('links.createEndpointVeth dl4003 dp4003 undefined'), 'no MAC yet: Docker sets the endpoint\'s');
     assert.not.match(formatDockerNetworks(st, {}), /4001|endpoint/, 'status shows no spare');
     // ovs.bridge.preallocate_ports decides how many (0: none, every join reloads).
     await create(NET_B, { 'dovelab.vlan': '120', 'ovs.bridge.preallocate_ports': '2' });
@@ -44,39 +51,50 @@ test('network create: the spares are in Faucet\'s checked config (VLAN, default 
   }, { spares: SPARES });
 });
 
-test('a container takes a spare: Join and Leave change only its OVS port, no check and no reload; Delete gives the spare back', async () => {
+test('a container takes a spare: CreateEndpoint makes no link, Join and Leave change nothing on OVS or in Faucet; Delete gives the spare back with its veth', async () => {
   await withDriver(async ({ w, ctx, create, netJson }) => {
     await create(NET_A, { 'dovelab.vlan': '110' });
     await create(NET_B, { 'dovelab.vlan': '120', 'ovs.bridge.preallocate_ports': '0' });
     const live = w.faucetLive!;
     let before: string | undefined;
-    let mark: number;
+    let mark = w.calls.length;
     await endpointCreate(ctx, { network: NET_A, endpoint: ep(1) });
     const e = readNetworkState(netJson).endpoints.find((x) => x.id === ep(1))!;
     assert.is(e.ofport, 4001);
     assert.ok(e.slot);
     assert.equal(readNetworkState(netJson).networks[0]!.spares, [4002, 4003, 4004]);
     assert.is(w.faucetLive, live, 'CreateEndpoint changed nothing in Faucet');
+    assert.not.ok(w.calls.slice(mark).some((c) => c.startsWith('links.createEndpointVeth')), 'CreateEndpoint: the veth was made ahead');
     mark = w.calls.length;
     before = w.faucetLive;
     const r = await endpointJoin(ctx, NET_A, ep(1));
     assert.is(r.srcName, 'dp4001');
     assert.is(w.faucetLive, before, 'Join: the same Faucet config');
-    assert.is(count(w, 'faucet.check', mark), 0, 'Join: nothing to check');
-    assert.ok(w.faucetApplied.slice(-1)[0]!.text === live, 'Faucet was asked to confirm the live config');
-    assert.ok(w.has('ovs.addPort dl4001 4001', mark));
-    assert.ok(w.log.some((l) => /add-plugin-port dl4001 .*no Faucet reload/.test(l)));
+    assert.equal(w.changes(mark), [], 'Join: nothing changed on OVS, links or Faucet');
+    assert.is(count(w, 'faucet.apply', mark) + count(w, 'faucet.check', mark) + count(w, 'faucet.ping', mark), 0, 'Join: Faucet not even asked (its config did not change)');
+    assert.ok(w.log.some((l) => /join endpoint .* on spare port dl4001 .*no OVS change, no Faucet reload/.test(l)));
     assert.ok(readNetworkState(netJson).endpoints.find((x) => x.id === ep(1))!.joined);
 
     mark = w.calls.length;
     await endpointLeave(ctx, NET_A, ep(1));
     assert.is(w.faucetLive, live, 'Leave: the same Faucet config');
-    assert.is(count(w, 'faucet.check', mark), 0);
-    assert.not.ok(w.ports.has('dl4001'), 'Leave took the port off OVS');
+    assert.is(count(w, 'faucet.check', mark) + count(w, 'faucet.apply', mark), 0);
+    assert.ok(w.ports.has('dl4001'), 'Leave left the port on OVS for the next container');
     await endpointDelete(ctx, NET_A, ep(1));
     assert.is(w.faucetLive, live, 'Delete: the same Faucet config');
     assert.equal(readNetworkState(netJson).networks[0]!.spares, [4001, 4002, 4003, 4004], 'the spare is back');
-    assert.ok(w.has('links.deleteLink dl4001', mark));
+    assert.equal(w.changes(mark).filter((c) => !c.startsWith('endpoints.stopDhcp')), [], 'Leave and Delete: the veth (Docker moved the peer back) and the port stay');
+
+    // A container that took the pair along (killed with its netns): Delete makes it again, port too.
+    await endpointCreate(ctx, { network: NET_A, endpoint: ep(2) });
+    await endpointJoin(ctx, NET_A, ep(2));
+    w.interfaces.delete('dl4001'); w.interfaces.delete('dp4001');
+    mark = w.calls.length;
+    await endpointDelete(ctx, NET_A, ep(2));
+    assert.ok(w.has('links.createEndpointVeth dl4001 dp4001 undefined', mark), w.changes(mark).join('\n'));
+    assert.ok(w.has('ovs.addPort dl4001 4001', mark));
+    assert.ok(w.interfaces.has('dp4001'));
+    assert.is(w.faucetLive, live, 'and Faucet\'s config is still the same');
 
     // Positive control: on a network without spares, the same join is a change, checked and reloaded.
     await endpointCreate(ctx, { network: NET_B, endpoint: ep(9) });
@@ -164,6 +182,8 @@ test('a refill once quiet that meets a Join in one commit gives way: the Join ta
     }
     await endpointJoin(ctx, NET_A, ep(1));
     pendingRefills(true);
+    // The second's OVS port was lost: its Join goes the usual way, through the driver's commit.
+    w.ports.delete('dl4002');
     const mark = w.calls.length;
     let both: Promise<unknown> | undefined;
     // The lab lock held: both wait, and the driver's next commit takes them together.

@@ -128,11 +128,11 @@ test('withNetworks: two networks beside a lesson: VLANs, joined endpoints as por
   assert.is(iface(yaml, 40)?.name, 'odsaddport1');
 });
 
-test('withNetworks: no networks -> the desired state unchanged but for pluginPorts: []', () => {
+test('withNetworks: no networks -> the desired state unchanged but for pluginPorts: [] and slots: []', () => {
   for (const d of [lessonDesired(), idleDesired(defaultConfig())]) {
-    assert.equal(withNetworks(d, emptyPluginState()), { ...d, pluginPorts: [] });
+    assert.equal(withNetworks(d, emptyPluginState()), { ...d, pluginPorts: [], slots: [] });
     // Endpoints without their network are nothing either.
-    assert.equal(withNetworks(d, { networks: [], endpoints: [endpoint(EP_1, NET_A, 4001)] }), { ...d, pluginPorts: [] });
+    assert.equal(withNetworks(d, { networks: [], endpoints: [endpoint(EP_1, NET_A, 4001)] }), { ...d, pluginPorts: [], slots: [] });
   }
   // Positive control: one network changes the plan.
   const d = lessonDesired();
