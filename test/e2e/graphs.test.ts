@@ -187,8 +187,11 @@ test('student, 360 px: the graphs fit the narrowest phone', async () => {
   await page.setViewportSize({ width: 360, height: 740 });
   await page.goto(`${base}/?code=${st.joinCodes!['2']}`);
   await page.getByText('Group 2', { exact: true }).first().waitFor({ timeout: 15_000 });
-  await page.getByTestId('traffic').scrollIntoViewIfNeeded();
+  // The chart itself into view once its caption is there (scrolling to the section while the page
+  // above it still grew left the packets chart below the fold in CI: never seen, never drawn).
+  await page.getByTestId('traffic-g2-client.eth0').getByTestId('graph-caption').waitFor({ timeout: 15_000 });
   const chart = '[data-testid="traffic-g2-client.eth0"] [data-testid="chart-packets"]';
+  await page.locator(chart).scrollIntoViewIfNeeded();
   await page.locator(`${chart}[data-drawn="true"]`).waitFor({ timeout: 15_000 });
   assert.match(await page.getByTestId('traffic-g2-client.eth0').getByTestId('graph-caption').innerText(), 'sent 250 B/s (1 packet/s)');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
