@@ -8,6 +8,7 @@ import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../
 import type { LabAdapters } from './adapters.js';
 import { CAPTURE_NETNS, HOST_END_PATTERN, type DesiredState } from './desired.js';
 import { GATEWAY_PORT_PATTERN, gatewayFirewall } from './plan-gateways.js';
+import { stages, type Chain } from './stages.js';
 import { captureExternalIds, diff, gatewayExternalIds, isDongleRole, pluginPortExternalIds, hostLabels, portExternalIds, slotExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
 
 export interface LabContext extends LabAdapters {
@@ -121,21 +122,25 @@ async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: Recon
   const actions = diff(desired, observed, opts);
   let faucet: ApplyResult | undefined;
   const warnings: string[] = [];
-  // Actions run in phases (the diff's order); within a phase, independent hosts go in parallel.
+  // Actions run in stages (the diff's order): hosts made and wired in per-host chains, the rest in
+  // phases of one kind; within a stage, independent hosts go in parallel.
   // Hosts made now whose startup has not run yet: if we fail before it runs, they must go again,
   // or no later reconcile would run it (it runs only on hosts it makes).
   const awaitingStartup = new Set(actions.flatMap((a) => (a.kind === 'create-host' && a.host.startup ? [a.host.container] : [])));
   // A pass that changes something: the next one looks inside the hosts again.
   if (actions.some((a) => a.kind !== 'warn' && a.kind !== 'faucet')) opts.seen?.links.clear();
+  const run = async (a: Action) => {
+    if (a.kind === 'warn') { warnings.push(a.message); ctx.log(`warning: ${a.message}`); return; }
+    if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)}${'why' in a ? ` (${a.why})` : ''}`);
+    if (a.kind === 'startup') awaitingStartup.delete(a.host.container);
+    const r = await execute(ctx, desired, a);
+    if (r && 'warning' in r) { warnings.push(r.warning); ctx.log(`warning: ${r.warning}`); } else if (r) faucet = r;
+  };
   try {
-    for (const phase of phases(actions)) {
-      await inParallel(phase, parallelism(phase[0]!.kind), async (a) => {
-        if (a.kind === 'warn') { warnings.push(a.message); ctx.log(`warning: ${a.message}`); return; }
-        if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)}${'why' in a ? ` (${a.why})` : ''}`);
-        if (a.kind === 'startup') awaitingStartup.delete(a.host.container);
-        const r = await execute(ctx, desired, a);
-        if (r && 'warning' in r) { warnings.push(r.warning); ctx.log(`warning: ${r.warning}`); } else if (r) faucet = r;
-      });
+    // Hosts are made and wired in per-host chains (see stages.ts); the rest in phases of one kind.
+    for (const stage of stages(actions)) {
+      if (stage.kind === 'phase') await inParallel(stage.actions, parallelism(stage.actions[0]!.kind), run);
+      else await inChains(stage.chains, run);
     }
   } catch (e) {
     for (const c of awaitingStartup) {
@@ -150,14 +155,45 @@ async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: Recon
 /** Startups wait on their hosts, not on the appliance: run them all at once. Spare ports (a network's pool) go 8 at a time. */
 const parallelism = (kind: Action['kind']) => (kind === 'startup' ? 64 : kind === 'add-slot' ? 8 : 4);
 
-/** Consecutive actions of the same kind form a phase. */
-export function phases(actions: Action[]): Action[][] {
-  const out: Action[][] = [];
-  for (const a of actions) {
-    const last = out[out.length - 1];
-    if (last && last[0]!.kind === a.kind) last.push(a); else out.push([a]);
-  }
-  return out;
+/**
+ * Runs each chain's steps in order (a step's actions together), chains in parallel; at most
+ * `parallelism(kind)` actions of one kind at once across all chains, so a host's attach never
+ * queues behind other hosts' creates. A failed step ends its own chain only; every other chain runs
+ * on; all failures are reported together, as inParallel does.
+ */
+export async function inChains(chains: Chain[], fn: (a: Action) => Promise<void>): Promise<void> {
+  const slots = new Map<Action['kind'], <T>(f: () => Promise<T>) => Promise<T>>();
+  const slot = (kind: Action['kind']) => {
+    let s = slots.get(kind);
+    if (!s) slots.set(kind, s = limiter(parallelism(kind)));
+    return s;
+  };
+  const errors: Error[] = [];
+  await Promise.all(chains.map(async (chain) => {
+    for (const step of chain.steps) {
+      const failed = (await Promise.all(step.map((a) => slot(a.kind)(() => fn(a)).then(
+        () => false,
+        (e: unknown) => { errors.push(e instanceof Error ? e : new Error(String(e))); return true; },
+      )))).some(Boolean);
+      if (failed) return;
+    }
+  }));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new PhaseError(errors);
+}
+
+/** At most n of the functions given run at once; the others wait their turn, first come first served. */
+function limiter(n: number): <T>(f: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(f: () => Promise<T>): Promise<T> => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try { return await f(); } finally {
+      const next = waiting.shift();
+      if (next) next(); else running--;
+    }
+  };
 }
 
 /** Runs fn over items, `limit` at a time; every item runs; all failures are reported together. */
