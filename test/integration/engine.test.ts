@@ -221,6 +221,9 @@ test('a Faucet restart: traffic resumes; a removed port is repaired', async () =
   assert.is(again.code, 0, again.stderr);
   assert.match(again.stdout, /attach dovelab-g2-h2:eth0/);
   assert.not.match(again.stdout, /create-host|attach dovelab-g1/);
+  // The port is back on the same ofport with Faucet's config unchanged: Faucet re-programs it on
+  // the port's status event, which `up` does not wait for (seen in CI: 3 pings right away lost).
+  await waitFor('g2-h1 to ping g2-h2 after its port is re-added', () => pingOk('dovelab-g2-h1', '198.51.100.12'), 30_000, 0);
   assert.is(await pingLoss('dovelab-g2-h1', '198.51.100.12', 3), 0);
 });
 
