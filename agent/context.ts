@@ -52,5 +52,6 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       heldHostEnd: (name) => hostEndHeld(paths(cfg).networks, name),
     },
     aclHits: () => readAclCounters(flowsVia(paths(cfg).ovsRunDir, cfg.bridge), paths(cfg).faucetYaml),
+    flows: flowsVia(paths(cfg).ovsRunDir, cfg.bridge),
   };
 }

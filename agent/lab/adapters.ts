@@ -3,6 +3,7 @@
 // Planning never does I/O; these never decide.
 import type { ApplyResult, FaucetPort } from '../net/faucet/apply.js';
 import type { AclHit } from '../net/faucet/acl-hits.js';
+import type { FlowSource } from '../net/faucet/acl-counters.js';
 import type { OvsPort as OvsPortRow } from '../net/ovs.js';
 import type { CaptureAttachment, EndpointVeth, GatewayVeth, VethAttachment } from '../net/links.js';
 import type { GatewayChain } from '../net/gateway-firewall.js';
@@ -123,6 +124,11 @@ export interface LabAdapters {
   endpoints: LabEndpoints;
   /** Per-rule ACL hit counters read from the switch (absent in tests that have no switch). */
   aclHits?: () => Promise<AclHit[]>;
+  /**
+   * The bridge's flows (OpenFlow flow statistics), to see that Faucet has programmed the ports a
+   * reconcile added before it reports done. Absent (tests without a switch): not waited for.
+   */
+  flows?: FlowSource;
   /** Where reconciles, Faucet reloads and checks are counted (the agent's /metrics); absent: nowhere. */
   metrics?: LabMetrics;
 }

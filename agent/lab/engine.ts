@@ -8,7 +8,8 @@ import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../
 import type { LabAdapters } from './adapters.js';
 import { CAPTURE_NETNS, HOST_END_PATTERN, type DesiredState } from './desired.js';
 import { GATEWAY_PORT_PATTERN, gatewayFirewall } from './plan-gateways.js';
-import { stages, type Chain } from './stages.js';
+import { stages, type Chain, type Stage } from './stages.js';
+import { unprogrammed, type AddedPort } from './programmed.js';
 import { captureExternalIds, diff, gatewayExternalIds, isDongleRole, pluginPortExternalIds, hostLabels, portExternalIds, slotExternalIds, uplinkExternalIds, type Action, type ObservedState } from './diff.js';
 
 export interface LabContext extends LabAdapters {
@@ -67,6 +68,8 @@ export interface ReconcileOptions {
   recreate?: Set<string>;
   /** The agent's timer passes: the hosts' interfaces as last read (see HostLinksSeen). */
   seen?: HostLinksSeen;
+  /** How long to wait for Faucet to program the ports added (default PROGRAM_BUDGET_MS). */
+  programBudgetMs?: number;
 }
 
 /**
@@ -99,16 +102,21 @@ export async function reconcile(ctx: LabContext, desired: DesiredState, opts: Re
 
 async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: ReconcileOptions): Promise<ReconcileReport> {
   const t0 = Date.now();
-  await preflight(ctx);
-  // Faucet's own check runs before anything changes: a config it rejects changes nothing.
+  // Three reads, nothing changed yet, side by side: every component answers (preflight), Faucet's
+  // own check of the new config (a config it rejects changes nothing), and what runs now.
   const faucetText = emitFaucetYaml(desired.faucet);
   const liveText = ctx.faucet.liveConfig();
-  // A pure swap of ACL lists or mirror sources against the checked live config skips the ~0.6 s check.
-  if (liveText !== faucetText && !(liveText && onlyListsSwapped(liveText, faucetText))) {
-    await ctx.faucet.check(faucetText);
-  }
+  // A pure swap of ACL lists or mirror sources against the checked live config skips the check.
+  const checking = liveText !== faucetText && !(liveText && onlyListsSwapped(liveText, faucetText));
   const gateways = desired.gateways ?? [];
-  const observed = await observe(ctx, gateways.length > 0, opts.seen);
+  const [ready, checked, looked] = await Promise.allSettled([
+    preflight(ctx),
+    checking ? ctx.faucet.check(faucetText) : Promise.resolve(),
+    observe(ctx, gateways.length > 0, opts.seen),
+  ]);
+  // In that order of use: a dead component says so before a check or a read that failed with it.
+  for (const r of [ready, checked, looked]) if (r.status === 'rejected') throw r.reason;
+  const observed = (looked as PromiseFulfilledResult<ObservedState>).value;
   // Gateways' OVS ends are lab ports too (the appliance's stack must ignore what comes in on them).
   const wanted = [HOST_END_PATTERN, ...(gateways.length ? [GATEWAY_PORT_PATTERN] : []), ...desired.uplinks.map((u) => u.iface)];
   // A dongle that leaves keeps its DROP rule until it is off the bridge (no gap), then loses it.
@@ -129,20 +137,65 @@ async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: Recon
   const awaitingStartup = new Set(actions.flatMap((a) => (a.kind === 'create-host' && a.host.startup ? [a.host.container] : [])));
   // A pass that changes something: the next one looks inside the hosts again.
   if (actions.some((a) => a.kind !== 'warn' && a.kind !== 'faucet')) opts.seen?.links.clear();
+  // Ports (re)added now whose container end is up: Faucet must have programmed them before we say done.
+  const added: AddedPort[] = [];
+  let reloadAt = 0;
   const run = async (a: Action) => {
     if (a.kind === 'warn') { warnings.push(a.message); ctx.log(`warning: ${a.message}`); return; }
     if (a.kind !== 'faucet') ctx.log(`${a.kind} ${describe(a)}${'why' in a ? ` (${a.why})` : ''}`);
     if (a.kind === 'startup') awaitingStartup.delete(a.host.container);
-    const r = await execute(ctx, desired, a);
+    if (a.kind === 'faucet') reloadAt = Date.now();
+    const r = await execute(ctx, desired, a, added);
     if (r && 'warning' in r) { warnings.push(r.warning); ctx.log(`warning: ${r.warning}`); } else if (r) faucet = r;
   };
+  const list = stages(actions);
+  const faucetAt = list.findIndex((s) => s.kind === 'phase' && s.actions[0]!.kind === 'faucet');
+  const faucetStage = list[faucetAt];
+  const faucetAction = faucetStage?.kind === 'phase' ? faucetStage.actions[0] : undefined;
+  // Faucet's reload starts with the hosts' stage (containers made and wired, the slow part) and runs
+  // beside it: it names ports that do not exist yet, and Faucet programs each one when its port
+  // comes up (or in the reload, if the port was up first). Done is still after both.
+  let early: Promise<unknown> | undefined;
+  let earlyError: unknown;
   try {
-    // Hosts are made and wired in per-host chains (see stages.ts); the rest in phases of one kind.
-    for (const stage of stages(actions)) {
+    for (let i = 0; i < list.length; i++) {
+      const stage = list[i]!;
+      if (faucetAction && !early && i < faucetAt && stage.kind === 'chains') {
+        early = run(faucetAction).catch((e: unknown) => { earlyError = e ?? new Error('Faucet apply failed'); });
+      }
+      if (i === faucetAt) {
+        if (early) {
+          await early;
+          early = undefined;
+          if (earlyError) throw earlyError;
+        } else await run(faucetAction!);
+        // Flows a reload made count too: Faucet programs a port it believes up as the reload names it,
+        // which can be before our add (it keeps a deleted port "up" until it sees it again).
+        const since = (p: AddedPort) => (faucet?.changed ? Math.min(p.sinceMs, reloadAt) : p.sinceMs);
+        await waitProgrammed(ctx, added.map((p) => ({ ...p, sinceMs: since(p) })), warnings, opts.programBudgetMs ?? PROGRAM_BUDGET_MS);
+        continue;
+      }
+      // Hosts are made and wired in per-host chains (see stages.ts); the rest in phases of one kind.
       if (stage.kind === 'phase') await inParallel(stage.actions, parallelism(stage.actions[0]!.kind), run);
-      else await inChains(stage.chains, run);
+      else {
+        // The ports that need no host (uplinks, captures, plugin ports, gateways) come up beside the
+        // hosts' chains, in their own order, instead of after the last host.
+        let j = i + 1;
+        while (j < (faucetAt < 0 ? list.length : faucetAt) && isBeside(list[j]!)) j++;
+        const beside = list.slice(i + 1, j);
+        i = j - 1;
+        const done = await Promise.allSettled([
+          inChains(stage.chains, run),
+          (async () => { for (const b of beside) if (b.kind === 'phase') await inParallel(b.actions, parallelism(b.actions[0]!.kind), run); })(),
+        ]);
+        const errors = done.flatMap((r) => (r.status === 'fulfilled' ? [] : r.reason instanceof PhaseError ? r.reason.errors : [r.reason as Error]));
+        if (errors.length === 1) throw errors[0];
+        if (errors.length) throw new PhaseError(errors);
+      }
     }
   } catch (e) {
+    // A reload still in flight finishes before we report (and before the lab lock goes).
+    if (early) await early;
     for (const c of awaitingStartup) {
       await ctx.hosts.remove(c).catch((e2) => ctx.log(`warning: could not remove ${c} (its startup never ran): ${(e2 as Error).message}`));
     }
@@ -150,6 +203,39 @@ async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: Recon
   }
   if (leaving.length) await ctx.firewall.ensure(wanted);
   return { actions, faucet, warnings, ms: Date.now() - t0 };
+}
+
+/** Phases that need no host and no Faucet: they may run beside the hosts' chains. */
+const BESIDE = new Set<Action['kind']>(['add-uplink', 'add-capture', 'add-plugin-port', 'add-gateway', 'warn']);
+const isBeside = (s: Stage) => s.kind === 'phase' && BESIDE.has(s.actions[0]!.kind);
+
+/** How long Faucet may take to program a port after it came up (a warning after, not a failure). */
+export const PROGRAM_BUDGET_MS = 10_000;
+
+/**
+ * Waits until Faucet has programmed every port in `added` (see lab/programmed.ts): polled
+ * early and then less often. A port still waiting after the budget, or a switch that cannot be
+ * read, is a warning naming the ports: the lab is made; the data plane may lag.
+ */
+async function waitProgrammed(ctx: LabContext, added: AddedPort[], warnings: string[], budgetMs: number): Promise<void> {
+  if (!ctx.flows || added.length === 0) return;
+  const t0 = Date.now();
+  let waiting = added;
+  let pause = 5;
+  try {
+    for (;;) {
+      waiting = unprogrammed(await ctx.flows(5_000), waiting, Date.now());
+      if (!waiting.length) return;
+      if (Date.now() - t0 > budgetMs) break;
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 100);
+    }
+    const w = `Faucet has not programmed ${waiting.map((p) => `${p.name} (ofport ${p.ofport})`).join(', ')} ${Math.round((Date.now() - t0) / 1000)} s after ${waiting.length === 1 ? 'it' : 'they'} came up: traffic through ${waiting.length === 1 ? 'it' : 'them'} may not pass yet`;
+    warnings.push(w); ctx.log(`warning: ${w}`);
+  } catch (e) {
+    const w = `could not read the switch's flows to see Faucet program the new ports: ${(e as Error).message}`;
+    warnings.push(w); ctx.log(`warning: ${w}`);
+  }
 }
 
 /** Startups wait on their hosts, not on the appliance: run them all at once. Spare ports (a network's pool) go 8 at a time. */
@@ -245,7 +331,7 @@ async function doing<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promise<ApplyResult | { warning: string } | undefined> {
+async function execute(ctx: LabContext, desired: DesiredState, a: Action, added: AddedPort[] = []): Promise<ApplyResult | { warning: string } | undefined> {
   const bridge = ctx.cfg.bridge;
   switch (a.kind) {
     case 'remove-host':
@@ -285,7 +371,9 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
         const sysctl = desired.hosts.find((h) => h.container === p.container)?.ifaceSysctl?.[p.ifname];
         await ctx.links.attachVeth({ hostEnd: p.hostEnd, pid, ifname: p.ifname, mac: p.mac, address: p.address, gateway: p.gateway, txOff: ctx.datapath === 'netdev', ...(sysctl ? { sysctl } : {}) });
         try {
+          const sinceMs = Date.now();
           await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, portExternalIds(desired.lab, p));
+          added.push({ name: p.hostEnd, ofport: p.ofport, sinceMs });
           if (ctx.cfg.stormLimitMbit > 0) await ctx.links.limitHostEnd(p.hostEnd, ctx.cfg.stormLimitMbit);
         } catch (e) {
           await ctx.links.deleteLink(p.hostEnd);
@@ -310,6 +398,7 @@ async function execute(ctx: LabContext, desired: DesiredState, a: Action): Promi
       const p = a.port;
       await doing(`port of endpoint ${p.endpoint.slice(0, 12)}`, async () => {
         // The veth is the endpoint's (made at CreateEndpoint): only its OVS port is (re)made here.
+        // Not waited for: at a Join, Docker moves the container's end in only after we answer.
         await ctx.ovs.deletePort(bridge, p.hostEnd);
         await ctx.ovs.addPort(bridge, p.hostEnd, p.ofport, pluginPortExternalIds(p));
       });

@@ -1,7 +1,7 @@
 // The diff's actions -> the stages the engine runs them in. Pure.
 //
-// The diff orders actions by kind for reasons that matter (removals before adds, the Faucet reload
-// after every port exists, startups after the network is up). Within that order, what makes a host
+// The diff orders actions by kind for reasons that matter (removals before adds, startups after the
+// network is up; the engine runs the Faucet reload beside the hosts' stage). Within that order, what makes a host
 // (create-host, then its attaches) depends only on that host: so that run of the list becomes one
 // chain per host, each going on as soon as its own previous step is done, hosts in parallel, instead
 // of every create waiting for all creates and every attach for all attaches. Everything else stays a

@@ -23,7 +23,7 @@ export interface FakePort { name: string; ofport: number; externalIds: Record<st
 const READS = new Set([
   'hosts.list', 'hosts.pid', 'ovs.bridgeExists', 'ovs.ports', 'links.linksInNetns', 'links.addressesIn',
   'dongles.present', 'dongles.facts', 'dongles.held', 'dongles.hardened', 'faucet.liveConfig', 'faucet.check', 'faucet.ping',
-  'endpoints.containerOf', 'endpoints.networkName', 'endpoints.containersOn',
+  'endpoints.containerOf', 'endpoints.networkName', 'endpoints.containersOn', 'flows',
 ]);
 export const isRead = (call: string) => READS.has(call.split(' ')[0]!);
 
@@ -58,6 +58,22 @@ export class FakeWorld {
   /** Docker's networks (id -> name) and containers as its lists show them (the driver asks at Join). */
   dockerNetworks = new Map<string, string>();
   dockerContainers: { name: string; network: string; state: string; endpoint: string; labels: Record<string, string>; createdMs: number }[] = [];
+  /** Ports Faucet never programs (a port whose container end never comes up). */
+  neverProgrammed = new Set<string>();
+  /** Ports whose flows stay as they were when `keepOldFlows` was called (Faucet never re-made them). */
+  private frozen = new Map<string, number>();
+  /**
+   * Ports Faucet believes up before they exist (it keeps a deleted port "up"): a reload naming them
+   * programs them at once, and their add makes no new flow.
+   */
+  programmedAtApply = new Set<string>();
+  /** How long a container takes to be made (0: at once). */
+  createMs = 0;
+  /** From now on the port's flows are the old ones: a re-add makes no new flow. */
+  keepOldFlows(name: string): this { this.frozen.set(name, Math.max(this.addedAt.get(name) ?? 0, this.appliedAt)); return this; }
+  /** When each port was last added, and when a config was last applied (the switch's flows model). */
+  private addedAt = new Map<string, number>();
+  private appliedAt = 0;
   private failures: { call: string; err: () => Error; left: number }[] = [];
   private nextPid = 1000;
 
@@ -101,6 +117,7 @@ export class FakeWorld {
           return h.pid;
         },
         create: async (h: HostCreate) => {
+          if (this.createMs) await new Promise((r) => setTimeout(r, this.createMs));
           this.rec(`hosts.create ${h.container}`);
           if (this.hosts.has(h.container)) throw new Error(`${h.container} exists`);
           this.hosts.set(h.container, { container: h.container, running: true, labels: { ...h.labels }, pid: this.nextPid++, links: ['lo'], image: h.image });
@@ -120,6 +137,7 @@ export class FakeWorld {
         addPort: async (_b, name, ofport, externalIds) => {
           this.rec(`ovs.addPort ${name} ${ofport}`);
           this.ports.set(name, { name, ofport, externalIds: { ...externalIds } });
+          this.addedAt.set(name, Date.now());
         },
         deletePort: async (_b, name) => { this.rec(`ovs.deletePort ${name}`); this.ports.delete(name); },
       },
@@ -189,10 +207,20 @@ export class FakeWorld {
           this.faucetApplied.push({ text, ok: true });
           const changed = this.faucetLive !== text;
           this.faucetLive = text;
+          if (changed) this.appliedAt = Date.now();
           const hash = sha256(text);
           return { changed, sha256: hash, ms: 0, after: { ...STATUS, hashes: [hash] } };
         },
         ping: async () => { this.rec('faucet.ping'); },
+      },
+      // As Faucet: a port on the bridge that the live config names has in_port flows, made when the
+      // later of the two happened.
+      flows: async () => {
+        this.rec('flows');
+        const now = Date.now();
+        return [...this.ports.values()]
+          .filter((p) => !this.neverProgrammed.has(p.name) && new RegExp(`^\\s+${p.ofport}:`, 'm').test(this.faucetLive ?? ''))
+          .map((p) => ({ cookie: 0, table: 0, inPort: p.ofport, packets: 0, bytes: 0, ageMs: now - (this.frozen.get(p.name) ?? (this.programmedAtApply.has(p.name) ? this.appliedAt : Math.max(this.addedAt.get(p.name) ?? 0, this.appliedAt))) }));
       },
       endpoints: {
         containerOf: async (network, endpoint, waitMs) => {

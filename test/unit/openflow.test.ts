@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { header, OFPT, OpenFlowError, parseFlowStatsReply, splitMessages } from '../../agent/net/openflow/codec.js';
 import { dumpFlows } from '../../agent/net/openflow/client.js';
 
-interface F { table: number; priority: number; cookie: bigint; packets: bigint; bytes: bigint; inPort?: number; vlan?: number }
+interface F { table: number; priority: number; cookie: bigint; packets: bigint; bytes: bigint; inPort?: number; vlan?: number; sec?: number; nsec?: number }
 
 /** One ofp_flow_stats record as a switch writes it (match: in_port and/or vlan_vid; one instruction of 8 bytes). */
 function record(f: F): Buffer {
@@ -26,6 +26,7 @@ function record(f: F): Buffer {
   const head = Buffer.alloc(48);
   head.writeUInt16BE(48 + match.length + instr.length, 0);
   head.writeUInt8(f.table, 2); head.writeUInt16BE(f.priority, 12);
+  head.writeUInt32BE(f.sec ?? 0, 4); head.writeUInt32BE(f.nsec ?? 0, 8);
   head.writeBigUInt64BE(f.cookie, 24); head.writeBigUInt64BE(f.packets, 32); head.writeBigUInt64BE(f.bytes, 40);
   return Buffer.concat([head, match, instr]);
 }
@@ -37,9 +38,9 @@ function reply(xid: number, flows: F[], more: boolean): Buffer {
 }
 
 const FLOWS: F[] = [
-  { table: 0, priority: 20480, cookie: 0x1c42n, packets: 4n, bytes: 392n, inPort: 3 },
-  { table: 0, priority: 20479, cookie: 0x1c43n, packets: 0n, bytes: 0n, inPort: 3, vlan: 101 },
-  { table: 1, priority: 9099, cookie: 0x5adc15c0n, packets: 2n ** 40n, bytes: 2n ** 45n },
+  { table: 0, priority: 20480, cookie: 0x1c42n, packets: 4n, bytes: 392n, inPort: 3, sec: 12, nsec: 345_000_000 },
+  { table: 0, priority: 20479, cookie: 0x1c43n, packets: 0n, bytes: 0n, inPort: 3, vlan: 101, nsec: 7_500_000 },
+  { table: 1, priority: 9099, cookie: 0x5adc15c0n, packets: 2n ** 40n, bytes: 2n ** 45n, sec: 4_000_000 },
 ];
 
 let dir: string;
@@ -83,9 +84,9 @@ test('the request is a flow-stats multipart of every table, port and group; a re
   assert.is(req!.body.readUInt32BE(16), 0xffffffff, 'out_group OFPG_ANY');
   assert.is(req!.body.readBigUInt64BE(32), 0n, 'cookie_mask 0: every cookie');
   assert.equal(flows, [
-    { table: 0, priority: 20480, cookie: 0x1c42, packets: 4, bytes: 392, inPort: 3 },
-    { table: 0, priority: 20479, cookie: 0x1c43, packets: 0, bytes: 0, inPort: 3 },
-    { table: 1, priority: 9099, cookie: 0x5adc15c0, packets: 2 ** 40, bytes: 2 ** 45 },
+    { table: 0, priority: 20480, cookie: 0x1c42, packets: 4, bytes: 392, inPort: 3, ageMs: 12_345 },
+    { table: 0, priority: 20479, cookie: 0x1c43, packets: 0, bytes: 0, inPort: 3, ageMs: 7.5 },
+    { table: 1, priority: 9099, cookie: 0x5adc15c0, packets: 2 ** 40, bytes: 2 ** 45, ageMs: 4_000_000_000 },
   ]);
 });
 

@@ -50,7 +50,7 @@ hosts:
   h4: {interfaces: {eth0: {network: lab}}}
 `);
 
-test('fresh lab: check before any change, create before attach, attach before apply, startup after apply', async () => {
+test('fresh lab: check before any change, create before attach, Faucet applied beside the wiring, startup once every port is programmed', async () => {
   await withWorld(async (w, ctx) => {
     const d = plan(TWO);
     const r = await reconcile(ctx, d);
@@ -65,10 +65,14 @@ test('fresh lab: check before any change, create before attach, attach before ap
       assert.ok(create >= 0, `${host} created`);
       assert.ok(create < c.indexOf(`links.attachVeth ${port}`), `${host} created before its veth`);
       assert.ok(c.indexOf(`links.attachVeth ${port}`) < c.indexOf(`ovs.addPort ${port} ${port.slice(2)}`));
-      assert.ok(c.indexOf(`ovs.addPort ${port} ${port.slice(2)}`) < apply, `${port} on the bridge before the Faucet apply`);
     }
+    // The reload does not wait for the hosts: it starts with the first stage that makes something.
+    assert.ok(apply < c.indexOf('ovs.addPort dl101 101'), 'Faucet applied beside the wiring, not after it');
     const startup = c.indexOf('hosts.startup dovelab-g1-h1');
     assert.ok(startup > apply, 'startup after the Faucet apply');
+    // ... and after a read of the switch's flows that shows both ports programmed.
+    const lastFlows = c.lastIndexOf('flows');
+    assert.ok(lastFlows > c.indexOf('ovs.addPort dl102 102') && lastFlows < startup, 'the flows read after the last port and before startup');
     assert.not.ok(c.some((x) => x.startsWith('hosts.startup dovelab-g1-h2')), 'h2 has no startup script');
     assert.is(w.faucetLive, emitFaucetYaml(d.faucet));
     assert.is(r.faucet?.changed, true);
@@ -82,15 +86,76 @@ test('fresh lab: check before any change, create before attach, attach before ap
     assert.is(r2.faucet?.changed, false);
     assert.not.ok(w.has('faucet.check', mark), 'an unchanged config is not checked again');
     // Positive control: the first run did make hosts and ports (the same call names are recorded).
-    assert.equal(w.changes().filter((x) => x.startsWith('hosts.create') || x.startsWith('ovs.addPort')),
+    assert.equal(w.changes().filter((x) => x.startsWith('hosts.create') || x.startsWith('ovs.addPort')).sort(),
       ['hosts.create dovelab-g1-h1', 'hosts.create dovelab-g1-h2', 'ovs.addPort dl101 101', 'ovs.addPort dl102 102', 'ovs.addPort dl199 199']);
     // The group's capture port: a veth into the agent's capture netns, on the bridge before the apply.
     assert.ok(w.has('links.attachCapture dl199 dovelab-cap:cap199'));
-    assert.ok(c.indexOf('ovs.addPort dl199 199') < apply);
   });
 });
 
-test('Faucet refuses the config: no host, port, link, dongle or firewall call at all', async () => {
+test('a port Faucet never programs: the lab is made, a warning names the port; the others are waited for', async () => {
+  await withWorld(async (w, ctx) => {
+    w.neverProgrammed.add('dl102');
+    const r = await reconcile(ctx, plan(TWO), { programBudgetMs: 150 });
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0]!, /Faucet has not programmed dl102 \(ofport 102\)/);
+    assert.not.match(r.warnings[0]!, 'dl101');
+    assert.ok(w.calls.filter((x) => x === 'flows').length > 1, 'the flows were read again while waiting');
+    assert.ok(w.has('hosts.startup dovelab-g1-h1'), 'startup still runs');
+  });
+  // Positive control: every port programmed, no warning and a single read.
+  await withWorld(async (w, ctx) => {
+    const r = await reconcile(ctx, plan(TWO), { programBudgetMs: 150 });
+    assert.equal(r.warnings, []);
+    assert.is(w.calls.filter((x) => x === 'flows').length, 1);
+  });
+});
+
+test('a port Faucet programmed in the reload, before the port was there, counts (flows younger than the reload)', async () => {
+  const THREE = topo(`
+dovelab: 1
+networks: {lab: {}}
+hosts:
+  h1: {interfaces: {eth0: {network: lab, ip: 198.51.100.11/24}}}
+  h2: {interfaces: {eth0: {network: lab, ip: 198.51.100.12/24}}}
+  h3: {interfaces: {eth0: {network: lab, ip: 198.51.100.13/24}}}
+`);
+  await withWorld(async (w, ctx) => {
+    await reconcile(ctx, plan(TWO));
+    w.programmedAtApply.add('dl103');
+    w.createMs = 20;
+    const r = await reconcile(ctx, plan(THREE), { programBudgetMs: 150 });
+    assert.ok(w.calls.lastIndexOf('faucet.apply') < w.calls.lastIndexOf('ovs.addPort dl103 103'), 'the reload came before the port');
+    assert.equal(r.warnings, []);
+    assert.is(w.calls.filter((x) => x === 'flows').length, 2, 'one read after each pass');
+  });
+});
+
+test('a port re-added with its old ofport counts only once flows younger than the add are there', async () => {
+  await withWorld(async (w, ctx) => {
+    const d = plan(TWO);
+    await reconcile(ctx, d);
+    // h2's veth goes (its port with it): the repair re-adds dl102 with the same ofport and an unchanged config.
+    // Faucet has not handled it yet: the switch still shows the old port's flows, older than the add.
+    w.ports.delete('dl102');
+    w.keepOldFlows('dl102');
+    await new Promise((r) => setTimeout(r, 5));
+    const r = await reconcile(ctx, d, { programBudgetMs: 150 });
+    assert.ok(r.actions.some((a) => a.kind === 'attach' && a.port.hostEnd === 'dl102'));
+    assert.match(r.warnings.join('\n'), 'Faucet has not programmed dl102', 'old flows are not the new port programmed');
+  });
+  // Positive control: Faucet re-makes the flows at the re-add: no warning.
+  await withWorld(async (w, ctx) => {
+    const d = plan(TWO);
+    await reconcile(ctx, d);
+    w.ports.delete('dl102');
+    const r = await reconcile(ctx, d, { programBudgetMs: 150 });
+    assert.ok(r.actions.some((a) => a.kind === 'attach' && a.port.hostEnd === 'dl102'));
+    assert.equal(r.warnings, []);
+  });
+});
+
+test('Faucet refuses the config: no host, port, link, dongle or firewall change at all (reads only)', async () => {
   await withWorld(async (w, ctx) => {
     w.interfaces.add('up0');
     w.held.add('up1');
@@ -99,8 +164,9 @@ test('Faucet refuses the config: no host, port, link, dongle or firewall call at
       assert.instance(e, FaucetRejected);
     }
     assert.ok(w.has('faucet.check'), 'the check ran');
-    const touched = w.calls.filter((c) => /^(hosts|links|dongles|firewall)\./.test(c) || (c.startsWith('ovs.') && !c.startsWith('ovs.bridgeExists')));
-    assert.equal(touched, []);
+    // The check runs beside the reads of what runs now (hosts, ports, dongles), never before a change.
+    assert.equal(w.changes(), []);
+    assert.ok(w.has('hosts.list') && w.has('ovs.ports'), 'the reads ran beside the check');
     assert.not.ok(w.has('faucet.apply'));
     // Positive control: the same world and desired state, Faucet accepting, does all of those.
     const mark = w.calls.length;
@@ -119,7 +185,6 @@ test('uplink present: hardened before it is added, then set up; an absent one is
     const harden = c.indexOf('dongles.harden up0');
     assert.ok(harden >= 0 && harden < c.indexOf('ovs.addPort up0 1'), 'harden before addPort');
     assert.ok(c.indexOf('ovs.addPort up0 1') < c.indexOf('links.setLinkUp up0'), 'set up after it is on the bridge');
-    assert.ok(c.indexOf('links.setLinkUp up0') < c.indexOf('faucet.apply'));
     assert.equal(w.ports.get('up0')?.externalIds, { 'dovelab-lab': 'demo', 'dovelab-role': 'uplink', 'dovelab-uplink': 'wan' });
     assert.ok(r.actions.some((a) => a.kind === 'add-uplink'));
     assert.equal(r.warnings, []);
@@ -216,7 +281,7 @@ hosts:
   });
 });
 
-test('two of four attaches fail: PhaseError lists both, the other two still ran, no Faucet apply', async () => {
+test('two of four attaches fail: PhaseError lists both, the other two still ran, the Faucet apply beside them finished', async () => {
   await withWorld(async (w, ctx) => {
     w.fail('ovs.addPort dl101 101', 'ovs-vsctl: dl101 exploded', 1);
     w.fail('links.attachVeth dl103', 'ip: RTNETLINK answers: File exists', 1);
@@ -230,12 +295,14 @@ test('two of four attaches fail: PhaseError lists both, the other two still ran,
     assert.ok(w.ports.has('dl102') && w.ports.has('dl104'), 'the other attaches ran');
     assert.not.ok(w.ports.has('dl101') || w.ports.has('dl103'));
     assert.ok(w.has('links.deleteLink dl101'), 'a veth whose port failed is deleted again');
-    assert.not.ok(w.has('faucet.apply'), 'a failed phase stops the later ones');
+    // Faucet's reload ran beside the wiring (its ports absent are harmless), and ended before the error came out.
+    assert.equal(w.faucetApplied.map((a) => a.ok), [true]);
+    // The capture port needs no host: it came up beside the chains, failures or not.
+    assert.ok(w.has('ovs.addPort dl199 199'), 'the capture port was added beside the hosts');
     // Positive control: the same world, nothing failing now: repairs just those two, then applies.
     const mark = w.calls.length;
     await reconcile(ctx, plan(FOUR));
-    // (and the capture port, whose phase comes after the failed one)
-    assert.equal(w.changes(mark).filter((x) => x.startsWith('ovs.addPort')), ['ovs.addPort dl101 101', 'ovs.addPort dl103 103', 'ovs.addPort dl199 199']);
+    assert.equal(w.changes(mark).filter((x) => x.startsWith('ovs.addPort')), ['ovs.addPort dl101 101', 'ovs.addPort dl103 103']);
     assert.ok(w.has('faucet.apply', mark));
   });
   // More attaches than run at once (4): the ones queued behind two failures still run.
@@ -250,7 +317,8 @@ hosts: {${[1, 2, 3, 4, 5, 6].map((i) => `h${i}: {interfaces: {eth0: {network: la
     const err = await reconcile(ctx, plan(six)).then(() => undefined, (e: unknown) => e);
     assert.instance(err, PhaseError);
     assert.equal((err as PhaseError).errors.map((e) => e.message).sort(), ['attach dovelab-g1-h1:eth0: boom 1', 'attach dovelab-g1-h2:eth0: boom 2']);
-    assert.equal([...w.ports.keys()].sort(), ['dl103', 'dl104', 'dl105', 'dl106']);
+    // (dl199: the group's capture port, made beside the hosts)
+    assert.equal([...w.ports.keys()].sort(), ['dl103', 'dl104', 'dl105', 'dl106', 'dl199']);
   });
 });
 

@@ -3,7 +3,11 @@
 import { parse } from 'yaml';
 
 /** One flow of `ovs-ofctl -O OpenFlow13 dump-flows BRIDGE`. */
-export interface FlowStat { cookie: number; table: number; inPort?: number; priority?: number; packets: number; bytes: number }
+export interface FlowStat {
+  cookie: number; table: number; inPort?: number; priority?: number; packets: number; bytes: number;
+  /** How long the flow has been in the table when the switch answered (OpenFlow's duration). */
+  ageMs?: number;
+}
 
 /** Hits of one ACL rule on one port (a Faucet ACL has one flow per port it is applied to). */
 export interface AclHit {

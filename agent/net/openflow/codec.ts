@@ -85,6 +85,7 @@ export function parseFlowStatsReply(body: Buffer): { flows: FlowStat[]; more: bo
     const flow: FlowStat = {
       table: body.readUInt8(at + 2), priority: body.readUInt16BE(at + 12),
       cookie: u64(body, at + 24), packets: u64(body, at + 32), bytes: u64(body, at + 40),
+      ageMs: body.readUInt32BE(at + 4) * 1000 + body.readUInt32BE(at + 8) / 1e6,
     };
     const inPort = oxmInPort(body.subarray(at + 52, at + 48 + matchLen));
     if (inPort !== undefined) flow.inPort = inPort;
