@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Topology } from '../lesson/schema.js';
 import type { HostLimits } from './adapters.js';
-import { ALLOW_ALL, allowAll, IDLE_PORT, IDLE_VLAN, type FaucetAclRule, type FaucetInterface, type FaucetModel } from '../net/faucet/model.js';
+import { ALLOW_ALL, allowAll, DP_DESCRIPTION, IDLE_PORT, IDLE_VLAN, type FaucetAclRule, type FaucetInterface, type FaucetModel } from '../net/faucet/model.js';
 import { compileAcl } from './acl.js';
 import { effectiveSysctls, splitSysctls } from '../lesson/sysctl.js';
 import { planHubs } from './plan-hubs.js';
@@ -378,7 +378,7 @@ function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks:
     { ...IDLE_PORT },
   ];
   return {
-    dp: { name: s.bridge, dpId: s.dpId, description: `Dovelab lab ${s.lab}`, interfaces },
+    dp: { name: s.bridge, dpId: s.dpId, description: DP_DESCRIPTION, interfaces },
     vlans: [...[...vlans].map(([name, vid]) => ({ name, vid })), { ...IDLE_VLAN }],
     acls,
   };

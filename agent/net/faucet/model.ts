@@ -1,5 +1,13 @@
 // Typed model of the part of faucet.yaml that Dovelab generates (one DP).
 
+/**
+ * The DP's description, the same with or without a lab: Faucet compares the DP's own keys (all but
+ * interfaces and routers) at every reload, and any difference, the description included, is a cold
+ * start: the switch reconnects and every port, other groups' and Docker networks' too, loses traffic
+ * for 1-2 s. A lab-named description made every `up` and `down` one.
+ */
+export const DP_DESCRIPTION = 'Dovelab appliance';
+
 export interface FaucetVlan {
   name: string; vid: number; description?: string;
   /** Egress ACLs of the VLAN (Faucet's egress pipeline: turning it on or off is a cold start). */
