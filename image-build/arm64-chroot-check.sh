@@ -1,7 +1,10 @@
 #!/bin/bash
 # The arm64 chroot check (issue 10): the Pi image's stage runs in a Debian arm64 root file system
 # and the installed agent passes `dovelab doctor --offline` there, under qemu-user-static.
-#   image-build/arm64-chroot-check.sh [--keep]
+#   image-build/arm64-chroot-check.sh [--keep | --base-only]
+# --base-only: make (or check) the cached base root of step 1 and stop (`npm test` starts that in
+# the background while its amd64 tiers run). One run at a time makes the base: a second waits on
+# $CACHE/.lock (at most 90 min), then takes the base from the cache, checked as below.
 # 1. A Debian arm64 root (debootstrap --arch=arm64, the release of the pi-gen branch: trixie)
 #    with the stage's package list (00-packages-nr) installed. Cached in /var/cache/dovelab/
 #    arm64-rootfs/<key>, the key a hash of release, packages and the recipe below; a cached root is
@@ -17,7 +20,13 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 stage=$repo/pi-gen-config/stage-dovelab/00-dovelab
 RELEASE=${DOVELAB_CHECK_RELEASE:-trixie}
 CACHE=${DOVELAB_CACHE:-/var/cache/dovelab}/arm64-rootfs
-keep=0; [[ ${1:-} == --keep ]] && keep=1
+keep=0; base_only=0
+case ${1:-} in
+  --keep) keep=1 ;;
+  --base-only) base_only=1 ;;
+  '') ;;
+  *) echo "arm64-check: unknown option $1 (--keep or --base-only)" >&2; exit 2 ;;
+esac
 t0=$(date +%s)
 say() { echo "[arm64-check $(( $(date +%s) - t0 ))s] $*"; }
 fail() { echo "arm64-check: FAILED: $*" >&2; exit 1; }
@@ -63,6 +72,13 @@ installed_ok() { # DIR: every package of the list installed, as dpkg in that roo
   ! grep -v '^ii ' <<<"$out" | grep -q .
 }
 
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+if ! flock -n 9; then
+  say "another run is making the base root ($CACHE/.lock): waiting for it"
+  flock -w 5400 9 || fail "another run kept $CACHE/.lock for 90 min"
+  say "the other run is done"
+fi
 if [[ -f $base/DONE && $(cat "$base/DONE") == "$key" ]] && installed_ok "$base/rootfs"; then
   say "base root from cache: $base"
 else
@@ -79,6 +95,8 @@ else
   mv "$CACHE/.tmp-$key" "$base"
   say "base root made and cached: $base ($(du -sh "$base/rootfs" | cut -f1))"
 fi
+flock -u 9; exec 9>&-
+if ((base_only)); then say "base root ready"; exit 0; fi
 
 work=$(mktemp -d /var/tmp/dovelab-arm64-check.XXXXXX)
 root=$work/rootfs

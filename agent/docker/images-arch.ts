@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
 import { commandExists, run } from '../sys/run.js';
 import { writeAtomic } from '../sys/files.js';
 import { inspectArchive, retagArchive, sha256File } from './image-archive.js';
@@ -32,6 +33,8 @@ export interface ArchBuildOptions {
   log?: (s: string) => void;
   /** buildah's storage and scratch space (default /var/tmp/dovelab-build/<arch>). */
   workDir?: string;
+  /** How long to wait for another build in the same workDir (default 90 min). */
+  lockWaitMs?: number;
 }
 
 /** The tag an image carries in its tar: what config.images expects on the Pi. */
@@ -188,13 +191,46 @@ function readManifest(file: string, log: (s: string) => void): PreloadManifest |
  */
 export async function buildArchImages(recipes: string, opts: ArchBuildOptions): Promise<ArchBuildReport[]> {
   const log = opts.log ?? (() => {});
-  const { arch, outDir } = opts;
+  const { arch } = opts;
   if (!ARCHES[arch]) throw new Error(`--arch ${arch}: not supported (one of ${Object.keys(ARCHES).join(', ')})`);
   const unknown = (opts.only ?? []).filter((n) => !(RECIPES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown image ${unknown.join(', ')} (one of ${RECIPES.join(', ')})`);
+  const workDir = opts.workDir ?? `/var/tmp/dovelab-build/${arch}`;
+  mkdirSync(workDir, { recursive: true });
+  const release = await lockWorkDir(workDir, opts.lockWaitMs ?? 90 * 60_000, log);
+  try {
+    return await buildUnlocked(recipes, { ...opts, workDir }, log);
+  } finally { await release().catch(() => {}); }
+}
+
+/**
+ * One build per work folder at a time (its buildah storage, base rootfs and tars): `npm test`
+ * starts the arm64 build in the background and its arm64 tier builds again later, which waits
+ * here for the first and then finds the tars up to date (hash, size and digest checked).
+ */
+async function lockWorkDir(workDir: string, waitMs: number, log: (s: string) => void): Promise<() => Promise<void>> {
+  // stale/update generous: a nice-19 build on a busy machine may update the lock late.
+  const o = { lockfilePath: join(workDir, 'build.lock'), stale: 120_000, update: 10_000, realpath: false };
+  try { return await lockfile.lock(workDir, o); } catch (e) {
+    if ((e as { code?: string }).code !== 'ELOCKED') throw e;
+  }
+  log(`another build holds ${o.lockfilePath}: waiting for it (at most ${Math.round(waitMs / 60_000)} min)`);
+  const t0 = Date.now();
+  const every = Math.min(5_000, Math.max(100, Math.round(waitMs / 10)));
+  try {
+    const release = await lockfile.lock(workDir, { ...o, retries: { retries: Math.ceil(waitMs / every), minTimeout: every, maxTimeout: every, factor: 1 } });
+    log(`waited ${((Date.now() - t0) / 1000).toFixed(0)} s for the other build`);
+    return release;
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ELOCKED') throw e;
+    throw new Error(`could not build: another build kept ${o.lockfilePath} for ${Math.round(waitMs / 60_000)} min`);
+  }
+}
+
+async function buildUnlocked(recipes: string, opts: ArchBuildOptions & { workDir: string }, log: (s: string) => void): Promise<ArchBuildReport[]> {
+  const { arch, outDir, workDir } = opts;
   const parents = recipeParents(recipes);
   const names = withParents(opts.only, parents);
-  const workDir = opts.workDir ?? `/var/tmp/dovelab-build/${arch}`;
   mkdirSync(outDir, { recursive: true });
   const manifestFile = join(outDir, 'manifest.json');
   let manifest = readManifest(manifestFile, log);

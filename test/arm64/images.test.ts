@@ -1,5 +1,7 @@
-// The Pi's images (`npm run test:arm64`; image-build/README.md): built for arm64 from the same
-// recipes (cached by recipe hash in dist/arm64/images), then each tar is loaded into this
+// The Pi's images (`npm test`'s arm64 tier, or `npm run test:arm64`; image-build/README.md): built
+// for arm64 from the same recipes (cached by recipe hash outside the clone, in
+// /var/cache/dovelab/arm64-images: a tar is used only when the recipe hash, its size and sha256
+// match the manifest; `npm test` starts this build in the background), then each tar is loaded into this
 // machine's dockerd under a smoke tag (never dovelab/*: those are this machine's amd64 images)
 // and run under qemu-user emulation: the binaries are aarch64 and answer --version.
 // Needs root, dockerd, buildah, qemu-user-static (image-build/arm64-setup.sh); a missing piece
@@ -19,7 +21,10 @@ import { RECIPES } from '../../agent/docker/images.js';
 import { run } from '../../agent/sys/run.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const OUT = join(ROOT, 'dist/arm64/images');
+const OUT = join(process.env.DOVELAB_CACHE ?? '/var/cache/dovelab', 'arm64-images');
+// npm test (test/all.sh) runs its tiers one after another and is run under the stack lock as a
+// whole where others share the machine: taking the lock again here would wait on our own caller.
+const LOCK = process.env.DOVELAB_TEST_OWNS_STACK === '1' ? [] : ['flock', '-E', '75', '-w', '1200', '/tmp/dovelab-stack.lock'];
 const docker = dockerClient();
 const tmp = mkdtempSync(join(tmpdir(), 'dovelab-arm64-'));
 const smokeTags: string[] = [];
@@ -37,9 +42,9 @@ const smokeTag = (name: string) => `dovelab-arm64-smoke/${name}:${built().images
 
 /** docker run --platform linux/arm64 under the stack lock; stdout (throws on a non-zero exit). */
 async function inArm64(name: string, entrypoint: string, args: string[]): Promise<string> {
-  const r = await run(['flock', '-E', '75', '-w', '1200', '/tmp/dovelab-stack.lock', 'docker', 'run', '--rm', '--platform', 'linux/arm64',
+  const r = await run([...LOCK, 'docker', 'run', '--rm', '--platform', 'linux/arm64',
     '--network', 'none', '--entrypoint', entrypoint, smokeTag(name), ...args], { timeoutMs: 2_100_000, allowFail: true });
-  if (r.code === 75) throw new Error(`could not run: the stack lock /tmp/dovelab-stack.lock stayed taken for 20 min`);
+  if (LOCK.length && r.code === 75) throw new Error(`could not run: the stack lock /tmp/dovelab-stack.lock stayed taken for 20 min`);
   if (r.code !== 0) throw new Error(`${name}: ${entrypoint} ${args.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
   return r.stdout + r.stderr;
 }
