@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Topology } from '../lesson/schema.js';
 import type { HostLimits } from './adapters.js';
-import { ALLOW_ALL, allowAll, DP_DESCRIPTION, IDLE_PORT, IDLE_VLAN, type FaucetAclRule, type FaucetInterface, type FaucetModel } from '../net/faucet/model.js';
+import { ALLOW_ALL, allowAll, DP_DESCRIPTION, idlePort, IDLE_VLAN, type FaucetAclRule, type FaucetInterface, type FaucetModel } from '../net/faucet/model.js';
 import { compileAcl } from './acl.js';
 import { effectiveSysctls, splitSysctls } from '../lesson/sysctl.js';
 import { planHubs } from './plan-hubs.js';
@@ -375,7 +375,7 @@ function planFaucet(t: Topology, s: PlanSettings, ports: DesiredPort[], uplinks:
     ...captures.map((c): FaucetInterface => ({
       number: c.ofport, name: c.faucetName, description: `capture${c.group ? ` (group ${c.group})` : ' (shared hosts)'}`, output_only: true, mirror: c.mirrors,
     })),
-    { ...IDLE_PORT },
+    idlePort(),
   ];
   return {
     dp: { name: s.bridge, dpId: s.dpId, description: DP_DESCRIPTION, interfaces },

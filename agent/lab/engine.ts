@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { ApplyResult } from '../net/faucet/apply.js';
 import { emitFaucetYaml } from '../net/faucet/emit.js';
 import { onlyListsSwapped } from '../net/faucet/compare.js';
-import { ALLOW_ALL, allowAll, DP_DESCRIPTION, IDLE_PORT, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
+import { ALLOW_ALL, allowAll, DP_DESCRIPTION, idlePort, IDLE_VLAN, type FaucetModel } from '../net/faucet/model.js';
 import type { LabAdapters } from './adapters.js';
 import { CAPTURE_NETNS, HOST_END_PATTERN, type DesiredState } from './desired.js';
 import { GATEWAY_PORT_PATTERN, gatewayFirewall } from './plan-gateways.js';
@@ -58,7 +58,7 @@ export async function observe(ctx: LabContext, addresses = false, seen?: HostLin
 
 /** The Faucet config with no lab: the DP and the ACL every lab port will carry. */
 export function idleFaucetModel(cfg: Config): FaucetModel {
-  return { dp: { name: cfg.bridge, dpId: cfg.dpId, description: DP_DESCRIPTION, interfaces: [{ ...IDLE_PORT }] }, vlans: [{ ...IDLE_VLAN }], acls: { [ALLOW_ALL]: allowAll() } };
+  return { dp: { name: cfg.bridge, dpId: cfg.dpId, description: DP_DESCRIPTION, interfaces: [idlePort()] }, vlans: [{ ...IDLE_VLAN }], acls: { [ALLOW_ALL]: allowAll() } };
 }
 
 export interface ReconcileReport { actions: Action[]; faucet?: ApplyResult; warnings: string[]; ms: number }

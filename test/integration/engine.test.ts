@@ -13,6 +13,7 @@ import { desiredOf, labDown, labUp, setAcls } from '../../agent/lab/service.js';
 import type { DesiredState } from '../../agent/lab/desired.js';
 import { sha256 } from '../../agent/net/faucet/apply.js';
 import { faucetStatus } from '../../agent/net/faucet/status.js';
+import { DP_DESCRIPTION } from '../../agent/net/faucet/model.js';
 import { cfg, docker, inHost, inNetnsOf, pingLoss, pingOk, run, stack, startAgent, startCapture, waitFor, waitListening, type Capture } from './_stack.js';
 import { dovelab } from './_cli.js';
 import { loud } from '../loud-hook.js';
@@ -253,6 +254,25 @@ test('lab down removes hosts, ports and uplinks from the bridge, keeps the dongl
   const ports = (await ctx.ovs.ports(cfg.bridge)).filter((p) => p.externalIds['dovelab-role'] !== 'plugin' && p.externalIds['dovelab-role'] !== 'gateway');
   assert.equal(ports.map((p) => p.name), []);
   for (const dongle of ['up0', 'up1', 'mir0']) assert.ok((await run(['ip', 'link', 'show', dongle], { allowFail: true })).code === 0, dongle);
+});
+
+test('up and down are warm reloads: Faucet never cold-starts the switch for a lab (every other port keeps its traffic)', async () => {
+  const ctx = await stack();
+  const starts = (r: { faucet?: { before?: { warmStarts: number; coldStarts: number }; after: { warmStarts: number; coldStarts: number } } }) => ({
+    warm: (r.faucet?.after.warmStarts ?? 0) - (r.faucet?.before?.warmStarts ?? NaN), cold: (r.faucet?.after.coldStarts ?? 0) - (r.faucet?.before?.coldStarts ?? NaN),
+  });
+  // The previous test took the lab down: up from idle, then down again.
+  const up = await labUp(ctx, LESSON, 2);
+  assert.equal(starts(up.report), { warm: 1, cold: 0 }, 'up');
+  assert.is(await pingLoss('dovelab-g1-h1', '198.51.100.12', 3), 0, 'the lab works');
+  const down = await labDown(ctx);
+  assert.equal(starts(down), { warm: 1, cold: 0 }, 'down');
+  // Positive control: a change of the DP's own keys (its description) is counted as a cold start.
+  const idle = readFileSync(`${cfg.dataDir}/faucet/faucet.yaml`, 'utf8');
+  assert.ok(idle.includes(`description: ${DP_DESCRIPTION}\n`), 'the DP description is in the idle config');
+  const other = await ctx.faucet.apply(idle.replace(`description: ${DP_DESCRIPTION}\n`, 'description: another appliance\n'));
+  assert.is(other.after.coldStarts - (other.before?.coldStarts ?? NaN), 1, 'a DP key changed: cold');
+  await ctx.faucet.apply(idle);
 });
 
 test.run();

@@ -76,7 +76,7 @@ test('every lab port carries an ACL list ending in allow; the config emits', () 
   // Each group's capture port (N*100+99) is output_only from the start, copying nothing yet.
   assert.equal(Object.keys(y.dps.dovelab0.interfaces).map(Number), [101, 102, 199, 201, 202, 299, IDLE_PORT.number]);
   assert.equal(y.dps.dovelab0.interfaces[199], { name: 'dovelab-capture-1', description: 'capture (group 1)', output_only: true });
-  assert.equal(y.dps.dovelab0.interfaces[IDLE_PORT.number], { name: IDLE_PORT.name, description: IDLE_PORT.description, native_vlan: IDLE_VLAN.name });
+  assert.equal(y.dps.dovelab0.interfaces[IDLE_PORT.number], { name: IDLE_PORT.name, description: IDLE_PORT.description, native_vlan: IDLE_VLAN.name, acls_in: ['dovelab-allow'] });
 });
 
 test('clashes are plan errors: literal VLAN equal to an allocated one, duplicate MAC', () => {

@@ -39,16 +39,22 @@ export interface FaucetModel {
   acls: Record<string, FaucetAclRule[]>;
 }
 
+/** The ACL every lab port carries from the start, so live ACL changes are warm swaps. */
+export const ALLOW_ALL = 'dovelab-allow';
+
 /**
  * Faucet refuses a DP without interfaces, so the config always holds this one: a port number
  * no switch port uses, in no VLAN. Keeping it while labs come and go keeps those changes warm.
+ * It carries the allow-all ACL so that Faucet's port ACL table exists with or without a lab: the
+ * table appearing or going (the first or last port with an ACL) changes the pipeline, a cold start
+ * of the whole switch at every `up` and `down` (seen: "table IDs changed").
  */
 export const IDLE_PORT = { number: 0xfe00, name: 'dovelab-idle', description: 'placeholder: Faucet needs one interface', native_vlan: 'dovelab-idle' } as const;
+/** The idle port as it goes into a config (its own ACL list: configs are edited in place). */
+export const idlePort = (): FaucetInterface => ({ ...IDLE_PORT, acls_in: [ALLOW_ALL] });
 /** Faucet also needs a VLAN referenced by an interface: the idle port's, never used by labs. */
 export const IDLE_VLAN = { name: 'dovelab-idle', vid: 4094, description: 'reserved by Dovelab' } as const;
 
-/** The ACL every lab port carries from the start, so live ACL changes are warm swaps. */
-export const ALLOW_ALL = 'dovelab-allow';
 export const allowAll = (): FaucetAclRule[] => [{ match: {}, actions: { allow: true } }];
 
 /**
