@@ -2,19 +2,21 @@
 // NetworkManager drop-in for the Pi image), role (set a dongle's role in the appliance config).
 import type { Command } from 'commander';
 import type { Config } from './config.js';
-import { updateDongleConfig, type DongleChange } from './hardware/dongle-config.js';
-import { linkFiles, nmUnmanaged, NM_FILE, writeLinkFiles } from './hardware/links.js';
-import { scanNics } from './hardware/nics.js';
-import { formatHardwareReport, hardwareReport } from './hardware/report.js';
-import { applyDiscovery, assignDongles, type DongleMatch, type DongleRoleName } from './hardware/roles.js';
-import { HardwareSchema } from './config.js';
+import type { DongleChange } from './hardware/dongle-config.js';
+import type { DongleMatch, DongleRoleName } from './hardware/roles.js';
+import { NM_FILE } from './appliance/locations.js';
 
 type Action = <A extends unknown[]>(fn: (...a: A) => Promise<void | number>) => (...a: A) => Promise<void>;
 
-/** The config with discovery applied: with a `hardware` section, its dongles map holds the dongles found (or listed). */
-export function withDiscoveredDongles(cfg: Config): Config {
-  return cfg.hardware ? applyDiscovery(cfg, scanNics(cfg.hardware.sysfs)) : cfg;
-}
+// Each verb loads what it uses when it runs: `dovelab --help` stays small (issue 13).
+const m = {
+  nics: () => import('./hardware/nics.js'),
+  roles: () => import('./hardware/roles.js'),
+  links: () => import('./hardware/links.js'),
+  report: () => import('./hardware/report.js'),
+  dongleConfig: () => import('./hardware/dongle-config.js'),
+  config: () => import('./config.js'),
+};
 
 const configFile = () => process.env.DOVELAB_CONFIG ?? '/etc/dovelab/dovelab.yaml';
 const ROLES: DongleRoleName[] = ['uplink', 'mirror', 'lab', 'unused'];
@@ -23,16 +25,17 @@ const ROLES: DongleRoleName[] = ['uplink', 'mirror', 'lab', 'unused'];
 export function registerHardwareVerbs(program: Command, cfg: () => Config, action: Action, log: (s: string) => void): void {
   const hw = program.command('hardware').description('network interfaces, USB Ethernet dongles and their roles');
   /** The config's hardware section (its defaults when absent), with --sysfs over its root. */
-  const setup = (sysfs?: string) => {
+  const setup = async (sysfs?: string) => {
     const c = cfg();
     const root = sysfs ?? c.hardware?.sysfs ?? '/sys';
-    return { c, root, scan: scanNics(root) };
+    return { c, root, scan: (await m.nics()).scanNics(root) };
   };
 
   hw.command('scan').description('the interfaces in sysfs: driver, bus, USB port, MAC, carrier, dongle or not, role')
     .option('--sysfs <dir>', 'a tree shaped like /sys (default: the config\'s hardware.sysfs, else /sys)')
     .option('--json').action(action(async (o: { sysfs?: string; json?: boolean }) => {
-      const { c, scan } = setup(o.sysfs);
+      const { c, scan } = await setup(o.sysfs);
+      const { formatHardwareReport, hardwareReport } = await m.report();
       const r = hardwareReport(scan, c);
       log(o.json ? JSON.stringify(r, null, 2) : formatHardwareReport(r));
     }));
@@ -43,7 +46,8 @@ export function registerHardwareVerbs(program: Command, cfg: () => Config, actio
     .option('--sysfs <dir>', 'a tree shaped like /sys')
     .option('--dry-run', 'print the files instead of writing them')
     .action(action(async (o: { out: string; nm?: string; sysfs?: string; dryRun?: boolean }) => {
-      const { c, scan } = setup(o.sysfs);
+      const { c, scan } = await setup(o.sysfs);
+      const [{ assignDongles }, { linkFiles, nmUnmanaged, writeLinkFiles }, { HardwareSchema }] = await Promise.all([m.roles(), m.links(), m.config()]);
       const { assignments, warnings } = assignDongles(scan, c.hardware ?? HardwareSchema.parse({}), c.hardware ? c.dongles : {});
       const plan = linkFiles(assignments, scan);
       const nm = o.nm ? { file: o.nm, text: nmUnmanaged(assignments) } : undefined;
@@ -73,7 +77,7 @@ export function registerHardwareVerbs(program: Command, cfg: () => Config, actio
         if (!role || !ROLES.includes(role as DongleRoleName)) throw new Error(`role: expected one of ${ROLES.join(', ')}, got ${role ?? 'nothing'}`);
         change = { match, role: role as DongleRoleName, ...(o.name ? { name: o.name } : {}) };
       }
-      updateDongleConfig(configFile(), change);
+      (await m.dongleConfig()).updateDongleConfig(configFile(), change);
       log(`${configFile()}: ${o.remove ? `removed ${where}` : `${where} is ${role}${o.name ? ` (${o.name})` : ''}`}; run \`dovelab hardware links\` to rename it`);
     }));
 }

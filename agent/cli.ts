@@ -3,13 +3,12 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { INFRA, loadConfig, paths, type Config } from './config.js';
+import type { Config } from './config.js';
 import { registerLabVerbs } from './cli-lab.js';
-import { registerHardwareVerbs, withDiscoveredDongles } from './cli-hardware.js';
+import { registerHardwareVerbs } from './cli-hardware.js';
 import { registerHistoryVerbs } from './cli-history.js';
 import { registerRecordVerbs } from './cli-record.js';
-import { DEFAULT_PRELOAD_DIR } from './docker/image-load.js';
-import { BOOT_FILE } from './appliance/boot-apply.js';
+import { BOOT_FILE, DEFAULT_PRELOAD_DIR } from './appliance/locations.js';
 
 // Verbs load what they use when they run (Docker's client, image builds, the web's crypto): a CLI call stays small.
 const docker = () => import('./docker/client.js');
@@ -17,12 +16,23 @@ const dockerClient = async () => (await docker()).dockerClient();
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = (s: string) => console.log(s);
+// The config's modules (zod, yaml, NIC discovery) load when a verb runs, not for `--help` (issue 13);
+// `action` loads them before any verb, so cfg() stays synchronous.
+const configModules = async () => {
+  const [config, { withDiscoveredDongles }] = await Promise.all([import('./config.js'), import('./hardware/discover.js')]);
+  return { ...config, withDiscoveredDongles };
+};
+let cm: Awaited<ReturnType<typeof configModules>> | undefined;
+const loaded = () => { if (!cm) throw new Error('the config was read before its modules loaded'); return cm; };
+/** The appliance config as written. */
+const loadConfig = (): Config => loaded().loadConfig();
 /** The appliance config; with a `hardware` section, its dongles map is filled from NIC discovery. */
-const cfg = (): Config => withDiscoveredDongles(loadConfig());
+const cfg = (): Config => loaded().withDiscoveredDongles(loadConfig());
 
 /** Every verb: errors become one clear message and exit code 1. */
 const action = <A extends unknown[]>(fn: (...a: A) => Promise<void | number>) => async (...a: A) => {
   try {
+    cm ??= await configModules();
     const code = await fn(...a);
     process.exitCode = typeof code === 'number' ? code : 0;
   } catch (e) {
@@ -87,7 +97,7 @@ const sim = program.command('sim').description('the sim world: school network, d
 const ovsIfRunning = async () => {
   const { containerState, dockerClient: client } = await docker();
   const d = client();
-  return (await containerState(d, INFRA.ovs).catch(() => undefined))?.State.Running ? (await import('./net/ovs-exec.js')).vsctlVia(d) : undefined;
+  return (await containerState(d, loaded().INFRA.ovs).catch(() => undefined))?.State.Running ? (await import('./net/ovs-exec.js')).vsctlVia(d) : undefined;
 };
 const world = () => import('./hardware/sim/world.js');
 sim.command('up').action(action(async () => { await (await world()).simUp(cfg().runDir, log, await ovsIfRunning()); }));
@@ -142,7 +152,7 @@ Where to look:
   dovelab status / dovelab doctor                  what runs and whether it is healthy
   dovelab exec h1 -- ping ${h2}                  traffic through OVS under Faucet
   docker exec dovelab-ovs ovs-ofctl -O OpenFlow13 dump-flows ${c.bridge}   Faucet's flows
-  ${paths(c).faucetYaml}              the generated Faucet config
+  ${loaded().paths(c).faucetYaml}              the generated Faucet config
   curl -s 127.0.0.1:${c.faucetPromPort}/metrics | grep -E 'dp_status|faucet_config'
   dovelab down; dovelab sim down; dovelab infra down   clean up
 

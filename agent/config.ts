@@ -261,3 +261,13 @@ export const INFRA = { ovs: 'dovelab-ovs', faucet: 'dovelab-faucet', gauge: 'dov
  * bench:memory` measures both.
  */
 export const APPLIANCE_NODE_OPTIONS = '--max-semi-space-size=1';
+
+/**
+ * Node flags the appliance's `dovelab` wrapper (pi-gen-config's usr/local/bin/dovelab) gives every
+ * verb but `agent`: a CLI call runs seconds, so V8's optimizing and baseline compilers (their
+ * code and compile zones) cost memory that never pays back; with the 1 MB young generation a call
+ * stays within 60 MB (issue 13; `npm run bench:cli` measures with and without). The interpreter
+ * and WebAssembly stay (the diagram's viz-js and fetch's llhttp need it: not --jitless or
+ * --lite-mode). Command-line flags: NODE_OPTIONS refuses most V8 flags.
+ */
+export const CLI_NODE_FLAGS = ['--max-semi-space-size=1', '--no-turbofan', '--no-maglev', '--no-sparkplug'];

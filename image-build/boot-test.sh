@@ -201,7 +201,9 @@ stage_agent() {
   cp -a "$mods/node_modules" "$r/opt/dovelab/app/"
   cat > "$r/usr/local/bin/dovelab" <<'EOF'
 #!/bin/sh
-exec /opt/dovelab/node/bin/node /opt/dovelab/app/dist/agent/cli.js "$@"
+# As the image's wrapper: a CLI call with CLI_NODE_FLAGS (agent/config.ts), the agent without.
+[ "$1" = agent ] && exec /opt/dovelab/node/bin/node /opt/dovelab/app/dist/agent/cli.js "$@"
+exec /opt/dovelab/node/bin/node --max-semi-space-size=1 --no-turbofan --no-maglev --no-sparkplug /opt/dovelab/app/dist/agent/cli.js "$@"
 EOF
   chmod +x "$r/usr/local/bin/dovelab"
   mkdir -p "$r/etc/dovelab"

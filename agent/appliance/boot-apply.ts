@@ -8,7 +8,9 @@ import { writeAtomic } from '../sys/files.js';
 import { run } from '../sys/run.js';
 import { BOOT_PATHS, parseBootConfig, planBootConfig, type BootState } from './boot-config.js';
 
-export const BOOT_FILE = '/boot/firmware/dovelab.yaml';
+import { BOOT_FILE } from './locations.js';
+
+export { BOOT_FILE };
 
 export interface ApplyReport { file: string; changed: string[]; removed: string[]; notes: string[]; found: boolean }
 

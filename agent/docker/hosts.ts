@@ -2,7 +2,6 @@
 // Every Docker call has a deadline, and its error names the host.
 import { readFileSync, statSync } from 'node:fs';
 import type Docker from 'dockerode';
-import { pack as tarPack } from 'tar-stream';
 import type { HostContainer, HostCreate, LabHosts, StartupOutcome } from '../lab/adapters.js';
 import { DeadlineExceeded } from '../sys/deadline.js';
 import { dockerCall, execIn } from './client.js';
@@ -96,7 +95,8 @@ export function dockerLabHosts(docker: Docker, opts: { label: string }): LabHost
       }
       const rest = all.filter(([d]) => !BIND_MOUNTED_FILES.has(d));
       if (!rest.length) return;
-      const tar = tarPack();
+      // tar-stream loads when files are copied (lab start), not with the agent (issue 13).
+      const tar = (await import('tar-stream')).pack();
       for (const [dest, src] of rest) {
         const mode = statSync(src).mode & 0o777;
         tar.entry({ name: dest.replace(/^\/+/, ''), mode }, readFileSync(src));

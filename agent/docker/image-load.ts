@@ -27,7 +27,7 @@ export interface LoadOptions {
   log?: (s: string) => void;
 }
 
-export const DEFAULT_PRELOAD_DIR = '/opt/dovelab/images';
+export { DEFAULT_PRELOAD_DIR } from '../appliance/locations.js';
 
 async function imageOf(docker: LoadDocker, tag: string): Promise<{ Id: string; Architecture?: string } | undefined> {
   try { return await docker.getImage(tag).inspect(); } catch { return undefined; }

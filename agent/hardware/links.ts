@@ -81,8 +81,7 @@ export function linkFiles(assignments: readonly DongleAssignment[], scan: NicSca
   return { files, skipped };
 }
 
-/** The NetworkManager drop-in's file name (in /etc/NetworkManager/conf.d). */
-export const NM_FILE = '90-dovelab-unmanaged.conf';
+export { NM_FILE } from '../appliance/locations.js';
 
 /**
  * Pure: NetworkManager leaves every assigned dongle alone (no DHCP, no connection). Names are

@@ -8,7 +8,11 @@ import type { RemoteInfo } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Answer, Question } from 'dns-packet';
-import makeMdns, { type QueryOutgoingPacket, type RemoteInfoOutgoing } from 'multicast-dns';
+import type makeMdnsFn from 'multicast-dns';
+import type { QueryOutgoingPacket, RemoteInfoOutgoing } from 'multicast-dns';
+
+/** multicast-dns loads when a responder starts or a browse runs: where avahi answers (the Pi), never (issue 13). */
+const loadMdns = async () => (await import('multicast-dns')).default;
 
 export const HTTP_SERVICE = '_http._tcp.local';
 export const DOVELAB_SERVICE = '_dovelab._tcp.local';
@@ -124,7 +128,7 @@ export interface Responder {
   stop(): Promise<void>;
 }
 
-type Mdns = ReturnType<typeof makeMdns>;
+type Mdns = ReturnType<typeof makeMdnsFn>;
 
 function send(m: Mdns, packet: Parameters<Mdns['respond']>[0], rinfo?: RemoteInfo): Promise<void> {
   return new Promise((resolve) => {
@@ -138,6 +142,7 @@ export async function startResponder(o: ResponderOptions): Promise<Responder> {
   const log = o.log ?? (() => {});
   const addresses = o.addresses ?? currentAddresses;
   const allow = o.allow ?? managementAllow();
+  const makeMdns = await loadMdns();
   const socks = new Map<string, { ifname: string; cidr: string; m: Mdns }>();
   let stopped = false;
 
@@ -243,6 +248,7 @@ function txtMap(data: unknown): Record<string, string> {
  */
 export async function browseAppliances(o: BrowseOptions): Promise<FoundAppliance[]> {
   const allow = o.allow ?? managementAllow();
+  const makeMdns = await loadMdns();
   const ptr = new Set<string>();
   const srv = new Map<string, { port: number; target: string }>();
   const txt = new Map<string, Record<string, string>>();

@@ -1,7 +1,7 @@
 // Wiring diagram of a lab (Graphviz DOT, optionally rendered to SVG): hosts with their
 // interfaces, the Faucet switch, uplinks and mirrors, one edge per OpenFlow port. `diagramDot`
 // is pure and deterministic; `renderSvg` runs Graphviz compiled to WebAssembly.
-import { instance, type Viz } from '@viz-js/viz';
+import type { Viz } from '@viz-js/viz';
 import type { DesiredHost, DesiredPort, DesiredState, DesiredUplink } from './desired.js';
 import type { PluginState } from './plan-networks.js';
 import { IDLE_VLAN } from '../net/faucet/model.js';
@@ -273,8 +273,11 @@ export function networksDot(st: PluginState, opts: NetworksDiagramOptions = {}):
 
 let viz: Promise<Viz> | undefined;
 
-/** DOT -> SVG with Graphviz (WebAssembly); the Graphviz instance is created once. Throws on bad DOT. */
+/**
+ * DOT -> SVG with Graphviz (WebAssembly); the Graphviz instance is created once, its module (1.2 MB
+ * of JavaScript) loaded then: an agent nobody asks for a diagram never holds it (issue 13). Throws on bad DOT.
+ */
 export async function renderSvg(dot: string): Promise<string> {
-  viz ??= instance().catch((e: unknown) => { viz = undefined; throw e; });
+  viz ??= import('@viz-js/viz').then((m) => m.instance()).catch((e: unknown) => { viz = undefined; throw e; });
   return (await viz).renderString(dot, { format: 'svg', engine: 'dot' });
 }

@@ -6,8 +6,9 @@ import { basename, dirname, join, posix, resolve } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
-import yauzl, { type Entry, type ZipFile } from 'yauzl';
+// tar and yauzl load when an archive is unpacked: `dovelab lesson list` and the agent never need them (issue 13).
+import type { ReadEntry } from 'tar';
+import type { Entry, ZipFile } from 'yauzl';
 import { LessonError } from './load.js';
 
 const MiB = 1024 * 1024;
@@ -198,6 +199,7 @@ function zipError(ex: Extractor, e: unknown): ArchiveError {
 }
 
 async function unzip(file: string, ex: Extractor): Promise<void> {
+  const yauzl = (await import('yauzl')).default;
   let zip: ZipFile;
   try {
     zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false });
@@ -248,7 +250,8 @@ function streamLimit(limit: number, onOver: () => Error): Transform {
   });
 }
 
-function untar(file: string, ex: Extractor): Promise<void> {
+async function untar(file: string, ex: Extractor): Promise<void> {
+  const { Parser } = await import('tar');
   return new Promise((resolveAll, reject) => {
     const src = createReadStream(file);
     const gunzip = createGunzip();

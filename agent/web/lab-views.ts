@@ -80,12 +80,12 @@ export class LabViews {
     return r && sameRun(st, r) ? r : undefined;
   }
 
-  private readmeHtml(st: LabState): string {
+  private async readmeHtml(st: LabState): Promise<string> {
     const key = runKey(st);
     if (this.readme?.key !== key) {
       const file = st.packDir ? join(st.packDir, 'README.md') : undefined;
       const text = file && existsSync(file) ? readFileSync(file, 'utf8') : `# ${st.topology.title ?? st.lab}\n\nThis lesson has no README.`;
-      this.readme = { key, html: renderMarkdown(text) };
+      this.readme = { key, html: await renderMarkdown(text) };
     }
     return this.readme.html;
   }
@@ -129,7 +129,7 @@ export class LabViews {
     };
     return {
       lab: { id: st.lab, title, startedAt: st.startedAt }, group,
-      readmeHtml: this.readmeHtml(st), diagramSvg: svg, hosts: hostViews, tasks, controls,
+      readmeHtml: await this.readmeHtml(st), diagramSvg: svg, hosts: hostViews, tasks, controls,
       ...(report ? { checkedAt: report.updated_at } : {}),
     };
   }

@@ -16,7 +16,7 @@ import { editDongleConfig, updateDongleConfig } from '../../agent/hardware/dongl
 import { linkFiles, nmUnmanaged, writeLinkFiles } from '../../agent/hardware/links.js';
 import { classifyNic, compareUsbPaths, readNicFacts, scanNics, udevIdPath, type Nic, type NicScan } from '../../agent/hardware/nics.js';
 import { hardwareReport } from '../../agent/hardware/report.js';
-import { withDiscoveredDongles } from '../../agent/cli-hardware.js';
+import { withDiscoveredDongles } from '../../agent/hardware/discover.js';
 import { applyDiscovery, assignDongles, dongleMap, mergeDongleMaps, renamePlan } from '../../agent/hardware/roles.js';
 
 const FIX = fileURLToPath(new URL('../../../test/fixtures/sysfs/', import.meta.url));

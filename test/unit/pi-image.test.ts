@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { APPLIANCE_NODE_OPTIONS, ConfigSchema } from '../../agent/config.js';
+import { APPLIANCE_NODE_OPTIONS, CLI_NODE_FLAGS, ConfigSchema } from '../../agent/config.js';
 import { parseBootConfig } from '../../agent/appliance/boot-config.js';
 import { APPLIANCE_COMMANDS, elfMachine, IMAGE_COMMANDS, IMAGE_FILES, preloadedImages } from '../../agent/doctor-offline.js';
 import { hostEndName } from '../../agent/lab/desired.js';
@@ -119,6 +119,33 @@ test('units: agent restarts always after the network and Docker; first boot guar
   assert.match(boot.Unit!.Before![0]!, /NetworkManager\.service/);
   assert.equal(boot.Service!.ExecStart, ['/usr/local/bin/dovelab boot-config apply']);
   for (const [name, unit] of Object.entries(u)) assert.ok(unit.Install?.WantedBy?.[0], `${name} has an [Install] target`);
+});
+
+test('dovelab wrapper: a CLI call runs with CLI_NODE_FLAGS, the agent without them; this Node takes each flag', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dovelab-wrapper-'));
+  try {
+    // A stand-in for the image's node that prints the arguments it was given, one per line.
+    const node = join(dir, 'node');
+    writeFileSync(node, '#!/bin/sh\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
+    const text = rootfs('usr/local/bin/dovelab');
+    assert.ok(text.includes('/opt/dovelab/node/bin/node '), 'the wrapper runs the image\'s node');
+    const wrapper = join(dir, 'dovelab');
+    writeFileSync(wrapper, text.replaceAll('/opt/dovelab/node/bin/node ', `${node} `), { mode: 0o755 });
+    const argsOf = (...a: string[]) => {
+      const r = spawnSync(wrapper, a, { encoding: 'utf8' });
+      assert.is(r.status, 0, r.stderr);
+      return r.stdout.split('\n').slice(0, -1);
+    };
+    const cli = '/opt/dovelab/agent/dist/agent/cli.js';
+    assert.equal(argsOf('status', '--json'), [...CLI_NODE_FLAGS, cli, 'status', '--json']);
+    assert.equal(argsOf('lesson', 'validate', 'a pack'), [...CLI_NODE_FLAGS, cli, 'lesson', 'validate', 'a pack']);
+    assert.equal(argsOf('agent', '--interval', '5'), [cli, 'agent', '--interval', '5']);
+    assert.equal(argsOf('boot-config', 'apply', 'agent'), [...CLI_NODE_FLAGS, cli, 'boot-config', 'apply', 'agent'], 'only the verb agent');
+    // The boot test's wrapper passes the same flags.
+    assert.ok(read(join(REPO, 'image-build/boot-test.sh')).includes(`node ${CLI_NODE_FLAGS.join(' ')} /opt/dovelab/app/dist/agent/cli.js`));
+    const r = spawnSync(process.execPath, [...CLI_NODE_FLAGS, '-e', 'console.log(typeof WebAssembly.instantiate)'], { encoding: 'utf8' });
+    assert.equal([r.status, r.stderr, r.stdout], [0, '', 'function\n'], 'Node takes the flags without a warning; WebAssembly stays');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test('kiosk unit: cage + chromium --kiosk --no-memcheck on tty1, own user and PAM service, tmpfs profile, waits for the agent', () => {
