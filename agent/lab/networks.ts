@@ -557,7 +557,7 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
   // of a container not known yet follow once Docker lists it.
   step('commit-end');
   const known = r.ep.policy === 'labels' ? r.ep.container : undefined;
-  if (!known || (r.dhcp && sandbox)) void afterJoin(ctx, network, endpoint, r.dhcp ? sandbox : undefined, r.ep.mac, known);
+  if (!known || (r.dhcp && sandbox)) void afterJoin(ctx, network, endpoint, sandbox, r.dhcp, r.ep.mac, known);
   afterVerb(ctx);
   step('after');
   // nat/routed: Docker sets the default route via the gateway (and adds no docker_gwbridge).
@@ -609,26 +609,60 @@ export async function endpointPublish(ctx: LabContext, network: string, endpoint
 }
 
 /** Once Docker lists the container: its labels (when Join could not tell which container it was), then DHCP. */
-async function afterJoin(ctx: LabContext, network: string, endpoint: string, sandbox: string | undefined, mac: string, known: string | undefined): Promise<void> {
+async function afterJoin(ctx: LabContext, network: string, endpoint: string, sandbox: string | undefined, dhcp: boolean, mac: string, known: string | undefined): Promise<void> {
   const id = endpoint.slice(0, 12);
   const container = known ? { name: known, labels: {} } : await ctx.endpoints.containerOf(network, endpoint, DHCP_WAIT_MS).catch((e: Error) => {
     ctx.log(`network driver: endpoint ${id}: Docker did not list its container: ${e.message}`);
     return undefined;
   });
+  let now = mac;
   if (!known && container) {
-    await applyLaterLabels(ctx, network, endpoint, container).catch((e: Error) =>
-      ctx.log(`network driver: labels of ${container.name} not applied: ${e.message}`));
+    now = await applyLaterLabels(ctx, network, endpoint, container, sandbox).catch((e: Error) => {
+      ctx.log(`network driver: labels of ${container.name} not applied: ${e.message}`);
+      return readNetworkState(paths(ctx.cfg).networks).endpoints.find((x) => x.id === endpoint)?.mac ?? mac;
+    });
   }
-  if (sandbox) await startDhcp(ctx, network, endpoint, sandbox, mac, container?.name);
+  if (dhcp && sandbox) await startDhcp(ctx, network, endpoint, sandbox, now, container?.name);
 }
 
-/** Labels learnt after Join (Docker could not tell at CreateEndpoint): ACLs and mirror as a live change; a MAC prefix is reported, not applied. */
-async function applyLaterLabels(ctx: LabContext, network: string, endpoint: string, container: { name: string; labels: Record<string, string> }): Promise<void> {
+/**
+ * Labels learnt after Join (Docker could not tell at CreateEndpoint: `docker network connect` of a
+ * running container, several `docker run` at once): ACLs and mirror as a live change; a MAC prefix
+ * is put on the container's interface (see laterMacPrefix). Returns the endpoint's MAC now.
+ */
+async function applyLaterLabels(ctx: LabContext, network: string, endpoint: string, container: { name: string; labels: Record<string, string> }, sandbox: string | undefined): Promise<string> {
   const st = readNetworkState(paths(ctx.cfg).networks);
   const n = st.networks.find((x) => x.id === network);
   const l = labelsOf(ctx, container.labels, n?.name);
-  if (l.macPrefix) ctx.log(`network driver: ${container.name}: mac_prefix not applied (Docker named the container only after it started)`);
-  await setEndpointPolicy(ctx, endpoint, { acls: l.acls, mirror: l.mirror ?? false, container: container.name }, 'labels');
+  const ep = st.endpoints.find((e) => e.id === endpoint && e.network === network);
+  const moved = l.macPrefix && ep ? await laterMacPrefix(ctx, container.name, ep, l.macPrefix, sandbox) : undefined;
+  // The MAC first, alone: recorded even when the ACLs below are refused (DHCP looks for it).
+  if (moved) await setEndpointPolicy(ctx, endpoint, { ...moved, container: container.name }, 'labels');
+  return (await setEndpointPolicy(ctx, endpoint, { acls: l.acls, mirror: l.mirror ?? false, container: container.name }, 'labels')).mac;
+}
+
+/**
+ * A mac_prefix label learnt after Join: Docker has already given the container the MAC we chose
+ * (CreateEndpoint answers it, and nothing in it names the container), so the prefix goes on in the
+ * container's netns (the sandbox Join named): the interface with that MAC gets the prefixed one,
+ * live (addresses and routes stay; a gratuitous ARP tells the neighbours). A MAC Docker was given
+ * (--mac-address) is left alone. Docker's own record of the endpoint (`docker inspect`) keeps the
+ * MAC it was told. Undefined: nothing changed.
+ */
+async function laterMacPrefix(ctx: LabContext, name: string, ep: PluginEndpoint, prefix: string, sandbox: string | undefined): Promise<{ mac: string; ifname: string } | undefined> {
+  if (ep.mac !== endpointMac(ep.id)) {
+    ctx.log(`network driver: ${name}: mac_prefix ${prefix} not applied: its MAC ${ep.mac} was given to Docker (--mac-address)`);
+    return undefined;
+  }
+  const mac = prefixed(ep.mac, prefix);
+  if (mac === ep.mac) return undefined;
+  if (!sandbox || !ctx.endpoints.setMac) {
+    ctx.log(`network driver: ${name}: mac_prefix ${prefix} not applied: ${sandbox ? 'MACs cannot be changed here' : 'Docker named no sandbox at Join'}`);
+    return undefined;
+  }
+  const ifname = await ctx.endpoints.setMac({ netns: sandbox, mac: ep.mac, newMac: mac, waitMs: DHCP_WAIT_MS });
+  ctx.log(`network driver: ${name}: mac_prefix ${prefix} applied after Join (Docker named the container only once it ran): ${ifname} ${ep.mac} -> ${mac}`);
+  return { mac, ifname };
 }
 
 export interface EndpointPolicy {
@@ -638,6 +672,9 @@ export interface EndpointPolicy {
   mirror?: string | true | false;
   /** Record the container's name too. */
   container?: string;
+  /** The MAC the container's interface has now (a mac_prefix applied after Join), and that interface's name. */
+  mac?: string;
+  ifname?: string;
 }
 
 /**
@@ -660,11 +697,13 @@ export async function setEndpointPolicy(ctx: LabContext, endpoint: string, chang
     const next: PluginEndpoint = {
       ...rest, acls: 'acls' in change ? change.acls ?? [...n.defaultAcls] : ep.acls,
       ...(mirror ? { mirror } : {}), ...(change.container ? { container: change.container } : {}), policy: source,
+      ...(change.mac ? { mac: change.mac } : {}), ...(change.ifname ? { ifname: change.ifname } : {}),
     };
     out = next;
-    // Only a change Faucet sees needs a reload (a container's name learnt late does not).
+    // Only a change Faucet sees needs a reload (a container's name learnt late does not); a new MAC
+    // is in the ids of a port that is not a spare's (its OVS port is set again).
     const same = JSON.stringify([ep.acls, ep.mirror ?? null]) === JSON.stringify([next.acls, next.mirror ?? null]);
-    return { state: { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? next : e)) }, reconcile: ep.joined && !same };
+    return { state: { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? next : e)) }, reconcile: ep.joined && (!same || (next.mac !== ep.mac && !ep.slot)) };
   });
   return out!;
 }
