@@ -331,17 +331,33 @@ function checkGatewaySubnet(mode: string, option: string, gateway: string | unde
 }
 
 export async function networkDelete(ctx: LabContext, id: string): Promise<void> {
-  let gone: PluginEndpoint[] = [];
-  await changeNetworks(ctx, (prev) => {
-    gone = [];
+  const change = (prev: PluginState) => {
     if (!prev.networks.some((n) => n.id === id)) return undefined;
-    gone = prev.endpoints.filter((e) => e.network === id);
-    return { state: { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) }, reconcile: true };
-  });
-  for (const e of gone) {
-    await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
-    await ctx.links.deleteLink(e.hostEnd);
-  }
+    return { gone: prev.endpoints.filter((e) => e.network === id), state: { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) } };
+  };
+  const cleanUp = async (gone: PluginEndpoint[]) => {
+    for (const e of gone) {
+      await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
+      await ctx.links.deleteLink(e.hostEnd);
+    }
+  };
+  const onSwitch = async () => {
+    let gone: PluginEndpoint[] = [];
+    await changeNetworks(ctx, (prev) => { const c = change(prev); gone = c?.gone ?? []; return c && { state: c.state, reconcile: true }; });
+    await cleanUp(gone);
+  };
+  // Docker forgets the network whatever we answer about the switch: it must go from networks.json.
+  const fileOnly = async () => {
+    let gone: PluginEndpoint[] = [];
+    await withNetworksFile(async () => {
+      const c = change(readNetworkState(paths(ctx.cfg).networks));
+      if (!c) return;
+      gone = c.gone;
+      writeNetworkState(paths(ctx.cfg).networks, c.state);
+    });
+    await cleanUp(gone).catch((e: Error) => ctx.log(`network driver: network ${id.slice(0, 12)}: links left to the next repair: ${e.message}`));
+  };
+  await removeAnyway(ctx, `delete network ${id.slice(0, 12)}`, onSwitch(), fileOnly);
 }
 
 /** A locally administered unicast MAC from the endpoint id (Docker gave none). */
@@ -747,36 +763,75 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
     if (ep.slot && slotInPlace(ep)) ctx.log(`${remove ? 'delete' : 'leave'} endpoint ${endpoint.slice(0, 12)} of spare port ${ep.hostEnd}: its port stays on the bridge for the next container (no OVS change, no Faucet reload)`);
     afterVerb(ctx);
   };
+  // Only the file (OVS, Faucet or Docker away, or the switch part failed): the next repair does the rest.
+  const fileOnly = () => withNetworksFile(async () => {
+    const c = change(readNetworkState(paths(ctx.cfg).networks));
+    if (!c) return;
+    await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+    // Its OVS port follows with the next repair (and its veth pair, if this fails too).
+    const links = async () => {
+      if (remove && c.ep.slot) await slotVethBack(ctx, c.ep, false);
+      await done(c.ep);
+    };
+    writeNetworkState(paths(ctx.cfg).networks, c.next);
+    await links().catch((e: Error) => ctx.log(`network driver: endpoint ${endpoint.slice(0, 12)}: its link is left to the next repair: ${e.message}`));
+  });
   if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
     // DHCP stops while the port is still on (its release can reach the server); a client that
     // started meanwhile is stopped once the change is in.
     const before = change(readNetworkState(paths(ctx.cfg).networks));
     if (!before) return;
     await ctx.endpoints.stopDhcp(before.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
-    let c: ReturnType<typeof change>;
     // A spare's endpoint keeps its Faucet port until Delete gives it back: the same text (no
     // reconcile) unless its ACLs or mirror were changed meanwhile.
     const changesFaucet = (ep: PluginEndpoint, st: PluginState) => {
       const n = st.networks.find((x) => x.id === ep.network);
       return remove && !!ep.slot && (!n || !fitsSpare(n, ep.acls, ep.mirror));
     };
-    if (remove && before.ep.slot) await slotVethBack(ctx, before.ep, true);
-    // A spare's endpoint with nothing for Faucet or the firewall leaves as it joined: only the file.
-    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: (c.ep.joined && !slotInPlace(c.ep)) || changesFaucet(c.ep, prev) }; });
-    if (!c) return;
-    if (c.ep.dhcpPid !== undefined && c.ep.dhcpPid !== before.ep.dhcpPid) await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
-    await done(c.ep);
+    const onSwitch = async () => {
+      let c: ReturnType<typeof change>;
+      if (remove && before.ep.slot) await slotVethBack(ctx, before.ep, true);
+      // A spare's endpoint with nothing for Faucet or the firewall leaves as it joined: only the file.
+      await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: (c.ep.joined && !slotInPlace(c.ep)) || changesFaucet(c.ep, prev) }; });
+      if (!c) return;
+      if (c.ep.dhcpPid !== undefined && c.ep.dhcpPid !== before.ep.dhcpPid) await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+      await done(c.ep);
+    };
+    await removeAnyway(ctx, `${remove ? 'delete' : 'leave'} endpoint ${endpoint.slice(0, 12)}`, onSwitch(), fileOnly);
     return;
   }
-  await withNetworksFile(async () => {
-    const c = change(readNetworkState(paths(ctx.cfg).networks));
-    if (!c) return;
-    await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
-    // Its OVS port follows with the next repair.
-    if (remove && c.ep.slot) await slotVethBack(ctx, c.ep, false);
-    writeNetworkState(paths(ctx.cfg).networks, c.next);
-    await done(c.ep);
-  });
+  await fileOnly();
+}
+
+/**
+ * How long Leave, DeleteEndpoint and DeleteNetwork wait for the switch before they answer anyway.
+ * Docker keeps an endpoint whose Leave or Delete failed (and a container's removal does not wait
+ * for it), and then refuses `docker network rm` ("has active endpoints") until someone forces it.
+ */
+export const REMOVE_ANSWER_MS = 15_000;
+
+/**
+ * A removal never fails and never hangs Docker: when its switch part (`onSwitch`: OVS, Faucet's
+ * reload and confirmation, behind the lab lock) fails, `fileOnly` records the removal in
+ * networks.json alone, and the agent's next repair takes the ports off the switch; when it takes
+ * longer than REMOVE_ANSWER_MS, Docker is answered and it goes on (the same fallback if it fails then).
+ */
+async function removeAnyway(ctx: LabContext, what: string, onSwitch: Promise<void>, fileOnly: () => Promise<void>): Promise<void> {
+  const fallback = async (e: Error) => {
+    ctx.log(`network driver: ${what}: the switch part failed (${e.message.split('\n')[0]}); recorded, the next repair takes it off the switch`);
+    await fileOnly();
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), REMOVE_ANSWER_MS); });
+  try {
+    const r = await Promise.race([onSwitch.then(() => 'done' as const), late]);
+    if (r === 'late') {
+      ctx.log(`network driver: ${what}: the switch part takes longer than ${REMOVE_ANSWER_MS / 1000} s; Docker is answered, it goes on`);
+      void onSwitch.catch((e: Error) => fallback(e).catch((e2: Error) => ctx.log(`network driver: ${what}: not recorded: ${e2.message}`)));
+    }
+  } catch (e) {
+    await fallback(e as Error);
+  } finally { clearTimeout(timer); }
 }
 
 /**
