@@ -135,6 +135,13 @@ function scheduleRefill(ctx: LabContext, now: boolean): void {
   refillTimers.set(file, t);
 }
 
+/**
+ * Whether a refill waits for the driver to be quiet (a verb came less than REFILL_QUIET_MS ago, and
+ * spares are missing): the agent's repair leaves the spares to it, so a burst of `docker run` is
+ * not held up by a reload from the repair either.
+ */
+export const refillWaiting = (): boolean => refillTimers.size > 0;
+
 /** A refill waiting for quiet is made at once (the agent's repair, tests), or dropped (`drop`). */
 export function pendingRefills(drop = false): string[] {
   const files = [...refillTimers.keys()];
