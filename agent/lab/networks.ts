@@ -661,8 +661,15 @@ async function applyLaterLabels(ctx: LabContext, network: string, endpoint: stri
   const moved = l.macPrefix && ep ? await laterMacPrefix(ctx, container.name, ep, l.macPrefix, sandbox) : undefined;
   // The MAC first, alone: recorded even when the ACLs below are refused (DHCP looks for it).
   if (moved) await setEndpointPolicy(ctx, endpoint, { ...moved, container: container.name }, 'labels');
-  return (await setEndpointPolicy(ctx, endpoint, { acls: l.acls, mirror: l.mirror ?? false, container: container.name }, 'labels')).mac;
+  // Which interface it is in the container (eth1 after `docker network connect`): the traffic
+  // history's series say so. Docker has moved it in by the time it lists the container.
+  const ifname = moved?.ifname ?? (ep && sandbox && !ep.ifname
+    ? await ctx.endpoints.ifnameOf?.({ netns: sandbox, mac: ep.mac, waitMs: IFNAME_WAIT_MS }).catch(() => undefined) : undefined);
+  return (await setEndpointPolicy(ctx, endpoint, { acls: l.acls, mirror: l.mirror ?? false, container: container.name, ...(ifname ? { ifname } : {}) }, 'labels')).mac;
 }
+
+/** How long the interface's name is looked for once Docker lists the container (it is there by then). */
+const IFNAME_WAIT_MS = 2_000;
 
 /**
  * A mac_prefix label learnt after Join: Docker has already given the container the MAC we chose

@@ -43,6 +43,17 @@ export async function ifaceWithMac(path: string, mac: string): Promise<string | 
   return links.find((l) => l.address?.toLowerCase() === mac.toLowerCase())?.ifname;
 }
 
+/** The name of the interface with `mac` in netns `netns` (eth0, eth1 … as Docker named it), waited for until waitMs. */
+export async function endpointIfname(a: { netns: string; mac: string; waitMs: number }): Promise<string> {
+  const until = Date.now() + a.waitMs;
+  let ifname: string | undefined;
+  while (!(ifname = await ifaceWithMac(a.netns, a.mac))) {
+    if (Date.now() > until) throw new Error(`no interface with MAC ${a.mac} appeared in ${a.netns} within ${a.waitMs} ms`);
+    await sleep(100);
+  }
+  return ifname;
+}
+
 /**
  * A driver endpoint's MAC changed in the container's netns (a mac_prefix label learnt only after
  * Join): the interface with `mac` (waited for: Docker moves it in after Join answers) gets `newMac`.
@@ -51,12 +62,7 @@ export async function ifaceWithMac(path: string, mac: string): Promise<string | 
  * follow at once. Returns the interface's name.
  */
 export async function setEndpointMac(a: { netns: string; mac: string; newMac: string; waitMs: number }): Promise<string> {
-  const until = Date.now() + a.waitMs;
-  let ifname: string | undefined;
-  while (!(ifname = await ifaceWithMac(a.netns, a.mac))) {
-    if (Date.now() > until) throw new Error(`no interface with MAC ${a.mac} appeared in ${a.netns} within ${a.waitMs} ms`);
-    await sleep(100);
-  }
+  const ifname = await endpointIfname(a);
   const inNs = ['nsenter', `--net=${a.netns}`];
   // /proc/sys/net is the netns of whoever reads it: nsenter's.
   await run([...inNs, 'sh', '-c', `echo 1 > /proc/sys/net/ipv4/conf/${ifname}/arp_notify`], { allowFail: true, timeoutMs: 5_000 });

@@ -51,7 +51,7 @@ test.before(loud(async () => {
   agent = startAgent(join(dir, 'agent.log'), 5);
   await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
   await network('dl-mac1', 210, '198.51.100.0/24');
-  await network('dl-mac2', 211, '192.0.2.0/24');
+  await network('dl-mac2', 211, '10.199.77.0/24');
 }));
 
 test.after(async () => {
@@ -73,8 +73,8 @@ test('docker run with the label: eth0 has the prefix (Docker is given it); a con
 });
 
 test('docker network connect of the running labelled container: eth1 gets the prefix after Join, is recorded, and passes traffic both ways', async () => {
-  await started('mac-peer', ['--network', 'dl-mac2', '--ip', '192.0.2.60']);
-  const c = await docker(['network', 'connect', '--ip', '192.0.2.61', 'dl-mac2', 'mac-a']);
+  await started('mac-peer', ['--network', 'dl-mac2', '--ip', '10.199.77.60']);
+  const c = await docker(['network', 'connect', '--ip', '10.199.77.61', 'dl-mac2', 'mac-a']);
   assert.is(c.code, 0, c.stderr);
   const eth1 = await waitFor('eth1 of mac-a to carry the prefix', async () => {
     const m = await macOf('mac-a', 'eth1');
@@ -82,10 +82,13 @@ test('docker network connect of the running labelled container: eth1 gets the pr
   }, 30_000, 200).catch((e: Error) => { throw new Error(`${e.message}\n${driverSaid()}`); });
   assert.match(agent.log(), new RegExp(`mac-a: mac_prefix ${PREFIX} applied after Join .*: eth1 `), driverSaid());
   await waitFor('networks.json to record it', () => recorded('mac-a', 'dl-mac2') === eth1, 10_000, 100);
-  assert.match((await exec('mac-a', ['ip', '-4', 'addr', 'show', 'eth1'])).stdout, /192\.0\.2\.61\/24/, 'Docker\'s address stays');
-  assert.is(await ping('mac-a', '192.0.2.60'), 0, 'mac-a reaches the peer over eth1');
-  assert.is(await ping('mac-peer', '192.0.2.61'), 0, 'the peer reaches mac-a');
-  const neigh = (await exec('mac-peer', ['ip', 'neigh', 'show', '192.0.2.61'])).stdout;
+  const st = readNetworkState(paths(cfg).networks);
+  const ep = st.endpoints.find((e) => e.container === 'mac-a' && e.network === st.networks.find((n) => n.name === 'dl-mac2')?.id);
+  assert.is(ep?.ifname, 'eth1', 'the interface\'s name is recorded (the traffic history\'s series say eth1)');
+  assert.match((await exec('mac-a', ['ip', '-4', 'addr', 'show', 'eth1'])).stdout, /10\.199\.77\.61\/24/, 'Docker\'s address stays');
+  assert.is(await ping('mac-a', '10.199.77.60'), 0, 'mac-a reaches the peer over eth1');
+  assert.is(await ping('mac-peer', '10.199.77.61'), 0, 'the peer reaches mac-a');
+  const neigh = (await exec('mac-peer', ['ip', 'neigh', 'show', '10.199.77.61'])).stdout;
   assert.ok(neigh.includes(eth1), `the peer knows mac-a by its new MAC: ${neigh}`);
   assert.ok((await macOf('mac-a', 'eth0'))?.startsWith(`${PREFIX}:`), 'eth0 keeps its prefix');
 });
