@@ -25,7 +25,7 @@ const NET = 'dl-history';
 const SENDER = 'dlh-send';
 const RECEIVER = 'dlh-recv';
 const QUIET = 'dlh-quiet';
-const IP = { [SENDER]: '198.51.100.41', [RECEIVER]: '198.51.100.42', [QUIET]: '198.51.100.43' } as const;
+const IP = { [SENDER]: '10.199.75.41', [RECEIVER]: '10.199.75.42', [QUIET]: '10.199.75.43' } as const;
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -96,7 +96,7 @@ test.after(async () => {
 });
 
 test('UDP between two containers on a dovelab network: the sender\'s tx and the receiver\'s rx hold the bytes, keyed by network and container; a quiet container stays near zero', async () => {
-  const r = await docker(['network', 'create', '-d', 'dovelab', '--internal', '--subnet', '198.51.100.0/24', '-o', 'dovelab.vlan=140', NET]);
+  const r = await docker(['network', 'create', '-d', 'dovelab', '--internal', '--subnet', '10.199.75.0/24', '-o', 'dovelab.vlan=140', NET]);
   assert.is(r.code, 0, r.stderr);
   made.networks.add(NET);
   for (const c of [SENDER, RECEIVER, QUIET] as const) await container(c);

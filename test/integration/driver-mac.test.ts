@@ -50,7 +50,7 @@ test.before(loud(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-mac-'));
   agent = startAgent(join(dir, 'agent.log'), 5);
   await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
-  await network('dl-mac1', 210, '198.51.100.0/24');
+  await network('dl-mac1', 210, '10.199.76.0/24');
   await network('dl-mac2', 211, '10.199.77.0/24');
 }));
 
@@ -62,14 +62,14 @@ test.after(async () => {
 });
 
 test('docker run with the label: eth0 has the prefix (Docker is given it); a container without the label keeps the driver\'s MAC', async () => {
-  await started('mac-plain', ['--network', 'dl-mac1', '--ip', '198.51.100.50']);
-  await started('mac-a', ['--network', 'dl-mac1', '--ip', '198.51.100.51', '--label', `dovelab.mac_prefix=${PREFIX}`]);
+  await started('mac-plain', ['--network', 'dl-mac1', '--ip', '10.199.76.50']);
+  await started('mac-a', ['--network', 'dl-mac1', '--ip', '10.199.76.51', '--label', `dovelab.mac_prefix=${PREFIX}`]);
   const plain = await macOf('mac-plain');
   assert.match(plain ?? '', /^0e:/, `no label: the driver's own MAC (${plain})`);
   const a = await macOf('mac-a');
   assert.ok(a?.startsWith(`${PREFIX}:`), `mac-a eth0 ${a}\n${driverSaid()}`);
   assert.is(recorded('mac-a', 'dl-mac1'), a);
-  assert.is(await ping('mac-a', '198.51.100.50'), 0);
+  assert.is(await ping('mac-a', '10.199.76.50'), 0);
 });
 
 test('docker network connect of the running labelled container: eth1 gets the prefix after Join, is recorded, and passes traffic both ways', async () => {
@@ -95,15 +95,15 @@ test('docker network connect of the running labelled container: eth1 gets the pr
 
 test('several docker run at once with the label (CreateEndpoint cannot tell them apart): every one gets the prefix', async () => {
   const names = ['mac-p1', 'mac-p2', 'mac-p3'];
-  await Promise.all(names.map((n, i) => started(n, ['--network', 'dl-mac1', '--ip', `198.51.100.${70 + i}`, '--label', `dovesnap.faucet.mac_prefix=${PREFIX}`])));
+  await Promise.all(names.map((n, i) => started(n, ['--network', 'dl-mac1', '--ip', `10.199.76.${70 + i}`, '--label', `dovesnap.faucet.mac_prefix=${PREFIX}`])));
   for (const [i, n] of names.entries()) {
     const m = await waitFor(`${n} eth0 to carry the prefix`, async () => {
       const x = await macOf(n);
       return x?.startsWith(`${PREFIX}:`) ? x : undefined;
     }, 30_000, 200).catch((e: Error) => { throw new Error(`${e.message}\n${driverSaid()}`); });
     await waitFor(`networks.json to record ${n}'s MAC`, () => recorded(n, 'dl-mac1') === m, 10_000, 100);
-    assert.is(await ping(n, '198.51.100.50'), 0, `${n} reaches mac-plain`);
-    assert.is(await ping('mac-plain', `198.51.100.${70 + i}`), 0, `mac-plain reaches ${n}`);
+    assert.is(await ping(n, '10.199.76.50'), 0, `${n} reaches mac-plain`);
+    assert.is(await ping('mac-plain', `10.199.76.${70 + i}`), 0, `mac-plain reaches ${n}`);
   }
   const later = agent.log().split('\n').filter((l) => /mac_prefix .* applied after Join/.test(l)).length;
   console.log(`    prefix put on after Join: ${later} interface(s) (eth1 of mac-a, and the parallel runs Docker could not name at CreateEndpoint)`);
