@@ -31,6 +31,11 @@ const KINDS = ['dovelab', 'bridge'] as const;
 type Kind = typeof KINDS[number];
 /** Test subnets only (192.0.2.0/24 is this VM's own). */
 const SUBNET: Record<Kind, string> = { dovelab: '198.51.100', bridge: '203.0.113' };
+// BENCH_DRIVER_SUBNETS=a.b.c,d.e.f: other /24s (another run's leftover network holding one of these).
+{
+  const [d, b] = (process.env.BENCH_DRIVER_SUBNETS ?? '').split(',');
+  if (d && b) Object.assign(SUBNET, { dovelab: d, bridge: b });
+}
 /** How long a probe pings before it gives up (a container that never gets through fails the bench). */
 const PROBE_DEADLINE_S = 10;
 
@@ -327,7 +332,7 @@ async function idleCost() {
   const none = await idleWindow(hz);
   const withNet = async (extra: string[]) => {
     idleVid = freeVid();
-    await must(['network', 'create', '-d', 'dovelab', '--internal', '--subnet', '198.51.100.0/24', '-o', `dovelab.vlan=${idleVid}`, ...extra, net]);
+    await must(['network', 'create', '-d', 'dovelab', '--internal', '--ipam-driver', 'null', '-o', `dovelab.vlan=${idleVid}`, ...extra, net]);
     try {
       const spares = await sparesSettled(net);
       return { spares, ...(await idleWindow(hz)) };
