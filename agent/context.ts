@@ -18,7 +18,7 @@ import { groupCommit } from './lab/batch.js';
 import { OvsdbClient } from './net/ovsdb/client.js';
 import { OvsdbSwitch } from './net/ovsdb/switch.js';
 import { containerOfEndpoint, containersOn, networkName } from './docker/endpoints.js';
-import { startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
+import { endpointIfname, setEndpointMac, startEndpointDhcp, stopEndpointDhcp } from './net/endpoint-dhcp.js';
 import { flowsVia, readAclCounters } from './net/faucet/acl-counters.js';
 import { paths } from './config.js';
 import { hostEndHeld, hostEndJoined } from './lab/network-state.js';
@@ -48,6 +48,8 @@ export async function labContext(cfg: Config, log: (s: string) => void, docker: 
       containersOn: (name, ms) => containersOn(docker, name, ms),
       startDhcp: (a) => startEndpointDhcp(a, `${cfg.runDir}/udhcpc.script`),
       stopDhcp: stopEndpointDhcp,
+      setMac: setEndpointMac,
+      ifnameOf: endpointIfname,
       joinedHostEnd: (name) => hostEndJoined(paths(cfg).networks, name),
       heldHostEnd: (name) => hostEndHeld(paths(cfg).networks, name),
     },

@@ -31,6 +31,11 @@ const KINDS = ['dovelab', 'bridge'] as const;
 type Kind = typeof KINDS[number];
 /** Test subnets only (192.0.2.0/24 is this VM's own). */
 const SUBNET: Record<Kind, string> = { dovelab: '198.51.100', bridge: '203.0.113' };
+// BENCH_DRIVER_SUBNETS=a.b.c,d.e.f: other /24s (another run's leftover network holding one of these).
+{
+  const [d, b] = (process.env.BENCH_DRIVER_SUBNETS ?? '').split(',');
+  if (d && b) Object.assign(SUBNET, { dovelab: d, bridge: b });
+}
 /** How long a probe pings before it gives up (a container that never gets through fails the bench). */
 const PROBE_DEADLINE_S = 10;
 
@@ -272,6 +277,73 @@ function driverSteps(log: string) {
   return Object.fromEntries(Object.entries(ms).map(([call, steps]) => [call, Object.fromEntries(Object.entries(steps).map(([k, xs]) => [k, { p50: r1(pct(xs, 50)), p95: r1(pct(xs, 95)), n: xs.length }]))]));
 }
 
+// ---- idle cost of a network's spare ports ----
+/** How long each idle window lasts (BENCH_DRIVER_IDLE_S; 0: no idle measurement). */
+const IDLE_S = Number(process.env.BENCH_DRIVER_IDLE_S ?? 60);
+/** Clock ticks per second of /proc's utime and stime (USER_HZ). */
+const clkTck = async () => Number((await run(['getconf', 'CLK_TCK'])).stdout.trim()) || 100;
+/** A process's CPU time (utime + stime, all its threads; clock ticks) and resident set (kB), from /proc. */
+function procUse(pid: number): { ticks: number; rss_kb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // After "pid (comm) ": field 3 (state) is index 0; utime (14) and stime (15) are 11 and 12.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const rss = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { ticks: Number(f[11]) + Number(f[12]), rss_kb: rss ? Number(rss[1]) : NaN };
+}
+/** The one ovs-vswitchd on this machine (in the dovelab-ovs container, seen from here). */
+async function vswitchdPid(): Promise<number> {
+  const pids = (await run(['pgrep', '-x', 'ovs-vswitchd'], { allowFail: true })).stdout.split('\n').filter(Boolean).map(Number);
+  if (pids.length !== 1) throw new Error(`expected one ovs-vswitchd, found ${pids.length} (${pids.join(' ')})`);
+  return pids[0]!;
+}
+interface IdleWindow { seconds: number; ovs_vswitchd: { cpu_pct: number; ticks: number; rss_kb: number }; agent: { cpu_pct: number; ticks: number; rss_kb: number }; bridge_ports: number; veths: number }
+/** ovs-vswitchd's and the agent's CPU over IDLE_S seconds of nothing happening, and their RSS at its end. */
+async function idleWindow(hz: number): Promise<IdleWindow> {
+  checkpoint();
+  const pids = { ovs_vswitchd: await vswitchdPid(), agent: agent!.pid };
+  const a = { ovs_vswitchd: procUse(pids.ovs_vswitchd), agent: procUse(pids.agent) };
+  const t0 = Date.now();
+  for (let left = IDLE_S * 1000; left > 0; left = IDLE_S * 1000 - (Date.now() - t0)) { checkpoint(); await new Promise((r) => setTimeout(r, Math.min(left, 1000))); }
+  const secs = (Date.now() - t0) / 1000;
+  const b = { ovs_vswitchd: procUse(pids.ovs_vswitchd), agent: procUse(pids.agent) };
+  const one = (k: keyof typeof pids) => ({ cpu_pct: r2(((b[k].ticks - a[k].ticks) / hz / secs) * 100), ticks: b[k].ticks - a[k].ticks, rss_kb: b[k].rss_kb });
+  const ctx = await stack();
+  const ports = (await ctx.ovs.ports(cfg.bridge)).length;
+  const veths = (await run(['ip', '-o', 'link', 'show', 'type', 'veth'])).stdout.split('\n').filter((l) => /^\d+: d[lp]\d+[@:]/.test(l)).length;
+  return { seconds: r1(secs), ovs_vswitchd: one('ovs_vswitchd'), agent: one('agent'), bridge_ports: ports, veths };
+}
+/** Until networks.json holds the network's full pool (its spares all made); how many (+1 inside: waitFor wants a truthy value). */
+async function sparesSettled(name: string): Promise<number> {
+  const { readNetworkState } = await import('../agent/lab/network-state.js');
+  return waitFor(`${name}'s spares to be made`, () => {
+    const n = readNetworkState(paths(cfg).networks).networks.find((x) => x.vid === idleVid);
+    return n && (n.spares ?? []).length === (n.pool ?? 0) ? (n.pool ?? 0) + 1 : undefined;
+  }, 60_000, 200).then((x) => x - 1);
+}
+let idleVid = 0;
+/**
+ * Idle cost of the spare ports: the same window with no dovelab network, with one network that
+ * keeps no spares (`ovs.bridge.preallocate_ports=0`), and with one that keeps the default pool.
+ */
+async function idleCost() {
+  const hz = await clkTck();
+  const ctx = await stack();
+  const net = `${PREFIX}idle`;
+  const none = await idleWindow(hz);
+  const withNet = async (extra: string[]) => {
+    idleVid = freeVid();
+    await must(['network', 'create', '-d', 'dovelab', '--internal', '--ipam-driver', 'null', '-o', `dovelab.vlan=${idleVid}`, ...extra, net]);
+    try {
+      const spares = await sparesSettled(net);
+      return { spares, ...(await idleWindow(hz)) };
+    } finally { await must(['network', 'rm', net]); }
+  };
+  const noSpares = await withNet(['-o', 'ovs.bridge.preallocate_ports=0']);
+  const spares = await withNet([]);
+  const d = (k: 'ovs_vswitchd' | 'agent') => ({ cpu_pct: r2(spares[k].cpu_pct - noSpares[k].cpu_pct), rss_kb: spares[k].rss_kb - noSpares[k].rss_kb });
+  return { datapath: ctx.datapath, clk_tck: hz, no_network: none, network_without_spares: noSpares, network_with_spares: spares, spares_cost: { spares: spares.spares, ovs_vswitchd: d('ovs_vswitchd'), agent: d('agent') } };
+}
+
 // ---- the run ----
 const t00 = Date.now();
 let failed = true;
@@ -293,6 +365,14 @@ try {
     const kinds = rep % 2 === 0 ? KINDS : [...KINDS].reverse();
     order.push(kinds.join(','));
     for (const k of kinds) res[k].push(await one(k, rep));
+  }
+  // After the timed runs (they are the bench's goal): what the spare ports cost while nothing happens.
+  let idle_cost: Awaited<ReturnType<typeof idleCost>> | { error: string } | undefined;
+  if (IDLE_S > 0) {
+    try { idle_cost = await idleCost(); } catch (e) {
+      checkpoint();
+      idle_cost = { error: (e as Error).message };
+    }
   }
   const runS = (k: Kind) => res[k].map((r) => r.run_ms / 1000);
   const dl = res.dovelab; const br = res.bridge;
@@ -325,6 +405,7 @@ try {
     driver_calls_ms: driverCalls(agent!.log()),
     driver_steps_ms: driverSteps(agent!.log()),
     faucet_reloads_during_runs: { dovelab: dl.map((r) => r.reloads), bridge: br.map((r) => r.reloads) },
+    ...(idle_cost ? { idle_cost } : {}),
     goals: {
       ratio_max: 1.05, ratio_met: ratio <= 1.05,
       first_packet_p95_max_ms: 100, first_packet_met: fp.p95 <= 100,
@@ -339,6 +420,7 @@ try {
       driver_calls_ms: 'the driver\'s own time per call, from the agent\'s log, over the whole run (dovelab networks only)',
       driver_steps_ms: 'per call, the steps it marked (the agent\'s debug line: time since the previous mark), over the whole run',
       faucet_reloads_during_runs: `per repetition: Faucet's warm and cold starts (faucet_config_reload_{warm,cold}_total) from before the first to after the last of the ${CONTAINERS} timed \`docker run\` (bridge: the same window, as a control)`,
+      idle_cost: `ovs-vswitchd's and the agent's CPU (utime + stime from /proc/<pid>/stat over a window of BENCH_DRIVER_IDLE_S = ${IDLE_S} s, as % of one core) and RSS (VmRSS at the window's end), nothing else happening: no dovelab network; one network keeping no spare ports (ovs.bridge.preallocate_ports=0); one keeping the default pool (the agent's driverSparePorts); spares_cost = with spares minus without; bridge_ports: ports on the bridge; veths: the driver's dl*/dp* links`,
       network_create_to_usable_ms: 'start of `docker network create` -> first echo reply received by a second container from a first one on the network (two `docker run -d`, ARP, one round trip); mean over repetitions',
     },
     total_s: Math.round((Date.now() - t00) / 1000),

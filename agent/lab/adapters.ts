@@ -104,6 +104,10 @@ export interface LabEndpoints {
   /** Starts DHCP (detached) for the interface with `mac` in netns `netns`; its pid and interface. */
   startDhcp(a: { netns: string; mac: string; hostname: string; leaseFile: string; logFile: string; waitMs: number }): Promise<{ pid: number; ifname: string }>;
   stopDhcp(pid: number | undefined, leaseFile: string): Promise<void>;
+  /** The interface with `mac` in netns `netns` (waited for until waitMs) gets `newMac`; its name. Absent: MACs are never changed after Join. */
+  setMac?(a: { netns: string; mac: string; newMac: string; waitMs: number }): Promise<string>;
+  /** The name of the interface with `mac` in netns `netns` (waited for until waitMs). Absent: not asked. */
+  ifnameOf?(a: { netns: string; mac: string; waitMs: number }): Promise<string>;
   /**
    * Whether a joined endpoint has this host end now (networks.json read at the call). A Join
    * answered without the lab lock (dockerd restoring) may have taken a name since a repair read its

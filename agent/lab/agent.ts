@@ -26,7 +26,7 @@ import { agentMetrics, registerHistoryStoreBytes } from '../metrics/agent-metric
 import { startHistory, type HistoryCollector } from '../metrics/history-collect.js';
 import { reloadGauge } from '../net/faucet/docker-io.js';
 import { runChecks } from './check-run.js';
-import { pruneEndpoints, refillNetworks } from './networks.js';
+import { pruneEndpoints, refillNetworks, refillWaiting } from './networks.js';
 import { readNetworkState } from './network-state.js';
 import { sparesMissing } from './plan-networks.js';
 import { readLabState } from './state.js';
@@ -161,8 +161,9 @@ export async function runAgent(c: Config, log: (s: string) => void, intervalMs: 
       // start calls our own Join).
       if (reasons.some((x) => x === 'start' || x === 'docker events reconnected')) void restoreDriverContainers();
       // Spare ports a refill never made (the agent stopped first): from networks.json, one reload
-      // (giving way to a `docker run` in progress, like the refill after quiet).
-      if (sparesMissing(readNetworkState(paths(c).networks)).size) {
+      // (giving way to a `docker run` in progress, like the refill after quiet; none while that
+      // refill waits for quiet: a burst of `docker run` goes without a reload from here).
+      if (sparesMissing(readNetworkState(paths(c).networks)).size && !refillWaiting()) {
         await refillNetworks(ctx, { yieldToVerbs: true }).catch((e: Error) => ctx.log(`network driver: spare ports not made again: ${e.message}`));
       }
     } catch (e) {

@@ -135,6 +135,13 @@ function scheduleRefill(ctx: LabContext, now: boolean): void {
   refillTimers.set(file, t);
 }
 
+/**
+ * Whether a refill waits for the driver to be quiet (a verb came less than REFILL_QUIET_MS ago, and
+ * spares are missing): the agent's repair leaves the spares to it, so a burst of `docker run` is
+ * not held up by a reload from the repair either.
+ */
+export const refillWaiting = (): boolean => refillTimers.size > 0;
+
 /** A refill waiting for quiet is made at once (the agent's repair, tests), or dropped (`drop`). */
 export function pendingRefills(drop = false): string[] {
   const files = [...refillTimers.keys()];
@@ -331,17 +338,33 @@ function checkGatewaySubnet(mode: string, option: string, gateway: string | unde
 }
 
 export async function networkDelete(ctx: LabContext, id: string): Promise<void> {
-  let gone: PluginEndpoint[] = [];
-  await changeNetworks(ctx, (prev) => {
-    gone = [];
+  const change = (prev: PluginState) => {
     if (!prev.networks.some((n) => n.id === id)) return undefined;
-    gone = prev.endpoints.filter((e) => e.network === id);
-    return { state: { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) }, reconcile: true };
-  });
-  for (const e of gone) {
-    await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
-    await ctx.links.deleteLink(e.hostEnd);
-  }
+    return { gone: prev.endpoints.filter((e) => e.network === id), state: { networks: prev.networks.filter((n) => n.id !== id), endpoints: prev.endpoints.filter((e) => e.network !== id) } };
+  };
+  const cleanUp = async (gone: PluginEndpoint[]) => {
+    for (const e of gone) {
+      await ctx.endpoints.stopDhcp(e.dhcpPid, leaseFileOf(ctx.cfg, e.id));
+      await ctx.links.deleteLink(e.hostEnd);
+    }
+  };
+  const onSwitch = async () => {
+    let gone: PluginEndpoint[] = [];
+    await changeNetworks(ctx, (prev) => { const c = change(prev); gone = c?.gone ?? []; return c && { state: c.state, reconcile: true }; });
+    await cleanUp(gone);
+  };
+  // Docker forgets the network whatever we answer about the switch: it must go from networks.json.
+  const fileOnly = async () => {
+    let gone: PluginEndpoint[] = [];
+    await withNetworksFile(async () => {
+      const c = change(readNetworkState(paths(ctx.cfg).networks));
+      if (!c) return;
+      gone = c.gone;
+      writeNetworkState(paths(ctx.cfg).networks, c.state);
+    });
+    await cleanUp(gone).catch((e: Error) => ctx.log(`network driver: network ${id.slice(0, 12)}: links left to the next repair: ${e.message}`));
+  };
+  await removeAnyway(ctx, `delete network ${id.slice(0, 12)}`, onSwitch(), fileOnly);
 }
 
 /** A locally administered unicast MAC from the endpoint id (Docker gave none). */
@@ -557,7 +580,7 @@ export async function endpointJoin(ctx: LabContext, network: string, endpoint: s
   // of a container not known yet follow once Docker lists it.
   step('commit-end');
   const known = r.ep.policy === 'labels' ? r.ep.container : undefined;
-  if (!known || (r.dhcp && sandbox)) void afterJoin(ctx, network, endpoint, r.dhcp ? sandbox : undefined, r.ep.mac, known);
+  if (!known || (r.dhcp && sandbox)) void afterJoin(ctx, network, endpoint, sandbox, r.dhcp, r.ep.mac, known);
   afterVerb(ctx);
   step('after');
   // nat/routed: Docker sets the default route via the gateway (and adds no docker_gwbridge).
@@ -609,26 +632,67 @@ export async function endpointPublish(ctx: LabContext, network: string, endpoint
 }
 
 /** Once Docker lists the container: its labels (when Join could not tell which container it was), then DHCP. */
-async function afterJoin(ctx: LabContext, network: string, endpoint: string, sandbox: string | undefined, mac: string, known: string | undefined): Promise<void> {
+async function afterJoin(ctx: LabContext, network: string, endpoint: string, sandbox: string | undefined, dhcp: boolean, mac: string, known: string | undefined): Promise<void> {
   const id = endpoint.slice(0, 12);
   const container = known ? { name: known, labels: {} } : await ctx.endpoints.containerOf(network, endpoint, DHCP_WAIT_MS).catch((e: Error) => {
     ctx.log(`network driver: endpoint ${id}: Docker did not list its container: ${e.message}`);
     return undefined;
   });
+  let now = mac;
   if (!known && container) {
-    await applyLaterLabels(ctx, network, endpoint, container).catch((e: Error) =>
-      ctx.log(`network driver: labels of ${container.name} not applied: ${e.message}`));
+    now = await applyLaterLabels(ctx, network, endpoint, container, sandbox).catch((e: Error) => {
+      ctx.log(`network driver: labels of ${container.name} not applied: ${e.message}`);
+      return readNetworkState(paths(ctx.cfg).networks).endpoints.find((x) => x.id === endpoint)?.mac ?? mac;
+    });
   }
-  if (sandbox) await startDhcp(ctx, network, endpoint, sandbox, mac, container?.name);
+  if (dhcp && sandbox) await startDhcp(ctx, network, endpoint, sandbox, now, container?.name);
 }
 
-/** Labels learnt after Join (Docker could not tell at CreateEndpoint): ACLs and mirror as a live change; a MAC prefix is reported, not applied. */
-async function applyLaterLabels(ctx: LabContext, network: string, endpoint: string, container: { name: string; labels: Record<string, string> }): Promise<void> {
+/**
+ * Labels learnt after Join (Docker could not tell at CreateEndpoint: `docker network connect` of a
+ * running container, several `docker run` at once): ACLs and mirror as a live change; a MAC prefix
+ * is put on the container's interface (see laterMacPrefix). Returns the endpoint's MAC now.
+ */
+async function applyLaterLabels(ctx: LabContext, network: string, endpoint: string, container: { name: string; labels: Record<string, string> }, sandbox: string | undefined): Promise<string> {
   const st = readNetworkState(paths(ctx.cfg).networks);
   const n = st.networks.find((x) => x.id === network);
   const l = labelsOf(ctx, container.labels, n?.name);
-  if (l.macPrefix) ctx.log(`network driver: ${container.name}: mac_prefix not applied (Docker named the container only after it started)`);
-  await setEndpointPolicy(ctx, endpoint, { acls: l.acls, mirror: l.mirror ?? false, container: container.name }, 'labels');
+  const ep = st.endpoints.find((e) => e.id === endpoint && e.network === network);
+  const moved = l.macPrefix && ep ? await laterMacPrefix(ctx, container.name, ep, l.macPrefix, sandbox) : undefined;
+  // The MAC first, alone: recorded even when the ACLs below are refused (DHCP looks for it).
+  if (moved) await setEndpointPolicy(ctx, endpoint, { ...moved, container: container.name }, 'labels');
+  // Which interface it is in the container (eth1 after `docker network connect`): the traffic
+  // history's series say so. Docker has moved it in by the time it lists the container.
+  const ifname = moved?.ifname ?? (ep && sandbox && !ep.ifname
+    ? await ctx.endpoints.ifnameOf?.({ netns: sandbox, mac: ep.mac, waitMs: IFNAME_WAIT_MS }).catch(() => undefined) : undefined);
+  return (await setEndpointPolicy(ctx, endpoint, { acls: l.acls, mirror: l.mirror ?? false, container: container.name, ...(ifname ? { ifname } : {}) }, 'labels')).mac;
+}
+
+/** How long the interface's name is looked for once Docker lists the container (it is there by then). */
+const IFNAME_WAIT_MS = 2_000;
+
+/**
+ * A mac_prefix label learnt after Join: Docker has already given the container the MAC we chose
+ * (CreateEndpoint answers it, and nothing in it names the container), so the prefix goes on in the
+ * container's netns (the sandbox Join named): the interface with that MAC gets the prefixed one,
+ * live (addresses and routes stay; a gratuitous ARP tells the neighbours). A MAC Docker was given
+ * (--mac-address) is left alone. Docker's own record of the endpoint (`docker inspect`) keeps the
+ * MAC it was told. Undefined: nothing changed.
+ */
+async function laterMacPrefix(ctx: LabContext, name: string, ep: PluginEndpoint, prefix: string, sandbox: string | undefined): Promise<{ mac: string; ifname: string } | undefined> {
+  if (ep.mac !== endpointMac(ep.id)) {
+    ctx.log(`network driver: ${name}: mac_prefix ${prefix} not applied: its MAC ${ep.mac} was given to Docker (--mac-address)`);
+    return undefined;
+  }
+  const mac = prefixed(ep.mac, prefix);
+  if (mac === ep.mac) return undefined;
+  if (!sandbox || !ctx.endpoints.setMac) {
+    ctx.log(`network driver: ${name}: mac_prefix ${prefix} not applied: ${sandbox ? 'MACs cannot be changed here' : 'Docker named no sandbox at Join'}`);
+    return undefined;
+  }
+  const ifname = await ctx.endpoints.setMac({ netns: sandbox, mac: ep.mac, newMac: mac, waitMs: DHCP_WAIT_MS });
+  ctx.log(`network driver: ${name}: mac_prefix ${prefix} applied after Join (Docker named the container only once it ran): ${ifname} ${ep.mac} -> ${mac}`);
+  return { mac, ifname };
 }
 
 export interface EndpointPolicy {
@@ -638,6 +702,9 @@ export interface EndpointPolicy {
   mirror?: string | true | false;
   /** Record the container's name too. */
   container?: string;
+  /** The MAC the container's interface has now (a mac_prefix applied after Join), and that interface's name. */
+  mac?: string;
+  ifname?: string;
 }
 
 /**
@@ -660,11 +727,13 @@ export async function setEndpointPolicy(ctx: LabContext, endpoint: string, chang
     const next: PluginEndpoint = {
       ...rest, acls: 'acls' in change ? change.acls ?? [...n.defaultAcls] : ep.acls,
       ...(mirror ? { mirror } : {}), ...(change.container ? { container: change.container } : {}), policy: source,
+      ...(change.mac ? { mac: change.mac } : {}), ...(change.ifname ? { ifname: change.ifname } : {}),
     };
     out = next;
-    // Only a change Faucet sees needs a reload (a container's name learnt late does not).
+    // Only a change Faucet sees needs a reload (a container's name learnt late does not); a new MAC
+    // is in the ids of a port that is not a spare's (its OVS port is set again).
     const same = JSON.stringify([ep.acls, ep.mirror ?? null]) === JSON.stringify([next.acls, next.mirror ?? null]);
-    return { state: { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? next : e)) }, reconcile: ep.joined && !same };
+    return { state: { ...prev, endpoints: prev.endpoints.map((e) => (e === ep ? next : e)) }, reconcile: ep.joined && (!same || (next.mac !== ep.mac && !ep.slot)) };
   });
   return out!;
 }
@@ -708,36 +777,75 @@ async function endpointOff(ctx: LabContext, network: string, endpoint: string, r
     if (ep.slot && slotInPlace(ep)) ctx.log(`${remove ? 'delete' : 'leave'} endpoint ${endpoint.slice(0, 12)} of spare port ${ep.hostEnd}: its port stays on the bridge for the next container (no OVS change, no Faucet reload)`);
     afterVerb(ctx);
   };
+  // Only the file (OVS, Faucet or Docker away, or the switch part failed): the next repair does the rest.
+  const fileOnly = () => withNetworksFile(async () => {
+    const c = change(readNetworkState(paths(ctx.cfg).networks));
+    if (!c) return;
+    await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+    // Its OVS port follows with the next repair (and its veth pair, if this fails too).
+    const links = async () => {
+      if (remove && c.ep.slot) await slotVethBack(ctx, c.ep, false);
+      await done(c.ep);
+    };
+    writeNetworkState(paths(ctx.cfg).networks, c.next);
+    await links().catch((e: Error) => ctx.log(`network driver: endpoint ${endpoint.slice(0, 12)}: its link is left to the next repair: ${e.message}`));
+  });
   if (await infraAnswers(ctx, INFRA_ANSWER_MS)) {
     // DHCP stops while the port is still on (its release can reach the server); a client that
     // started meanwhile is stopped once the change is in.
     const before = change(readNetworkState(paths(ctx.cfg).networks));
     if (!before) return;
     await ctx.endpoints.stopDhcp(before.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
-    let c: ReturnType<typeof change>;
     // A spare's endpoint keeps its Faucet port until Delete gives it back: the same text (no
     // reconcile) unless its ACLs or mirror were changed meanwhile.
     const changesFaucet = (ep: PluginEndpoint, st: PluginState) => {
       const n = st.networks.find((x) => x.id === ep.network);
       return remove && !!ep.slot && (!n || !fitsSpare(n, ep.acls, ep.mirror));
     };
-    if (remove && before.ep.slot) await slotVethBack(ctx, before.ep, true);
-    // A spare's endpoint with nothing for Faucet or the firewall leaves as it joined: only the file.
-    await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: (c.ep.joined && !slotInPlace(c.ep)) || changesFaucet(c.ep, prev) }; });
-    if (!c) return;
-    if (c.ep.dhcpPid !== undefined && c.ep.dhcpPid !== before.ep.dhcpPid) await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
-    await done(c.ep);
+    const onSwitch = async () => {
+      let c: ReturnType<typeof change>;
+      if (remove && before.ep.slot) await slotVethBack(ctx, before.ep, true);
+      // A spare's endpoint with nothing for Faucet or the firewall leaves as it joined: only the file.
+      await changeNetworks(ctx, (prev) => { c = change(prev); return c && { state: c.next, reconcile: (c.ep.joined && !slotInPlace(c.ep)) || changesFaucet(c.ep, prev) }; });
+      if (!c) return;
+      if (c.ep.dhcpPid !== undefined && c.ep.dhcpPid !== before.ep.dhcpPid) await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
+      await done(c.ep);
+    };
+    await removeAnyway(ctx, `${remove ? 'delete' : 'leave'} endpoint ${endpoint.slice(0, 12)}`, onSwitch(), fileOnly);
     return;
   }
-  await withNetworksFile(async () => {
-    const c = change(readNetworkState(paths(ctx.cfg).networks));
-    if (!c) return;
-    await ctx.endpoints.stopDhcp(c.ep.dhcpPid, leaseFileOf(ctx.cfg, endpoint));
-    // Its OVS port follows with the next repair.
-    if (remove && c.ep.slot) await slotVethBack(ctx, c.ep, false);
-    writeNetworkState(paths(ctx.cfg).networks, c.next);
-    await done(c.ep);
-  });
+  await fileOnly();
+}
+
+/**
+ * How long Leave, DeleteEndpoint and DeleteNetwork wait for the switch before they answer anyway.
+ * Docker keeps an endpoint whose Leave or Delete failed (and a container's removal does not wait
+ * for it), and then refuses `docker network rm` ("has active endpoints") until someone forces it.
+ */
+export const REMOVE_ANSWER_MS = 15_000;
+
+/**
+ * A removal never fails and never hangs Docker: when its switch part (`onSwitch`: OVS, Faucet's
+ * reload and confirmation, behind the lab lock) fails, `fileOnly` records the removal in
+ * networks.json alone, and the agent's next repair takes the ports off the switch; when it takes
+ * longer than REMOVE_ANSWER_MS, Docker is answered and it goes on (the same fallback if it fails then).
+ */
+async function removeAnyway(ctx: LabContext, what: string, onSwitch: Promise<void>, fileOnly: () => Promise<void>): Promise<void> {
+  const fallback = async (e: Error) => {
+    ctx.log(`network driver: ${what}: the switch part failed (${e.message.split('\n')[0]}); recorded, the next repair takes it off the switch`);
+    await fileOnly();
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => { timer = setTimeout(() => r('late'), REMOVE_ANSWER_MS); });
+  try {
+    const r = await Promise.race([onSwitch.then(() => 'done' as const), late]);
+    if (r === 'late') {
+      ctx.log(`network driver: ${what}: the switch part takes longer than ${REMOVE_ANSWER_MS / 1000} s; Docker is answered, it goes on`);
+      void onSwitch.catch((e: Error) => fallback(e).catch((e2: Error) => ctx.log(`network driver: ${what}: not recorded: ${e2.message}`)));
+    }
+  } catch (e) {
+    await fallback(e as Error);
+  } finally { clearTimeout(timer); }
 }
 
 /**

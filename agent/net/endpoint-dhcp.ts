@@ -36,11 +36,38 @@ export interface EndpointDhcpStart {
 }
 
 /** The interface with `mac` inside netns `path`, or undefined. */
-async function ifaceWithMac(path: string, mac: string): Promise<string | undefined> {
+export async function ifaceWithMac(path: string, mac: string): Promise<string | undefined> {
   const r = await run(['nsenter', `--net=${path}`, 'ip', '-j', 'link', 'show'], { allowFail: true, timeoutMs: 5_000 });
   if (r.code !== 0) return undefined;
   const links = JSON.parse(r.stdout) as { ifname: string; address?: string }[];
   return links.find((l) => l.address?.toLowerCase() === mac.toLowerCase())?.ifname;
+}
+
+/** The name of the interface with `mac` in netns `netns` (eth0, eth1 … as Docker named it), waited for until waitMs. */
+export async function endpointIfname(a: { netns: string; mac: string; waitMs: number }): Promise<string> {
+  const until = Date.now() + a.waitMs;
+  let ifname: string | undefined;
+  while (!(ifname = await ifaceWithMac(a.netns, a.mac))) {
+    if (Date.now() > until) throw new Error(`no interface with MAC ${a.mac} appeared in ${a.netns} within ${a.waitMs} ms`);
+    await sleep(100);
+  }
+  return ifname;
+}
+
+/**
+ * A driver endpoint's MAC changed in the container's netns (a mac_prefix label learnt only after
+ * Join): the interface with `mac` (waited for: Docker moves it in after Join answers) gets `newMac`.
+ * A veth takes a new address while up, so Docker's addresses and routes stay; arp_notify first, so
+ * the kernel announces the new address (gratuitous ARP) and neighbours that learnt the old one
+ * follow at once. Returns the interface's name.
+ */
+export async function setEndpointMac(a: { netns: string; mac: string; newMac: string; waitMs: number }): Promise<string> {
+  const ifname = await endpointIfname(a);
+  const inNs = ['nsenter', `--net=${a.netns}`];
+  // /proc/sys/net is the netns of whoever reads it: nsenter's.
+  await run([...inNs, 'sh', '-c', `echo 1 > /proc/sys/net/ipv4/conf/${ifname}/arp_notify`], { allowFail: true, timeoutMs: 5_000 });
+  await run([...inNs, 'ip', 'link', 'set', 'dev', ifname, 'address', a.newMac], { timeoutMs: 5_000 });
+  return ifname;
 }
 
 /** Starts udhcpc for the endpoint's interface; returns its pid and the interface name. */
