@@ -4,14 +4,13 @@
 // and the containers' names, hold those bytes in the right direction; a third container on the
 // same network that says nothing is the control (its series stays near zero). Read back through
 // the CLI (`dovelab history <container> --format json`), as a person would.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dovelab } from './_cli.js';
-import { cfg, hostPidOf, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { cfg, hostPidOf, run, waitFor, type AgentProc } from './_stack.js';
 import { loud } from '../loud-hook.js';
+import { dockerCli, driverAgent, driverCleanup } from './_driver.js';
 
 /** 500 datagrams of 1000 bytes, 20 every 0.2 s (about 100 kB/s for about 5 s). */
 const DATAGRAMS = 500;
@@ -31,7 +30,7 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 let agent: AgentProc | undefined;
 const made = { networks: new Set<string>(), containers: new Set<string>() };
-const docker = (args: string[]) => run(['docker', ...args], { allowFail: true, timeoutMs: 120_000 });
+const docker = (args: string[]) => dockerCli(args);
 
 interface Series { id: string; label: string; owner: { kind: string; network?: string; container?: string; iface?: string }; points: { dt: number; rxBps: number; txBps: number }[] }
 /** The store on disk, through the CLI: per series of `container`, its owner and bytes sent (tx) and received (rx). */
@@ -78,22 +77,12 @@ async function sendUdp(): Promise<void> {
 }
 
 test.before(loud(async () => {
-  await stack();
-  await dovelab(['down']);
-  dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-history-'));
-  env = { DOVELAB_HISTORY_DIR: join(dir, 'store'), DOVELAB_HISTORY_INTERVAL_S: '1', DOVELAB_HISTORY_FLUSH_S: '5', DOVELAB_WEB_PORT: String(20_000 + (process.pid % 10_000)) };
   // No check rounds (interval 600 s): nothing but the test's traffic.
-  agent = startAgent(join(dir, 'agent.log'), 600, env);
-  await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
+  ({ agent, dir } = await driverAgent('dovelab-driver-history-', 600, (d) => (env = { DOVELAB_HISTORY_DIR: join(d, 'store'), DOVELAB_HISTORY_INTERVAL_S: '1', DOVELAB_HISTORY_FLUSH_S: '5', DOVELAB_WEB_PORT: String(20_000 + (process.pid % 10_000)) })));
   await agent.waitLine('the history store loaded', /history: \d+ series on disk/, 60_000);
 }));
 
-test.after(async () => {
-  for (const c of made.containers) await docker(['rm', '-f', c]);
-  for (const n of made.networks) await docker(['network', 'rm', n]);
-  await agent?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => driverCleanup(made, agent, dir));
 
 test('UDP between two containers on a dovelab network: the sender\'s tx and the receiver\'s rx hold the bytes, keyed by network and container; a quiet container stays near zero', async () => {
   const r = await docker(['network', 'create', '-d', 'dovelab', '--internal', '--subnet', '10.199.75.0/24', '-o', 'dovelab.vlan=140', NET]);

@@ -6,23 +6,20 @@
 // container, networks.json records it, and the interface passes traffic with it. Controls: a
 // container without the label keeps the driver's own MAC; one that Docker could name at
 // CreateEndpoint gets the prefix in the MAC Docker is given.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { dovelab } from './_cli.js';
 import { paths } from '../../agent/config.js';
 import { readNetworkState } from '../../agent/lab/network-state.js';
-import { cfg, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { cfg, waitFor, type AgentProc } from './_stack.js';
 import { loud } from '../loud-hook.js';
+import { dockerCli, driverAgent, driverCleanup } from './_driver.js';
 
 let agent: AgentProc;
 let dir: string;
 const IMAGE = cfg.images.labhost;
 const PREFIX = '0a:97';
 const made = { networks: new Set<string>(), containers: new Set<string>() };
-const docker = (args: string[]) => run(['docker', ...args], { allowFail: true, timeoutMs: 120_000 });
+const docker = (args: string[]) => dockerCli(args);
 const exec = (name: string, argv: string[]) => docker(['exec', name, ...argv]);
 const macOf = async (name: string, ifname = 'eth0') => /link\/ether ([0-9a-f:]{17})/.exec((await exec(name, ['ip', 'link', 'show', ifname])).stdout)?.[1];
 const ping = async (from: string, ip: string) => (await exec(from, ['ping', '-c', '2', '-i', '0.3', '-W', '1', ip])).code;
@@ -45,21 +42,12 @@ async function started(name: string, args: string[]) {
 const driverSaid = () => agent.log().split('\n').filter((l) => /mac_prefix|labels|network driver/.test(l)).slice(-20).join('\n');
 
 test.before(loud(async () => {
-  await stack();
-  await dovelab(['down']);
-  dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-mac-'));
-  agent = startAgent(join(dir, 'agent.log'), 5);
-  await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
+  ({ agent, dir } = await driverAgent('dovelab-driver-mac-', 5));
   await network('dl-mac1', 210, '10.199.76.0/24');
   await network('dl-mac2', 211, '10.199.77.0/24');
 }));
 
-test.after(async () => {
-  for (const c of made.containers) await docker(['rm', '-f', c]);
-  for (const n of made.networks) await docker(['network', 'rm', n]);
-  await agent?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => driverCleanup(made, agent, dir));
 
 test('docker run with the label: eth0 has the prefix (Docker is given it); a container without the label keeps the driver\'s MAC', async () => {
   await started('mac-plain', ['--network', 'dl-mac1', '--ip', '10.199.76.50']);

@@ -2,17 +2,15 @@
 // (dockerd, docker CLI, OVS, Faucet), a few rounds: it succeeds every time (Docker refuses it while
 // it still holds an endpoint, which it does when our Leave or Delete failed), and leaves nothing of
 // the network: no endpoint in networks.json, no port in Faucet's config, no veth of its spares.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { paths } from '../../agent/config.js';
 import { readNetworkState } from '../../agent/lab/network-state.js';
-import { dovelab } from './_cli.js';
-import { cfg, run, stack, startAgent, type AgentProc } from './_stack.js';
+import { cfg, type AgentProc } from './_stack.js';
 import { loud } from '../loud-hook.js';
+import { dockerCli, driverAgent, driverCleanup } from './_driver.js';
 
 let agent: AgentProc;
 let dir: string;
@@ -21,24 +19,15 @@ const NET = 'dl-rm';
 const ROUNDS = 3;
 const CONTAINERS = 12;
 const made = { networks: new Set<string>(), containers: new Set<string>() };
-const docker = (args: string[]) => run(['docker', ...args], { allowFail: true, timeoutMs: 180_000 });
+const docker = (args: string[]) => dockerCli(args, 180_000);
 type Doc = { dps: Record<string, { interfaces: Record<string, { name: string; native_vlan?: string }> }>; vlans: Record<string, { vid: number }> };
 const faucetDoc = () => parse(readFileSync(paths(cfg).faucetYaml, 'utf8')) as Doc;
 
 test.before(loud(async () => {
-  await stack();
-  await dovelab(['down']);
-  dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-rm-'));
-  agent = startAgent(join(dir, 'agent.log'), 10);
-  await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
+  ({ agent, dir } = await driverAgent('dovelab-driver-rm-', 10));
 }));
 
-test.after(async () => {
-  for (const c of made.containers) await docker(['rm', '-f', c]);
-  for (const n of made.networks) await docker(['network', 'rm', n]);
-  await agent?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => driverCleanup(made, agent, dir));
 
 test(`${ROUNDS} rounds of ${CONTAINERS} containers: \`docker rm -f\` of all, then \`docker network rm\` at once succeeds and leaves nothing`, async () => {
   for (let round = 1; round <= ROUNDS; round++) {

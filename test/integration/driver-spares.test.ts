@@ -3,9 +3,7 @@
 // only their OVS ports: no Faucet reload) and all reach each other; the spares taken are made
 // again in one reload that is warm (no cold start: traffic goes on); `docker network rm` removes
 // every spare from Faucet's config.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,16 +11,16 @@ import { paths } from '../../agent/config.js';
 import { faucetStatus } from '../../agent/net/faucet/status.js';
 import { scrape } from '../../agent/metrics/prometheus.js';
 import { readNetworkState } from '../../agent/lab/network-state.js';
-import { dovelab } from './_cli.js';
-import { cfg, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { cfg, waitFor, type AgentProc } from './_stack.js';
 import { loud } from '../loud-hook.js';
+import { dockerCli, driverAgent, driverCleanup } from './_driver.js';
 
 let agent: AgentProc;
 let dir: string;
 const IMAGE = cfg.images.labhost;
 const NET = 'dl-spares';
 const made = { networks: new Set<string>(), containers: new Set<string>() };
-const docker = (args: string[]) => run(['docker', ...args], { allowFail: true, timeoutMs: 120_000 });
+const docker = (args: string[]) => dockerCli(args);
 const exec = (name: string, argv: string[]) => docker(['exec', name, ...argv]);
 async function container(name: string, ip: string) {
   const r = await docker(['run', '-d', '--name', name, '--network', NET, '--ip', ip, IMAGE, 'sleep', 'infinity']);
@@ -43,19 +41,10 @@ const myNetwork = () => readNetworkState(paths(cfg).networks).networks.find((n) 
 const noReloadJoins = () => agent.log().split('\n').filter((l) => /(add-plugin-port .*spare port|join endpoint .* on spare port .*no OVS change),? no Faucet reload/.test(l)).length;
 
 test.before(loud(async () => {
-  await stack();
-  await dovelab(['down']);
-  dir = mkdtempSync(join(tmpdir(), 'dovelab-spares-test-'));
-  agent = startAgent(join(dir, 'agent.log'), 5);
-  await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
+  ({ agent, dir } = await driverAgent('dovelab-spares-test-', 5));
 }));
 
-test.after(async () => {
-  for (const c of made.containers) await docker(['rm', '-f', c]);
-  for (const n of made.networks) await docker(['network', 'rm', n]);
-  await agent?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => driverCleanup(made, agent, dir));
 
 test('right after network create a container is reachable; five more back to back take spares (no reload) and all reach each other; the refill is warm; rm removes the spares', async () => {
   const r = await docker(['network', 'create', '-d', 'dovelab', '--internal', '--subnet', '198.51.100.0/24', '-o', 'dovelab.vlan=130', NET]);

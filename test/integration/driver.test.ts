@@ -2,9 +2,7 @@
 // socket; containers on a `-d dovelab` network are ports of the one bridge under the one Faucet
 // DP, in the network's VLAN; `docker run` returns once Faucet has confirmed; bad options and VLAN
 // clashes fail `docker network create` with our message; `docker network rm` leaves nothing.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,15 +11,16 @@ import { readNetworkState } from '../../agent/lab/network-state.js';
 import { sparesMissing } from '../../agent/lab/plan-networks.js';
 import { withLabLock } from '../../agent/lab/service.js';
 import { dovelab } from './_cli.js';
-import { cfg, run, stack, startAgent, waitFor, type AgentProc } from './_stack.js';
+import { cfg, run, waitFor, type AgentProc } from './_stack.js';
 import { loud } from '../loud-hook.js';
+import { dockerCli, driverAgent, driverCleanup } from './_driver.js';
 
 let agent: AgentProc;
 let dir: string;
 const IMAGE = cfg.images.labhost;
 const made = { networks: new Set<string>(), containers: new Set<string>(), links: new Set<string>() };
 
-const docker = (args: string[]) => run(['docker', ...args], { allowFail: true, timeoutMs: 120_000 });
+const docker = (args: string[]) => dockerCli(args);
 async function network(name: string, args: string[]) {
   const r = await docker(['network', 'create', ...args, name]);
   if (r.code === 0) made.networks.add(name);
@@ -47,20 +46,10 @@ const faucetDoc = () => parse(readFileSync(paths(cfg).faucetYaml, 'utf8')) as {
 const vlanOf = (vid: number) => Object.entries(faucetDoc().vlans).find(([, v]) => v.vid === vid)?.[0];
 
 test.before(loud(async () => {
-  await stack();
-  await dovelab(['down']);
-  dir = mkdtempSync(join(tmpdir(), 'dovelab-driver-test-'));
-  agent = startAgent(join(dir, 'agent.log'), 5);
-  await agent.waitLine('the network driver to listen', /network driver on \/run\/docker\/plugins\/dovelab\.sock/, 60_000);
+  ({ agent, dir } = await driverAgent('dovelab-driver-test-', 5));
 }));
 
-test.after(async () => {
-  for (const c of made.containers) await docker(['rm', '-f', c]);
-  for (const n of made.networks) await docker(['network', 'rm', n]);
-  for (const l of made.links) await run(['ip', 'link', 'del', l], { allowFail: true });
-  await agent?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => driverCleanup(made, agent, dir));
 
 test('two containers on a dovelab network reach each other as soon as docker run returns; another VLAN does not', async () => {
   const r = await network('dl-office', ['-d', 'dovelab', '--internal', '--subnet', '198.51.100.0/24', '-o', 'dovelab.vlan=110']);
