@@ -9,7 +9,7 @@
 #
 #   sudo bash image-build/boot-test.sh [--keep] [--images DIR] [--no-agent]
 #
-#   --images DIR  arm64 image tars (default dist/arm64/images; made by the arm64 image build).
+#   --images DIR  arm64 image tars (default dist/arm64/images, else /var/cache/dovelab/arm64-images where npm test builds them).
 #                 Without them the test stops after milestone 1 and says so (exit 2).
 #   --no-agent    milestone 1 only: boot, openvswitch module, dockerd.
 #   --keep        keep the work dir (disk image, serial log) for a look afterwards.
@@ -28,6 +28,8 @@ fi
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=/var/cache/dovelab/boottest
 IMAGES_DIR=$REPO/dist/arm64/images
+# `npm test` builds the arm64 tars into the shared cache instead: use it when dist has none.
+if [[ ! -f $IMAGES_DIR/manifest.json && -f /var/cache/dovelab/arm64-images/manifest.json ]]; then IMAGES_DIR=/var/cache/dovelab/arm64-images; fi
 KEEP=0
 WANT_AGENT=1
 while (($#)); do

@@ -27,6 +27,8 @@ done
 fail() { echo "build-image: $*" >&2; exit 1; }
 PIGEN_URL=${DOVELAB_PIGEN_URL:-}
 images=$repo/dist/arm64/images
+# `npm test` builds the arm64 tars into the shared cache instead: use it when dist has none.
+if [[ ! -f $images/manifest.json && -f /var/cache/dovelab/arm64-images/manifest.json ]]; then images=/var/cache/dovelab/arm64-images; fi
 stage_src=$repo/pi-gen-config/stage-dovelab
 
 # Everything this needs, checked before anything is changed.
