@@ -214,6 +214,10 @@ test('kill -9 of the agent: the restarted agent changes nothing that is right, t
 test('a Faucet restart: traffic resumes; a removed port is repaired', async () => {
   assert.is(await pingLoss('dovelab-g1-h1', '198.51.100.12', 3), 0);
   await docker.getContainer(INFRA.faucet).restart({ t: 1 });
+  // Back means answering again with the switch connected (OVS keeps its flows meanwhile, so a ping
+  // alone can pass before Faucet's metrics port listens).
+  await waitFor('Faucet to answer with dovelab0 connected after its restart',
+    async () => faucetStatus(await scrape(`http://127.0.0.1:${cfg.faucetPromPort}/metrics`)).dpUp[cfg.bridge] === true, 60_000, 200);
   await waitFor('g1-h1 to ping g1-h2 after the Faucet restart', () => pingOk('dovelab-g1-h1', '198.51.100.12'), 60_000, 0);
   assert.is(await pingLoss('dovelab-g1-h1', '198.51.100.12', 3), 0);
   // Drift: a lab port vanishes; `dovelab up` of the same lab (or the agent) re-adds only it.
