@@ -51,24 +51,28 @@ test('h1 sends h2 ~100 kB/s of UDP for 6 s: the student page draws h1.eth0 sendi
   await run(['docker', 'exec', '-d', 'dovelab-g1-h2', 'nc', '-lu', '9999']);
   const pid = await hostPidOf('dovelab-g1-h2');
   await waitFor('h2 to listen on UDP 9999', async () => (await run(['nsenter', '-t', String(pid), '-n', 'ss', '-Hlun', 'sport', '=', ':9999'])).stdout.trim().length > 0 || undefined, 10_000, 50);
-  const send = await inHost('dovelab-g1-h1', ['bash', '-c', 'for i in $(seq 60); do dd if=/dev/zero bs=1000 count=10 status=none; sleep 0.1; done > /dev/udp/198.51.100.12/9999; echo sent']);
-  assert.match(send.stdout, /sent/, `the traffic ran: ${send.stdout}${send.stderr}`);
+  // 600 datagrams, 10 every 0.1 s; how long that took is measured (a loaded machine sends slower).
+  const send = await inHost('dovelab-g1-h1', ['bash', '-c', 's=$(date +%s%3N); for i in $(seq 60); do dd if=/dev/zero bs=1000 count=10 status=none; sleep 0.1; done > /dev/udp/198.51.100.12/9999; echo "sent in $(( $(date +%s%3N) - s )) ms"']);
+  const took = Number(/sent in (\d+) ms/.exec(send.stdout)?.[1]);
+  assert.ok(took > 0, `the traffic ran: ${send.stdout}${send.stderr}`);
+  // 1042-byte frames (1000 bytes of UDP payload and 42 of headers), on average over the send.
+  const rate = (600 * 1042) / (took / 1000);
   await run(['docker', 'exec', 'dovelab-g1-h2', 'pkill', '-f', 'nc -lu 9999'], { allowFail: true });
   const { page, problems } = await openPage('laptop');
   await page.goto(`${BASE}/?code=${code}`);
   const h1 = page.getByTestId('traffic-g1-h1.eth0');
   await h1.getByTestId('graph-caption').waitFor({ timeout: 30_000 });
   await page.getByTestId('traffic').scrollIntoViewIfNeeded();
-  // The page follows the store live: wait until the points of the ping are in (Gauge polls, the agent scrapes every second).
+  // The page follows the store live: wait until the points of the send are in (Gauge polls, the agent scrapes every second).
   let caption = '';
-  await waitFor('h1.eth0\'s caption to show the ping\'s rate', async () => {
+  await waitFor('h1.eth0\'s caption to show the send\'s rate', async () => {
     caption = await h1.getByTestId('graph-caption').innerText();
-    return peakSent(caption) >= 50_000 || undefined;
-  }, 60_000, 1000).catch((e: Error) => { throw new Error(`${e.message}: "${caption}"`); });
+    return peakSent(caption) >= rate / 2 || undefined;
+  }, 60_000, 1000).catch((e: Error) => { throw new Error(`${e.message} (sent ${Math.round(rate)} B/s on average over ${took} ms): "${caption}"`); });
   const sent = peakSent(caption);
-  console.log(`    ${caption}`);
-  // About 100 datagrams of 1042-byte frames per second (sleep and dd add their time: less, never more).
-  assert.ok(sent >= 50_000 && sent <= 130_000, `h1 sent peak ${sent} B/s`);
+  console.log(`    ${caption} (sent ${Math.round(rate)} B/s on average over ${took} ms)`);
+  // Gauge's 5-s polls cut the send into parts: the peak part is near the average, not far above.
+  assert.ok(sent >= rate / 2 && sent <= rate * 1.6, `h1 sent peak ${sent} B/s, ${Math.round(rate)} B/s on average`);
   assert.ok(peakReceived(caption) >= 0 && peakReceived(caption) < 5_000, `h1 received next to nothing: "${caption}"`);
   const h3 = await page.getByTestId('traffic-g1-h3.eth0').getByTestId('graph-caption').innerText();
   assert.ok(peakSent(h3) >= 0 && peakSent(h3) < 5_000, `h3 sent nothing of it: "${h3}"`);
