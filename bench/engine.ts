@@ -176,7 +176,7 @@ const attach: number[] = []; const attachFaucet: number[] = []; const warmCold =
 // retry timer sits in between; x1 asks for x0's MAC as soon as a request reaches it, and retries
 // that ARP after 20 ms instead of the kernel's 1 s, so a request that lands a few ms before x1's
 // own port is programmed does not add a second to the figure).
-const X1 = { interfaces: { eth0: { network: 'office', ip: '198.51.100.99/24' } }, sysctl: { 'net.ipv4.neigh.default.retrans_time_ms': '20' } };
+const X1 = { interfaces: { eth0: { network: 'office', ip: '198.51.100.99/24' } }, sysctl: { 'net.ipv4.neigh.eth0.retrans_time_ms': '20' } };
 await addHost(ctx, 'x0', { interfaces: { eth0: { network: 'office', ip: '198.51.100.98/24' } } });
 await addHost(ctx, 'x1', X1);
 const x1Mac = (await execIn(docker, 'dovelab-x1', ['cat', '/sys/class/net/eth0/address'])).stdout.trim();

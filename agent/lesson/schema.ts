@@ -60,7 +60,9 @@ export const InterfaceSchema = z.strictObject({
     .describe('default route via this address (static addresses only)'),
 });
 
-const sysctlMap = z.record(z.string().regex(/^net\.[a-z0-9_.-]+$/, 'only net.* sysctls (they are per network namespace)'),
+const sysctlMap = z.record(z.string().regex(/^net\.[a-z0-9_.-]+$/, 'only net.* sysctls (they are per network namespace)')
+  // The kernel has neigh/default only in its first namespace: in a host's, the container would not start.
+  .refine((k) => !/^net\.ipv[46]\.neigh\.default\./.test(k), 'net.ipv4/ipv6.neigh.default.* exists only in the appliance\'s own namespace, not in a host\'s: set it per interface (e.g. net.ipv4.neigh.eth0.retrans_time_ms)'),
   z.union([z.number(), z.string()]));
 
 export const HostSchema = z.strictObject({

@@ -27,7 +27,15 @@ const bad: [string, string, RegExp][] = [
   ['wrong version', ok.replace('dovelab: 1', 'dovelab: 2'), /dovelab: Invalid input: expected 1/],
   ['duplicate key', ok + '  h1: {interfaces: {}}\n', /Map keys must be unique/],
   ['VLAN clash', 'dovelab: 1\nnetworks: {a: {vlan: 7, shared: true}, b: {vlan: 7, shared: true}}\nhosts: {}\n', /networks\.b\.vlan: VLAN 7 is already used by network "a"/],
+  // The kernel has neigh/default only in its first namespace: a host's container would not start.
+  ['neigh.default sysctl', ok.replace('ip: 198.51.100.11/24}}}', 'ip: 198.51.100.11/24}}, sysctl: {net.ipv4.neigh.default.retrans_time_ms: 20}}'),
+    /hosts\.h1\.sysctl\.net\.ipv4\.neigh\.default\.retrans_time_ms: .*exists only in the appliance's own namespace.*net\.ipv4\.neigh\.eth0/],
 ];
+
+test('a per-interface neigh sysctl is accepted (control for the neigh.default refusal)', () => {
+  const t = parseTopology(ok.replace('ip: 198.51.100.11/24}}}', 'ip: 198.51.100.11/24}}, sysctl: {net.ipv4.neigh.eth0.retrans_time_ms: 20}}'), 'lesson.yaml');
+  assert.equal(t.hosts.h1!.sysctl, { 'net.ipv4.neigh.eth0.retrans_time_ms': 20 });
+});
 for (const [name, doc, why] of bad) {
   test(`rejects: ${name}`, () => {
     try { parseTopology(doc, 'lesson.yaml'); } catch (e) {
