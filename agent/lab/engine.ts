@@ -82,6 +82,12 @@ export interface ReconcileOptions {
  */
 export interface HostLinksSeen { links: Map<string, string[]>; reuse: boolean }
 
+/** Throws the one error, or all of them together; nothing when there are none. */
+function throwAll(errors: Error[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new PhaseError(errors);
+}
+
 /** Several things failed in one phase: all of them are reported, not only the first. */
 export class PhaseError extends Error {
   constructor(readonly errors: Error[]) {
@@ -189,8 +195,7 @@ async function reconcileOnce(ctx: LabContext, desired: DesiredState, opts: Recon
           (async () => { for (const b of beside) if (b.kind === 'phase') await inParallel(b.actions, parallelism(b.actions[0]!.kind), run); })(),
         ]);
         const errors = done.flatMap((r) => (r.status === 'fulfilled' ? [] : r.reason instanceof PhaseError ? r.reason.errors : [r.reason as Error]));
-        if (errors.length === 1) throw errors[0];
-        if (errors.length) throw new PhaseError(errors);
+        throwAll(errors);
       }
     }
   } catch (e) {
@@ -264,8 +269,7 @@ export async function inChains(chains: Chain[], fn: (a: Action) => Promise<void>
       if (failed) return;
     }
   }));
-  if (errors.length === 1) throw errors[0];
-  if (errors.length) throw new PhaseError(errors);
+  throwAll(errors);
 }
 
 /** At most n of the functions given run at once; the others wait their turn, first come first served. */
@@ -293,8 +297,7 @@ export async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Pro
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length === 1) throw errors[0];
-  if (errors.length) throw new PhaseError(errors);
+  throwAll(errors);
 }
 
 /** Every component answers before the first change, so a dead one stops us before anything is applied. */
